@@ -1,0 +1,92 @@
+"""Local development settings.
+
+Every path is anchored to this file, so `pelican OTHER_CONTENT -s /path/to/pelicanconf.py`
+works from any directory; any value can be overridden with `pelican -e KEY=VALUE`.
+"""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+AUTHOR = "The Execblog Team"
+SITENAME = "Execblog"
+SITESUBTITLE = "Math, algorithms and GPUs — with code that runs"
+SITEURL = ""
+RELATIVE_URLS = True
+TIMEZONE = "UTC"
+DEFAULT_LANG = "en"
+DEFAULT_DATE_FORMAT = "%d %b %Y"
+
+PATH = str(ROOT / "content")
+ARTICLE_PATHS = ["posts"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["images", "extra"]
+THEME = str(ROOT / "theme")
+PLUGIN_PATHS = [str(ROOT / "plugins")]
+PLUGINS = ["pelican.plugins.render_math", "sitekit", "fences"]
+
+ARTICLE_URL = "posts/{slug}/"
+ARTICLE_SAVE_AS = "posts/{slug}/index.html"
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+TAG_URL = "tags/{slug}/"
+TAG_SAVE_AS = "tags/{slug}/index.html"
+TAGS_URL = "tags/"
+TAGS_SAVE_AS = "tags/index.html"
+CATEGORY_URL = "categories/{slug}/"
+CATEGORY_SAVE_AS = "categories/{slug}/index.html"
+AUTHOR_URL = "authors/{slug}/"
+AUTHOR_SAVE_AS = "authors/{slug}/index.html"
+ARCHIVES_SAVE_AS = "archives/index.html"
+ARCHIVES_URL = "archives/"
+DEFAULT_PAGINATION = 10
+SUMMARY_MAX_LENGTH = 50
+
+# Feeds: all posts, and one Atom + one RSS feed per tag, each kind at its own path.
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+FEED_ALL_RSS = "feeds/all.rss.xml"
+TAG_FEED_ATOM = "feeds/tags/{slug}.atom.xml"
+TAG_FEED_RSS = "feeds/tags/{slug}.rss.xml"
+CATEGORY_FEED_ATOM = "feeds/categories/{slug}.atom.xml"
+CATEGORY_FEED_RSS = None
+AUTHOR_FEED_ATOM = "feeds/authors/{slug}.atom.xml"
+AUTHOR_FEED_RSS = "feeds/authors/{slug}.rss.xml"
+TRANSLATION_FEED_ATOM = None
+RSS_FEED_SUMMARY_ONLY = False
+FEED_MAX_ITEMS = 50
+
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.codehilite": {"css_class": "highlight", "guess_lang": False},
+        "markdown.extensions.extra": {},
+        "markdown.extensions.meta": {},
+        "markdown.extensions.toc": {"permalink": "#", "toc_depth": "2-3"},
+    },
+    "output_format": "html5",
+}
+
+# Math: MathJax 2 through pelican-render-math. Point MATHJAX_SOURCE at a local copy to
+# self-host (e.g. "/mathjax/MathJax.js?config=TeX-AMS_CHTML").
+MATHJAX_SOURCE = "https://cdn.jsdelivr.net/npm/mathjax@2.7.9/MathJax.js?config=TeX-AMS_CHTML"
+MATH_JAX = {"auto_insert": False, "process_summary": False, "message_style": None}
+
+# The fence engine (plugins/fences). Every setting is documented in README.md.
+FENCES_CACHE_PATH = str(ROOT / "fence-cache")
+FENCES_REPORT = None  # None: <FENCES_CACHE_PATH>/report.json
+FENCES_MODE = "run"  # run | frozen | rerun
+FENCES_STRICT = False
+FENCES_WORKERS = None  # None: one per core
+FENCES_TIMEOUT = 60
+FENCES_BACKEND = "auto"
+FENCES_PLUGINS = []  # extra pluggy plugins, as importable module names
+
+# Publishing (invoke publish): "ghp-import" to a git branch, or "directory".
+DEPLOY_METHOD = "ghp-import"
+DEPLOY_REPOSITORY = str(ROOT)
+DEPLOY_BRANCH = "gh-pages"
+DEPLOY_PUSH = False
+DEPLOY_REMOTE = "origin"
+DEPLOY_DIRECTORY = str(ROOT / "deploy")
+
+DELETE_OUTPUT_DIRECTORY = True
+LOAD_CONTENT_CACHE = False

@@ -1,0 +1,5 @@
+"""Placeholder: the fence engine lands here."""
+
+
+def register() -> None:
+    pass

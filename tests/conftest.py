@@ -1,0 +1,97 @@
+"""Shared helpers: build real sites with real Pelican into temporary folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Build:
+    """What one `pelican` run produced."""
+
+    returncode: int
+    log: str
+    output: Path
+    content: Path
+    cache: Path
+
+    def read(self, rel: str) -> str:
+        return (self.output / rel).read_text(encoding="utf-8")
+
+    def html(self, rel: str) -> BeautifulSoup:
+        return BeautifulSoup(self.read(rel), "html.parser")
+
+    def post(self, slug: str) -> BeautifulSoup:
+        return self.html(f"posts/{slug}/index.html")
+
+
+def write_files(base: Path, files: dict[str, str]) -> None:
+    """Write {relative path: text} under base; text is dedented."""
+    for rel, text in files.items():
+        path = base / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def run_pelican(
+    content: Path,
+    output: Path,
+    *,
+    conf: str = "pelicanconf.py",
+    settings: dict[str, object] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
+    """Run the real `pelican` CLI with the project's settings file and -e overrides."""
+    cmd = [sys.executable, "-m", "pelican", str(content), "-s", str(ROOT / conf), "-o", str(output)]
+    for key, value in (settings or {}).items():
+        cmd += ["-e", f"{key}={_override(value)}"]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run(
+        cmd, cwd=cwd or content.parent, capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def _override(value: object) -> str:
+    import json
+
+    return value if isinstance(value, str) and not value.startswith(("[", "{")) else json.dumps(value)
+
+
+@pytest.fixture
+def site(tmp_path: Path):
+    """Return a function that writes content files and builds them.
+
+    site({"posts/a.md": "..."}, settings={...}, conf="publishconf.py") -> Build.
+    Content lives in tmp_path/content; a fence cache in tmp_path/cache unless overridden.
+    Calling it again rebuilds the same folder (for cache tests).
+    """
+
+    def build(
+        files: dict[str, str] | None = None,
+        *,
+        settings: dict[str, object] | None = None,
+        conf: str = "pelicanconf.py",
+        output: Path | None = None,
+    ) -> Build:
+        content = tmp_path / "content"
+        content.mkdir(exist_ok=True)
+        write_files(content, files or {})
+        out = output or tmp_path / "output"
+        cache = tmp_path / "cache"
+        merged: dict[str, object] = {"FENCES_CACHE_PATH": str(cache)}
+        merged.update(settings or {})
+        proc = run_pelican(content, out, conf=conf, settings=merged)
+        return Build(proc.returncode, proc.stdout + proc.stderr, out, content, Path(str(merged["FENCES_CACHE_PATH"])))
+
+    return build
