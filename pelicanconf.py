@@ -23,7 +23,7 @@ PAGE_PATHS = ["pages"]
 STATIC_PATHS = ["images", "extra"]
 THEME = str(ROOT / "theme")
 PLUGIN_PATHS = [str(ROOT / "plugins")]
-PLUGINS = ["pelican.plugins.render_math", "sitekit", "fences"]
+PLUGINS = ["pelican.plugins.render_math", "themekit", "feedkit", "fences"]
 
 ARTICLE_URL = "posts/{slug}/"
 ARTICLE_SAVE_AS = "posts/{slug}/index.html"
@@ -40,7 +40,9 @@ AUTHOR_SAVE_AS = "authors/{slug}/index.html"
 ARCHIVES_SAVE_AS = "archives/index.html"
 ARCHIVES_URL = "archives/"
 DEFAULT_PAGINATION = 10
-SUMMARY_MAX_LENGTH = 50
+# Summaries are whole first paragraphs: never cut inside math, a figure or a link.
+SUMMARY_MAX_LENGTH = None
+SUMMARY_MAX_PARAGRAPHS = 1
 
 # Feeds: all posts, and one Atom + one RSS feed per tag, each kind at its own path.
 FEED_ALL_ATOM = "feeds/all.atom.xml"

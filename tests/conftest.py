@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -63,9 +64,8 @@ def run_pelican(
 
 
 def _override(value: object) -> str:
-    import json
-
-    return value if isinstance(value, str) and not value.startswith(("[", "{")) else json.dumps(value)
+    """Pelican's -e wants JSON: strings are quoted, None is null, lists and dicts as JSON."""
+    return json.dumps(value)
 
 
 @pytest.fixture
@@ -92,6 +92,7 @@ def site(tmp_path: Path):
         merged: dict[str, object] = {"FENCES_CACHE_PATH": str(cache)}
         merged.update(settings or {})
         proc = run_pelican(content, out, conf=conf, settings=merged)
-        return Build(proc.returncode, proc.stdout + proc.stderr, out, content, Path(str(merged["FENCES_CACHE_PATH"])))
+        cache_path = Path(str(merged["FENCES_CACHE_PATH"]))
+        return Build(proc.returncode, proc.stdout + proc.stderr, out, content, cache_path)
 
     return build

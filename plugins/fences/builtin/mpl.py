@@ -1,0 +1,92 @@
+"""matplotlib: capture every figure left open at the end of a fence, in order, then close it.
+
+SVG by default (byte-deterministic: fixed hash salt, no date), PNG at 2x with
+``fig-format=png``. ``display(fig)`` shows a figure at once and closes it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from typing import Any
+
+from ..hookspecs import hookimpl
+from ..model import Output
+
+SVG_SIZE = re.compile(rb'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', re.S)
+
+
+def configure_determinism() -> None:
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "fences"
+    matplotlib.rcParams["figure.dpi"] = 100
+    matplotlib.rcParams["savefig.dpi"] = 100
+
+
+def render_figure(fig: Any, fmt: str) -> Output:
+    """One figure as an SVG or 2x PNG output, with its CSS pixel size."""
+    buf = io.BytesIO()
+    if fmt == "png":
+        fig.savefig(buf, format="png", dpi=fig.dpi * 2, bbox_inches="tight",
+                    metadata={"Software": None})
+        data = buf.getvalue()
+        width, height = _png_size(data)
+        size = (round(width / 2), round(height / 2))
+        return Output("image/png", data, {"figure": True, "width": size[0], "height": size[1]})
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    data = buf.getvalue()
+    meta: dict[str, Any] = {"figure": True}
+    match = SVG_SIZE.search(data[:2000])
+    if match:  # pt -> CSS px
+        meta["width"], meta["height"] = (round(float(v) * 4 / 3) for v in match.groups())
+    return Output("image/svg+xml", data, meta)
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@hookimpl
+def fences_session_setup() -> None:
+    if "matplotlib" in sys.modules:
+        configure_determinism()
+
+
+@hookimpl
+def fences_capture_outputs(options: dict[str, Any]) -> list[Output]:
+    if "matplotlib.pyplot" not in sys.modules:
+        return []
+    import matplotlib.pyplot as plt
+
+    outputs = []
+    for num in plt.get_fignums():
+        fig = plt.figure(num)
+        outputs.append(render_figure(fig, options.get("fig-format") or "svg"))
+        plt.close(fig)
+    return outputs
+
+
+@hookimpl
+def fences_format_value(value: Any) -> list[Output] | None:
+    if "matplotlib.figure" not in sys.modules:
+        return None
+    from matplotlib.artist import Artist
+    from matplotlib.figure import Figure
+
+    if _artists(value, Artist):
+        return []  # `plt.plot(...)` as last line: the figure is the output, not its repr
+    if not isinstance(value, Figure):
+        return None
+    import matplotlib.pyplot as plt
+
+    output = render_figure(value, "svg")
+    plt.close(value)
+    return [output]
+
+
+def _artists(value: Any, artist: type) -> bool:
+    if isinstance(value, (list, tuple)) and value:
+        return all(isinstance(v, artist) for v in value)
+    return isinstance(value, artist) and not hasattr(value, "savefig")

@@ -1,0 +1,115 @@
+"""The result store: a content-addressed folder that can be committed.
+
+    <root>/entries/ab/<key>.json   one fence's result (outputs, backend, seconds)
+    <root>/blobs/cd/<sha256>       binary or large payloads, named by their hash
+
+Writes are atomic (temporary file + rename). A corrupt or partial entry is a miss with a
+warning, never a crash; only successful results are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .model import FenceResult, Output
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+INLINE_LIMIT = 4096  # text payloads above this go to a blob
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Cache:
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root)
+
+    def _entry_path(self, key: str) -> Path:
+        return self.root / "entries" / key[:2] / f"{key}.json"
+
+    def _blob_path(self, digest: str) -> Path:
+        return self.root / "blobs" / digest[:2] / digest
+
+    def get(self, key: str) -> FenceResult | None:
+        """The stored result for ``key``, or None (missing, or corrupt: warned)."""
+        path = self._entry_path(key)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("fences: cannot read cache entry %s (%s); running again", path, exc)
+            return None
+        try:
+            record = json.loads(raw)
+            if record.get("format") != FORMAT or record.get("key") != key:
+                raise ValueError("wrong format or key")
+            return FenceResult(
+                status=record["status"],
+                outputs=[self._load_output(o) for o in record["outputs"]],
+                seconds=float(record["seconds"]),
+                backend=record.get("backend"),
+            )
+        except Exception as exc:  # any damage at all is a miss
+            log.warning("fences: corrupt cache entry %s (%s); running again", path, exc)
+            return None
+
+    def put(self, key: str, kind: str, result: FenceResult) -> None:
+        record = {
+            "format": FORMAT,
+            "key": key,
+            "kind": kind,
+            "status": result.status,
+            "seconds": round(result.seconds, 6),
+            "backend": result.backend,
+            "outputs": [self._store_output(o) for o in result.outputs],
+        }
+        data = json.dumps(record, sort_keys=True, indent=1, ensure_ascii=False).encode()
+        atomic_write(self._entry_path(key), data)
+
+    def _store_output(self, output: Output) -> dict[str, Any]:
+        stored: dict[str, Any] = {"mime": output.mime, "meta": output.meta}
+        data = output.data
+        if isinstance(data, str) and len(data) <= INLINE_LIMIT:
+            stored["text"] = data
+            return stored
+        payload = data if isinstance(data, bytes) else data.encode("utf-8")
+        digest = sha256(payload)
+        blob = self._blob_path(digest)
+        if not blob.exists():
+            atomic_write(blob, payload)
+        stored["blob"] = digest
+        stored["binary"] = isinstance(data, bytes)
+        return stored
+
+    def _load_output(self, stored: dict[str, Any]) -> Output:
+        if "text" in stored:
+            return Output(stored["mime"], stored["text"], stored.get("meta") or {})
+        digest = stored["blob"]
+        payload = self._blob_path(digest).read_bytes()
+        if sha256(payload) != digest:
+            raise ValueError(f"blob {digest[:12]} does not match its hash")
+        data: str | bytes = payload if stored.get("binary") else payload.decode("utf-8")
+        return Output(stored["mime"], data, stored.get("meta") or {})

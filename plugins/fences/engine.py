@@ -1,0 +1,315 @@
+"""The engine: plan fences as posts are read, resolve them against the cache, run what is
+missing in the session pool while Pelican keeps reading, then render and report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from . import __version__
+from .backends import AUTO, BackendCandidate
+from .cache import Cache
+from .collect import FenceExtension, placeholder
+from .manager import make_manager
+from .model import (
+    CACHED,
+    ERROR,
+    EXPECTED_ERROR,
+    FAILED,
+    FAILURES,
+    RAN,
+    SKIPPED,
+    Fence,
+    FenceKind,
+    FenceResult,
+    Output,
+)
+from .options import COMMON_OPTIONS, result_options
+from .pool import SessionPool
+from .render import Renderer
+from .report import build_report, summary_line, write_report
+
+log = logging.getLogger("fences")
+
+MODES = ("run", "frozen", "rerun")
+CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "pages",
+                 "translations", "hidden_pages", "hidden_translations", "draft_pages",
+                 "draft_translations")
+
+
+class FencesFailed(RuntimeError):
+    """Raised at the end of a strict build with failing fences (Pelican exits non-zero)."""
+
+
+class Engine:
+    def __init__(self, settings: dict[str, Any], output_path: str):
+        self.settings = settings
+        self.output_path = output_path
+        self.content_root = settings["PATH"]
+        self.mode = str(settings.get("FENCES_MODE") or "run")
+        if self.mode not in MODES:
+            raise ValueError(f"FENCES_MODE must be one of {', '.join(MODES)}, not {self.mode!r}")
+        self.strict = bool(settings.get("FENCES_STRICT"))
+        self.plugins = list(settings.get("FENCES_PLUGINS") or [])
+        self.pm = make_manager(self.plugins)
+        self.kinds: dict[str, FenceKind] = {
+            k.name: k for kinds in self.pm.hook.fences_kinds() for k in kinds
+        }
+        self.candidates: list[BackendCandidate] = sorted(
+            (c for cands in self.pm.hook.fences_backend_candidates() for c in cands),
+            key=lambda c: -c.preference,
+        )
+        self.cache = Cache(settings.get("FENCES_CACHE_PATH") or
+                           os.path.join(os.getcwd(), "fence-cache"))
+        self.report_path = settings.get("FENCES_REPORT") or self.cache.root / "report.json"
+        self.timeout = float(settings.get("FENCES_TIMEOUT") or 60)
+        self.workers = int(settings.get("FENCES_WORKERS") or os.cpu_count() or 1)
+        self.defaults = {"timeout": self.timeout,
+                         "backend": settings.get("FENCES_BACKEND") or AUTO}
+        self._pool: SessionPool | None = None
+        self._best: str | None = None
+        self._bar: tqdm | None = None
+        self.reset()
+
+    # -- wiring ------------------------------------------------------------------------------
+    def extension(self) -> FenceExtension:
+        return FenceExtension(
+            kinds=lambda: list(self.kinds.values()),
+            defaults=self.defaults,
+            relative=lambda p: os.path.relpath(p, self.content_root).replace(os.sep, "/"),
+            on_post=self.plan_post,
+        )
+
+    def reset(self) -> None:
+        self.started = time.perf_counter()
+        self.posts: dict[str, list[Fence]] = {}
+        self.results: dict[tuple[str, int], FenceResult] = {}
+        self.running: list[tuple[list[Fence], Future[list[FenceResult]]]] = []
+
+    # -- plan ----------------------------------------------------------------------------------
+    def plan_post(self, path: str, fences: list[Fence]) -> None:
+        """Called by the Markdown extension with one post's fences, in order."""
+        self.posts[path] = fences
+        sessions: dict[str, list[Fence]] = {}
+        for fence in fences:
+            kind = self.kinds[fence.kind]
+            if kind.shares_session:
+                fence.session = fence.options.get("session") or "default"
+            else:
+                fence.session = f"{kind.name}-{fence.index}"
+            sessions.setdefault(fence.session, []).append(fence)
+        for session in sessions.values():
+            self._key_session(session)
+            self._resolve_session(session)
+
+    def _key_session(self, fences: list[Fence]) -> None:
+        previous = ""
+        for fence in fences:
+            kind = self.kinds[fence.kind]
+            inputs = self._input_digests(fence)
+            specs = COMMON_OPTIONS + tuple(kind.options)
+            material = [__version__, kind.name, kind.version, fence.code,
+                        result_options(fence.options, specs), previous, inputs]
+            fence.key = hashlib.sha256(
+                json.dumps(material, sort_keys=True, default=str).encode()
+            ).hexdigest()
+            previous = fence.key
+
+    def _input_digests(self, fence: Fence) -> list[list[str]]:
+        digests = []
+        base = os.path.dirname(fence.path)
+        for rel in fence.options.get("inputs") or ():
+            try:
+                data = Path(base, rel).read_bytes()
+            except OSError as exc:
+                if fence.problem is None:
+                    fence.problem = f"inputs: cannot read {rel!r} ({exc.strerror})"
+                    fence.problem_line = fence.line
+                continue
+            digests.append([rel, hashlib.sha256(data).hexdigest()])
+        return digests
+
+    def _resolve_session(self, fences: list[Fence]) -> None:
+        stop = next((i for i, f in enumerate(fences) if f.problem), len(fences))
+        if stop < len(fences):
+            bad = fences[stop]
+            self._record(bad, _problem(bad))
+            for later in fences[stop + 1 :]:
+                self._record(later, _skipped(bad))
+        runnable = fences[:stop]
+        hits = [self._lookup(f) for f in runnable]
+        if self.mode == "frozen":
+            for fence, hit in zip(runnable, hits, strict=True):
+                self._record(fence, hit or _frozen_miss(fence))
+            return
+        if all(hit is not None for hit in hits):
+            for fence, hit in zip(runnable, hits, strict=True):
+                self._record(fence, hit)
+            return
+        self._submit(runnable)
+
+    def _lookup(self, fence: Fence) -> FenceResult | None:
+        if self.mode == "rerun" or not fence.options.get("cache", True):
+            return None
+        hit = self.cache.get(fence.key)
+        if hit is None:
+            return None
+        hit.status = CACHED if hit.status == RAN else hit.status
+        if self.mode == "run" and self._better_backend_exists(fence, hit):
+            return None
+        return hit
+
+    def _better_backend_exists(self, fence: Fence, hit: FenceResult) -> bool:
+        if (fence.options.get("backend") or AUTO) != AUTO or not hit.backend:
+            return False
+        rank = {c.name: c.preference for c in self.candidates}
+        recorded = rank.get(hit.backend.get("name"), -1)
+        if not any(c.preference > recorded and c.installed() for c in self.candidates):
+            return False  # cheap: nothing better is even installed
+        return rank.get(self.best_backend(), -1) > recorded
+
+    def best_backend(self) -> str:
+        """What ``auto`` gives on this machine; probes in a worker only if CuPy is installed."""
+        if self._best is None:
+            installed = [c for c in self.candidates if c.installed()]
+            if installed and installed[0] is self.candidates[-1]:
+                self._best = installed[0].name
+            else:
+                described, reasons = self.pool().probe()
+                self._best = described["name"] if described else "none"
+                log.info("fences: backend auto -> %s%s", self._best,
+                         f" ({'; '.join(reasons)})" if reasons else "")
+        return self._best
+
+    # -- execute -------------------------------------------------------------------------------
+    def pool(self) -> SessionPool:
+        if self._pool is None:
+            self._pool = SessionPool(self.workers, self.plugins, self.timeout, self._tick)
+        return self._pool
+
+    def _submit(self, fences: list[Fence]) -> None:
+        if self._bar is None:
+            self._bar = tqdm(total=0, unit="fence", desc="fences", disable=None, leave=False)
+        self._bar.total += len(fences)
+        self._bar.refresh()
+        self.running.append((fences, self.pool().submit(fences)))
+
+    def _tick(self, fence: Fence, result: FenceResult) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def _record(self, fence: Fence, result: FenceResult) -> None:
+        self.results[(fence.path, fence.index)] = result
+
+    def _collect_runs(self) -> None:
+        for fences, future in self.running:
+            results = future.result()
+            for fence, result in zip(fences, results, strict=True):
+                self._record(fence, result)
+                if result.status in (RAN, EXPECTED_ERROR) and fence.options.get("cache", True):
+                    self.cache.put(fence.key, fence.kind, result)
+        self.running = []
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    # -- finish ----------------------------------------------------------------------------------
+    def finish(self, generators: Iterable[Any]) -> None:
+        """Wait for every session, render into the content objects, report, enforce strict."""
+        try:
+            self._collect_runs()
+            self._note_backend()
+            entries = [(f, self.results[(f.path, f.index)])
+                       for fences in self.posts.values() for f in fences]
+            for fence, result in entries:
+                if result.status in FAILURES:
+                    log.error("%s: error %s", fence.location(result.line), result.message)
+            self._render(generators)
+            report = build_report(entries, time.perf_counter() - self.started)
+            write_report(report, self.report_path)
+            if entries:
+                print(summary_line(report, entries), flush=True)  # like Pelican's "Done:" line
+            self.pm.hook.fences_build_finished(report=report)
+            failures = [e for e in entries if e[1].status in FAILURES]
+            if self.strict and failures:
+                raise FencesFailed(
+                    f"{len(failures)} fence(s) failed (strict mode): "
+                    + ", ".join(f.location(r.line) for f, r in failures)
+                )
+        finally:
+            self.reset()
+
+    def _note_backend(self) -> None:
+        ran = [r for r in self.results.values() if r.status != CACHED and r.backend]
+        if self._best is None and ran:
+            names = sorted({r.backend["label"] for r in ran})
+            missing = [c.name for c in self.candidates if not c.installed()]
+            why = f" ({', '.join(missing)} not installed)" if missing else ""
+            log.info("fences: ran on %s%s", ", ".join(names), why)
+
+    def _render(self, generators: Iterable[Any]) -> None:
+        renderer = Renderer(self.pm, self.kinds, self.output_path,
+                            _first_context(generators))
+        seen: set[int] = set()
+        for generator in generators:
+            for name in CONTENT_LISTS:
+                for obj in getattr(generator, name, None) or []:
+                    fences = self.posts.get(getattr(obj, "source_path", None) or "")
+                    if not fences or id(obj) in seen:
+                        continue
+                    seen.add(id(obj))
+                    html = obj._content
+                    for fence in fences:
+                        result = self.results[(fence.path, fence.index)]
+                        html = html.replace(placeholder(fence),
+                                            renderer.fence_html(fence, result))
+                    obj._content = html
+        _forget_memoized_content()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+def _first_context(generators: Iterable[Any]) -> dict[str, Any]:
+    for generator in generators:
+        if hasattr(generator, "context"):
+            return generator.context
+    return {}
+
+
+def _forget_memoized_content() -> None:
+    """Pelican memoizes content and summaries; drop what was computed before rendering."""
+    from pelican.contents import Content
+
+    for name in ("get_content", "get_summary"):
+        memo = Content.__dict__.get(name)
+        if memo is not None and hasattr(memo, "cache"):
+            memo.cache.clear()
+
+
+def _problem(fence: Fence) -> FenceResult:
+    message = fence.problem or "invalid fence"
+    return FenceResult(FAILED, [Output(ERROR, message, {})], message=message,
+                       line=fence.problem_line)
+
+
+def _skipped(bad: Fence) -> FenceResult:
+    why = f"not run: {bad.location(bad.problem_line)} failed earlier in this session"
+    return FenceResult(SKIPPED, [Output(ERROR, why, {})], message=why)
+
+
+def _frozen_miss(fence: Fence) -> FenceResult:
+    message = "not in the cache, and FENCES_MODE is frozen (nothing runs)"
+    return FenceResult(FAILED, [Output(ERROR, message, {})], message=message)

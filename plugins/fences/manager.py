@@ -1,0 +1,33 @@
+"""The pluggy plugin manager: built-ins, entry points and settings, all registered alike."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+
+import pluggy
+
+from . import hookspecs
+
+ENTRY_POINT_GROUP = "pelican_fences"
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "fences.builtin.python_kind",
+    "fences.builtin.display",
+    "fences.builtin.mpl",
+    "fences.builtin.numpy_backend",
+    "fences.builtin.cupy_backend",
+    "fences.builtin.html",
+)
+
+
+def make_manager(extra: Iterable[str] = ()) -> pluggy.PluginManager:
+    """Build a manager with every plugin; a misspelled hook implementation fails loudly."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for name in (*BUILTIN_PLUGINS, *extra):
+        if pm.get_plugin(name) is None:
+            pm.register(importlib.import_module(name), name=name)
+    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    pm.check_pending()
+    return pm

@@ -1,0 +1,96 @@
+"""Plain data shared by the host (collect, cache, render) and the workers (execute)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Statuses, as written in the report.
+RAN, CACHED, FAILED, EXPECTED_ERROR = "ran", "cached", "failed", "expected-error"
+TIMEOUT, CRASHED, SKIPPED = "timeout", "crashed", "skipped"
+FAILURES = {FAILED, TIMEOUT, CRASHED}
+
+STREAM = "application/vnd.fences.stream"
+ERROR = "application/vnd.fences.error"
+
+
+@dataclass
+class Output:
+    """One thing a fence produced. ``data`` is text, or bytes for binary payloads."""
+
+    mime: str
+    data: str | bytes
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Fence:
+    """One engine fence as collected from a post."""
+
+    path: str  # absolute path of the post file
+    source: str  # path relative to the content root, as in the report
+    line: int  # 1-based line of the opening ``` in the post
+    body_line: int  # 1-based line of the first body line in the post
+    kind: str
+    code: str  # body as shown: option lines removed
+    exec_code: str  # body as run: option lines blanked so line numbers still match the post
+    options: dict[str, Any]
+    index: int  # position among the post's engine fences
+    session: str = ""  # session id within the post
+    key: str = ""  # cache key, set by the plan
+    problem: str | None = None  # a collect-time error (bad option, unterminated fence...)
+    problem_line: int | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.source}#{self.index}"
+
+    def location(self, line: int | None = None) -> str:
+        """``content/posts/x.md:12``: relative to the working directory when below it."""
+        rel = os.path.relpath(self.path)
+        shown = self.path if rel.startswith("..") else rel
+        return f"{shown}:{line or self.line}"
+
+
+@dataclass
+class FenceResult:
+    """What running (or looking up) one fence gave."""
+
+    status: str
+    outputs: list[Output] = field(default_factory=list)
+    seconds: float = 0.0
+    backend: dict[str, Any] | None = None
+    message: str = ""  # one-line error summary for the log
+    line: int | None = None  # post line the error points at
+
+
+@dataclass(frozen=True)
+class FenceKind:
+    """A fence kind: which openers it claims and how one of its fences runs in a worker.
+
+    ``language`` and ``marker`` select openers: ```` ```python exec ```` is language
+    "python" with marker "exec"; ```` ```diagram ```` has no marker. ``options`` adds
+    kind-specific :class:`OptionSpec` entries. ``run(fence, session)`` executes one fence
+    in the worker and emits outputs through ``session.emit``/``session.display``.
+    """
+
+    name: str
+    language: str
+    run: Callable[[Fence, Any], None]
+    marker: str | None = None
+    options: tuple[Any, ...] = ()
+    shares_session: bool = True
+    uses_backend: bool = True
+    version: str = "1"
+
+
+@dataclass
+class RenderContext:
+    """What an output renderer may use (host side)."""
+
+    fence: Fence
+    result: FenceResult
+    link: Callable[[bytes, str], str]  # (payload, extension) -> "{static}/fences/<hash>.ext"
+    markdown: Callable[[str], str]  # Markdown -> HTML with the site's settings
