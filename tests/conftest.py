@@ -35,6 +35,14 @@ class Build:
     def post(self, slug: str) -> BeautifulSoup:
         return self.html(f"posts/{slug}/index.html")
 
+    @property
+    def report(self) -> dict:
+        """The fence engine's JSON report (default location, inside the cache folder)."""
+        return json.loads((self.cache / "report.json").read_text(encoding="utf-8"))
+
+    def statuses(self, source: str | None = None) -> list[str]:
+        return [f["status"] for f in self.report["fences"] if source in (None, f["source"])]
+
 
 def write_files(base: Path, files: dict[str, str]) -> None:
     """Write {relative path: text} under base; text is dedented."""
@@ -57,7 +65,7 @@ def run_pelican(
     cmd = [sys.executable, "-m", "pelican", str(content), "-s", str(ROOT / conf), "-o", str(output)]
     for key, value in (settings or {}).items():
         cmd += ["-e", f"{key}={_override(value)}"]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="400")  # no log wrapping
     return subprocess.run(
         cmd, cwd=cwd or content.parent, capture_output=True, text=True, timeout=timeout, env=env
     )

@@ -47,8 +47,12 @@ CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "p
                  "draft_translations")
 
 
-class FencesFailed(RuntimeError):
-    """Raised at the end of a strict build with failing fences (Pelican exits non-zero)."""
+class FencesFailed(SystemExit):
+    """Ends a strict build with failing fences: exit status 1 and one line, no traceback.
+
+    Each failure was already logged with its location; a traceback of the engine would
+    only bury them.
+    """
 
 
 class Engine:
@@ -144,8 +148,8 @@ class Engine:
         if stop < len(fences):
             bad = fences[stop]
             self._record(bad, _problem(bad))
-            for later in fences[stop + 1 :]:
-                self._record(later, _skipped(bad))
+            for later in fences[stop + 1 :]:  # every bad fence says what is wrong with it
+                self._record(later, _problem(later) if later.problem else _skipped(bad))
         runnable = fences[:stop]
         hits = [self._lookup(f) for f in runnable]
         if self.mode == "frozen":

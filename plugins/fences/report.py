@@ -51,7 +51,7 @@ def summary_line(report: dict[str, Any], entries: list[tuple[Fence, FenceResult]
             f"{', ' + str(s['skipped']) + ' skipped' if s['skipped'] else ''}"
             f"{', ' + str(s['expected-error']) + ' expected errors' if s['expected-error'] else ''}"
             f" in {s['seconds']:.2f} s")
-    ran = sorted((e for e in entries if e[1].status != "cached" and e[1].seconds > 0),
+    ran = sorted((e for e in entries if e[1].status == "ran" and e[1].seconds >= 0.01),
                  key=lambda e: -e[1].seconds)[:3]
     if ran:
         text += "; slowest: " + ", ".join(f"{f.location()} ({r.seconds:.2f} s)" for f, r in ran)
