@@ -38,6 +38,10 @@ CATEGORY_SAVE_AS = "categories/{slug}/index.html"
 AUTHOR_URL = "authors/{slug}/"
 AUTHOR_SAVE_AS = "authors/{slug}/index.html"
 ARCHIVES_SAVE_AS = "archives/index.html"
+CATEGORIES_URL = "categories/"
+CATEGORIES_SAVE_AS = "categories/index.html"
+AUTHORS_URL = "authors/"
+AUTHORS_SAVE_AS = "authors/index.html"
 ARCHIVES_URL = "archives/"
 DEFAULT_PAGINATION = 10
 # Summaries are whole first paragraphs: never cut inside math, a figure or a link.

@@ -60,14 +60,17 @@ def run_pelican(
     settings: dict[str, object] | None = None,
     cwd: Path | None = None,
     timeout: float = 300,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run the real `pelican` CLI with the project's settings file and -e overrides."""
     cmd = [sys.executable, "-m", "pelican", str(content), "-s", str(ROOT / conf), "-o", str(output)]
-    for key, value in (settings or {}).items():
-        cmd += ["-e", f"{key}={_override(value)}"]
-    env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="400")  # no log wrapping
+    if settings:  # one -e for all: Pelican keeps only the last -e flag's values
+        cmd += ["-e", *(f"{key}={_override(value)}" for key, value in settings.items())]
+    full_env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="400")  # no log wrapping
+    full_env.update(env or {})
     return subprocess.run(
-        cmd, cwd=cwd or content.parent, capture_output=True, text=True, timeout=timeout, env=env
+        cmd, cwd=cwd or content.parent, capture_output=True, text=True, timeout=timeout,
+        env=full_env,
     )
 
 

@@ -191,8 +191,8 @@ class Engine:
             else:
                 described, reasons = self.pool().probe()
                 self._best = described["name"] if described else "none"
-                log.info("fences: backend auto -> %s%s", self._best,
-                         f" ({'; '.join(reasons)})" if reasons else "")
+                why = f" ({'; '.join(reasons)})" if reasons else ""
+                print(f"fences: backend auto -> {self._best}{why}", flush=True)
         return self._best
 
     # -- execute -------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ class Engine:
             names = sorted({r.backend["label"] for r in ran})
             missing = [c.name for c in self.candidates if not c.installed()]
             why = f" ({', '.join(missing)} not installed)" if missing else ""
-            log.info("fences: ran on %s%s", ", ".join(names), why)
+            print(f"fences: ran on {', '.join(names)}{why}", flush=True)
 
     def _render(self, generators: Iterable[Any]) -> None:
         renderer = Renderer(self.pm, self.kinds, self.output_path,

@@ -60,6 +60,7 @@ class Session:
     def run(self, fence: Fence) -> FenceResult:
         self.fence, self.outputs = fence, []
         kind = self.kinds[fence.kind]
+        os.chdir(os.path.dirname(fence.path))  # relative paths (inputs=...) are the post's
         started = time.perf_counter()
         status, message, line = RAN, "", None
         with self.capture:

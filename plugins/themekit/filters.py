@@ -1,0 +1,133 @@
+"""Template filters: `reading_stats` and `toc`, both taking an HTML string."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+
+from bs4 import BeautifulSoup, Tag
+from markupsafe import Markup
+
+WORDS_PER_MINUTE = 220
+# Elements whose text is not prose: code that runs, styles, and vector/maths markup.
+_NOT_PROSE = ("script", "style", "svg", "math", "template")
+# A word is a whitespace-separated token with at least one letter or digit in it,
+# so stray punctuation ("#", "=", "·") is not counted.
+_WORD = re.compile(r"\S*\w\S*")
+# Elements that separate words; inline ones (<em>, <code>, Pygments' <span>) do not.
+_BLOCKS = (
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
+)
+
+
+@dataclass(frozen=True)
+class ReadingStats:
+    words: int
+    minutes: int
+
+
+def _soup(html: str | None) -> BeautifulSoup:
+    return BeautifulSoup(html or "", "lxml")
+
+
+def _drop_permalinks(node: Tag) -> None:
+    for anchor in node.select("a.headerlink"):
+        anchor.decompose()
+
+
+def reading_stats(html: str | None) -> ReadingStats:
+    """Count the visible words of an HTML fragment (code included) and the reading time."""
+    soup = _soup(html)
+    for node in soup.find_all(_NOT_PROSE):
+        node.decompose()
+    _drop_permalinks(soup)
+    for node in soup.find_all(_BLOCKS):
+        node.insert_before(" ")
+        node.insert_after(" ")
+    words = len(_WORD.findall(soup.get_text()))
+    return ReadingStats(words=words, minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)))
+
+
+def _heading_entries(html: str | None) -> list[tuple[int, str, str]]:
+    """(level, id, text) of every h2/h3 that has an id, in document order."""
+    entries = []
+    for heading in _soup(html).find_all(["h2", "h3"]):
+        anchor = heading.get("id")
+        if not anchor:
+            continue
+        _drop_permalinks(heading)
+        text = " ".join(heading.get_text(" ").split())
+        entries.append((int(heading.name[1]), anchor, text))
+    return entries
+
+
+def _item(anchor: str, text: str) -> str:
+    return f'<li><a href="#{escape(anchor)}">{escape(text, quote=False)}</a>'
+
+
+def toc(html: str | None) -> Markup:
+    """A nested <ol> of the h2/h3 headings in a <nav>; empty with fewer than 2 headings."""
+    entries = _heading_entries(html)
+    if len(entries) < 2:
+        return Markup("")
+    parts = ['<nav class="toc" aria-label="Contents"><ol>']
+    open_sub = False  # an <ol> of h3 entries is open inside the last <li>
+    has_item = False  # an <li> is open at the top level
+    for level, anchor, text in entries:
+        if level == 3 and has_item:
+            if not open_sub:
+                parts.append("<ol>")
+                open_sub = True
+            parts.append(_item(anchor, text) + "</li>")
+            continue
+        if open_sub:
+            parts.append("</ol>")
+            open_sub = False
+        if has_item:
+            parts.append("</li>")
+        parts.append(_item(anchor, text))
+        has_item = True
+    if open_sub:
+        parts.append("</ol>")
+    if has_item:
+        parts.append("</li>")
+    parts.append("</ol></nav>")
+    return Markup("".join(parts))
+
+
+FILTERS: dict[str, Callable[..., object]] = {"reading_stats": reading_stats, "toc": toc}

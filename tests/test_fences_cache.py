@@ -1,0 +1,158 @@
+"""The cache: what re-runs after which edit, corrupt entries, frozen and rerun modes."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import write_files
+
+POST = """
+    Title: Cached
+    Date: 2026-03-01
+
+    {prose}
+
+    ```python exec
+    import time
+    t0 = time.time_ns()
+    print("first", {first})
+    ```
+
+    ```python exec
+    with open("data.txt") as fh:
+        print("second", fh.read().strip())
+    ```
+
+    ```python exec session=solo
+    import matplotlib.pyplot as plt
+    plt.plot([0, 1], [0, {third}])
+    ```
+    """
+
+OTHER = """
+    Title: Other
+    Date: 2026-03-02
+
+    ```python exec
+    print("other post")
+    ```
+    """
+
+
+def files(prose="Some prose.", first=1, third=1):
+    return {"posts/cached.md": POST.format(prose=prose, first=first, third=third),
+            "posts/other.md": OTHER}
+
+
+def statuses(build, source):
+    return [f["status"] for f in build.report["fences"] if f["source"] == source]
+
+
+def test_cache_hits_and_invalidation(site, tmp_path):
+    write_files(tmp_path / "content", {"posts/data.txt": "v1"})  # fences run in the post's folder
+    first = site(files())
+    assert first.returncode == 0, first.log
+    assert statuses(first, "posts/cached.md") == ["ran", "ran", "ran"]
+    page1 = first.read("posts/cached/index.html")
+
+    warm = site()
+    assert statuses(warm, "posts/cached.md") == ["cached"] * 3
+    assert statuses(warm, "posts/other.md") == ["cached"]
+    assert warm.read("posts/cached/index.html") == page1  # same bytes, figure names included
+
+    prose = site(files(prose="Edited prose: a whole new sentence, $x^2$ and **bold**."))
+    assert statuses(prose, "posts/cached.md") == ["cached"] * 3
+
+    edit = site(files(first=2))
+    assert statuses(edit, "posts/cached.md") == ["ran", "ran", "cached"]
+    assert statuses(edit, "posts/other.md") == ["cached"]
+
+    solo = site(files(first=2, third=5))
+    assert statuses(solo, "posts/cached.md") == ["cached", "cached", "ran"]
+
+
+def test_declared_inputs_are_part_of_the_key(site, tmp_path):
+    content = tmp_path / "content"
+    write_files(content, {"posts/data.txt": "v1"})
+    post = {"posts/in.md": """
+        Title: Inputs
+        Date: 2026-03-03
+
+        ```python exec inputs=data.txt
+        from pathlib import Path
+        print(Path(__file__ if "__file__" in globals() else ".").name)
+        ```
+        """}
+    assert site(post).statuses() == ["ran"]
+    assert site().statuses() == ["cached"]
+    (content / "posts/data.txt").write_text("v2")
+    assert site().statuses() == ["ran"]
+
+    (content / "posts/data.txt").unlink()
+    missing = site()
+    assert missing.statuses() == ["failed"]
+    assert "inputs: cannot read 'data.txt'" in missing.report["fences"][0]["message"]
+
+
+def test_corrupt_entry_is_a_miss_with_a_warning(site):
+    post = {"posts/c.md": "Title: C\nDate: 2026-03-04\n\n```python exec\nprint(41 + 1)\n```\n"}
+    first = site(post)
+    (entry,) = (first.cache / "entries").rglob("*.json")
+    entry.write_text(entry.read_text()[:40])  # a partial write
+    again = site()
+    assert again.returncode == 0
+    assert again.statuses() == ["ran"]
+    assert "corrupt cache entry" in again.log
+    assert again.post("c").select_one("pre.fence-stdout").text == "42\n"
+    json.loads(entry.read_text())  # rewritten whole
+
+
+def test_corrupt_blob_is_a_miss(site):
+    post = {"posts/f.md": "Title: F\nDate: 2026-03-05\n\n```python exec\n"
+            "import matplotlib.pyplot as plt\nplt.plot([1, 2])\n```\n"}
+    site(post)
+    (blob,) = [p for p in (site().cache / "blobs").rglob("*") if p.is_file()]
+    blob.write_bytes(b"<svg>broken")
+    again = site()
+    assert again.statuses() == ["ran"]
+    assert "corrupt cache entry" in again.log
+
+
+def test_cache_false_runs_every_build(site):
+    post = {"posts/n.md": "Title: N\nDate: 2026-03-06\n\n```python exec cache=false\n"
+            "print('again')\n```\n\n```python exec\nprint('once')\n```\n"}
+    assert site(post).statuses() == ["ran", "ran"]
+    assert site().statuses() == ["ran", "ran"]  # the session re-runs from its start
+
+
+def test_frozen_mode_uses_cache_and_fails_on_missing_entries(site, tmp_path):
+    post = {"posts/z.md": "Title: Z\nDate: 2026-03-07\n\n```python exec\nprint('z')\n```\n"}
+    assert site(post).statuses() == ["ran"]
+    frozen = site(settings={"FENCES_MODE": "frozen"})
+    assert frozen.statuses() == ["cached"]
+    write_files(tmp_path / "content", {"posts/new.md": "Title: New\nDate: 2026-03-08\n\n"
+                                       "```python exec\nprint('new')\n```\n"})
+    missing = site(settings={"FENCES_MODE": "frozen", "FENCES_STRICT": True})
+    assert missing.returncode != 0
+    assert "posts/new.md:4: error not in the cache" in missing.log
+
+
+def test_rerun_mode_ignores_the_cache(site):
+    post = {"posts/r.md": "Title: R\nDate: 2026-03-09\n\n```python exec\nprint('r')\n```\n"}
+    site(post)
+    assert site(settings={"FENCES_MODE": "rerun"}).statuses() == ["ran"]
+
+
+def test_gpu_results_are_kept_and_labelled_on_a_machine_without_gpu(site):
+    """A result recorded on a GPU (as committed from a GPU machine) is reused, labelled."""
+    post = {"posts/g.md": "Title: G\nDate: 2026-03-10\n\n```python exec\nprint('gpu')\n```\n"}
+    first = site(post)
+    (entry,) = (first.cache / "entries").rglob("*.json")
+    record = json.loads(entry.read_text())
+    record["backend"] = {"name": "cupy", "label": "CuPy · NVIDIA H100", "device": "NVIDIA H100",
+                         "gpu": True, "versions": {"cupy": "13.3.0"}}
+    entry.write_text(json.dumps(record))
+    again = site()
+    assert again.statuses() == ["cached"]
+    label = again.post("g").select_one("span.fence-backend")
+    assert label.text == "CuPy · NVIDIA H100" and label["data-backend"] == "cupy"

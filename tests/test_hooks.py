@@ -1,0 +1,139 @@
+"""The hook contract: a third-party plugin uses every hook; the meta-test keeps it honest."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_pelican, write_files
+from fences import hookspecs
+
+PLUGIN = '''
+from fences import hookimpl
+from fences.backends import BackendCandidate
+from fences.model import FenceKind, Output
+
+
+class Loud:
+    def __init__(self, text):
+        self.text = text
+
+
+def run_shout(fence, session):
+    session.emit(Output("text/x-shout", fence.code.upper()))
+
+
+@hookimpl
+def fences_kinds():
+    return [FenceKind(name="shout", language="shout", run=run_shout, uses_backend=False)]
+
+
+@hookimpl
+def fences_backend_candidates():
+    return [BackendCandidate(name="abacus", preference=5, installed=lambda: False,
+                             probe=lambda: None)]
+
+
+@hookimpl
+def fences_session_setup(namespace):
+    namespace["Loud"] = Loud
+
+
+@hookimpl
+def fences_format_value(value):
+    if isinstance(value, Loud):
+        return [Output("text/x-shout", value.text.upper())]
+    return None
+
+
+@hookimpl
+def fences_capture_outputs(namespace, options):
+    if namespace.get("leave_a_note"):
+        return [Output("text/plain", "note left behind")]
+    return []
+
+
+@hookimpl
+def fences_render_output(output, context):
+    if output.mime == "text/x-shout":
+        return f'<p class="shout">{output.data}!</p>'
+    return None
+
+
+@hookimpl
+def fences_build_finished(report):
+    import os
+    with open(os.environ["HOOK_REPORT_COPY"], "w") as fh:
+        import json
+        json.dump(report["summary"], fh)
+'''
+
+POST = """
+    Title: Hooks
+    Date: 2026-04-01
+
+    ```shout
+    hello
+    ```
+
+    ```python exec
+    leave_a_note = True
+    Loud("quiet")
+    ```
+    """
+
+
+def test_a_third_party_plugin_can_use_every_hook(tmp_path):
+    write_files(tmp_path / "lib", {"shoutplugin.py": PLUGIN})
+    write_files(tmp_path / "content", {"posts/hooks.md": POST})
+    copy = tmp_path / "summary.json"
+    proc = run_pelican(
+        tmp_path / "content", tmp_path / "out",
+        settings={"FENCES_CACHE_PATH": str(tmp_path / "cache"),
+                  "FENCES_PLUGINS": ["shoutplugin"]},
+        env={"PYTHONPATH": str(tmp_path / "lib"), "HOOK_REPORT_COPY": str(copy)},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = (tmp_path / "out/posts/hooks/index.html").read_text()
+    assert '<p class="shout">HELLO!</p>' in html  # fences_kinds + fences_render_output
+    assert '<p class="shout">QUIET!</p>' in html  # fences_session_setup + fences_format_value
+    assert "note left behind" in html  # fences_capture_outputs
+    assert json.loads(copy.read_text())["ran"] == 2  # fences_build_finished
+    report = json.loads((tmp_path / "cache/report.json").read_text())
+    assert [f["kind"] for f in report["fences"]] == ["shout", "python"]
+    # fences_backend_candidates: the extra candidate is consulted and passed over
+    assert "fences: ran on NumPy (cupy, abacus not installed)" in proc.stdout
+    assert report["fences"][1]["backend"] == "numpy"
+
+
+def test_a_misspelled_hook_fails_loudly(tmp_path):
+    write_files(tmp_path / "lib", {"typo.py": "from fences import hookimpl\n\n"
+                                              "@hookimpl\ndef fences_kindz():\n    return []\n"})
+    write_files(tmp_path / "content", {"posts/a.md": "Title: A\nDate: 2026-04-02\n\nText.\n"})
+    proc = run_pelican(tmp_path / "content", tmp_path / "out",
+                       settings={"FENCES_CACHE_PATH": str(tmp_path / "cache"),
+                                 "FENCES_PLUGINS": ["typo"]},
+                       env={"PYTHONPATH": str(tmp_path / "lib")})
+    assert proc.returncode != 0
+    assert "fences_kindz" in proc.stdout + proc.stderr
+
+
+HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
+         if name.startswith("fences_")]
+
+
+def test_the_contract_has_hooks():
+    assert len(HOOKS) >= 7
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_documented_and_tested(hook):
+    doc = inspect.getdoc(getattr(hookspecs, hook)) or ""
+    assert len(doc.split()) >= 15, f"{hook} needs a real docstring"
+    tests = [p for p in (ROOT / "tests").glob("test_*.py") if p.name != Path(__file__).name]
+    this = Path(__file__).read_text()
+    body = this.split("HOOKS = ")[0]  # the plugin above counts as a test of each hook
+    assert any(hook in p.read_text() for p in tests) or f"def {hook}(" in body, \
+        f"{hook} has no test"
