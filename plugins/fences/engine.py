@@ -84,6 +84,11 @@ class Engine:
         self._best: str | None = None
         self._bar: tqdm | None = None
         self.reset()
+        if self.mode != "frozen" and (os.cpu_count() or 1) > 1:
+            # A spare core starts the warm fork server while Pelican reads, so an edited
+            # fence does not wait for NumPy and matplotlib to import. Nothing runs in it
+            # unless a fence misses the cache.
+            self.pool().warm_up()
 
     # -- wiring ------------------------------------------------------------------------------
     def extension(self) -> FenceExtension:

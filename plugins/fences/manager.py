@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Iterable
 
@@ -21,8 +22,21 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 )
 
 
+@functools.cache
+def _cached(extra: tuple[str, ...]) -> pluggy.PluginManager:
+    return _build(extra)
+
+
 def make_manager(extra: Iterable[str] = ()) -> pluggy.PluginManager:
-    """Build a manager with every plugin; a misspelled hook implementation fails loudly."""
+    """A manager with every plugin; a misspelled hook implementation fails loudly.
+
+    Built once per process and plugin list: the fork server builds it, and every session
+    forked from it inherits it instead of scanning entry points again.
+    """
+    return _cached(tuple(extra))
+
+
+def _build(extra: tuple[str, ...]) -> pluggy.PluginManager:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     for name in (*BUILTIN_PLUGINS, *extra):

@@ -6,12 +6,15 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 
+import lxml.html
 from bs4 import BeautifulSoup, Tag
 from markupsafe import Markup
 
 WORDS_PER_MINUTE = 220
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # lxml refuses these
 # Elements whose text is not prose: code that runs, styles, and vector/maths markup.
 _NOT_PROSE = ("script", "style", "svg", "math", "template")
 # A word is a whitespace-separated token with at least one letter or digit in it,
@@ -70,16 +73,23 @@ def _drop_permalinks(node: Tag) -> None:
         anchor.decompose()
 
 
+@lru_cache(maxsize=2048)
 def reading_stats(html: str | None) -> ReadingStats:
-    """Count the visible words of an HTML fragment (code included) and the reading time."""
-    soup = _soup(html)
-    for node in soup.find_all(_NOT_PROSE):
-        node.decompose()
-    _drop_permalinks(soup)
-    for node in soup.find_all(_BLOCKS):
-        node.insert_before(" ")
-        node.insert_after(" ")
-    words = len(_WORD.findall(soup.get_text()))
+    """Count the visible words of an HTML fragment (code included) and the reading time.
+
+    Memoized: the home page, tag pages and the post page all ask about the same content.
+    """
+    words = 0
+    if html and html.strip():
+        root = lxml.html.fragment_fromstring(_NOT_XML.sub("", html), create_parent="div")
+        for node in list(root.iter(*_NOT_PROSE)):
+            node.drop_tree()
+        for node in root.xpath('//a[contains(concat(" ", @class, " "), " headerlink ")]'):
+            node.drop_tree()
+        for node in root.iter(*_BLOCKS):
+            node.text = " " + (node.text or "")
+            node.tail = " " + (node.tail or "")
+        words = len(_WORD.findall("".join(root.itertext())))
     return ReadingStats(words=words, minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)))
 
 
@@ -100,6 +110,7 @@ def _item(anchor: str, text: str) -> str:
     return f'<li><a href="#{escape(anchor)}">{escape(text, quote=False)}</a>'
 
 
+@lru_cache(maxsize=2048)
 def toc(html: str | None) -> Markup:
     """A nested <ol> of the h2/h3 headings in a <nav>; empty with fewer than 2 headings."""
     entries = _heading_entries(html)

@@ -1,0 +1,35 @@
+"""The per-entry HTML pipeline: math, then sanitising, then URLs, then XML-safe text."""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup
+
+from .mathml import MathConverter, convert_math
+from .sanitize import remove_scripts
+from .urls import absolutize
+from .xmlchars import strip_illegal
+
+
+class EntryRewriter:
+    """Rewrite entry HTML for feeds; results are memoised because one article is in
+    many feeds (all, each tag, category, author) within a build."""
+
+    def __init__(self, math_class: str = "math") -> None:
+        self.math = MathConverter()
+        self.math_class = math_class
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def __call__(self, markup: str, base: str) -> str:
+        key = (markup, base)
+        if key not in self._cache:
+            self._cache[key] = self._rewrite(markup, base)
+        return self._cache[key]
+
+    def _rewrite(self, markup: str, base: str) -> str:
+        soup = BeautifulSoup(strip_illegal(markup), "html.parser")
+        # Math first: latex2mathml output may carry markup of its own (\href, \text{<..>}).
+        convert_math(soup, self.math, self.math_class)
+        remove_scripts(soup)
+        if base:
+            absolutize(soup, base)
+        return strip_illegal(str(soup))
