@@ -128,20 +128,22 @@ class FencePreprocessor(Preprocessor):
             kind=kind.name, code="\n".join(body), exec_code="", options={}, index=index,
         )
         specs = COMMON_OPTIONS + tuple(kind.options)
+        defaults = {**self.ext.defaults, **dict(kind.defaults)}
         try:
             words = split_opener(info, line)
             skip = 2 if kind.marker else 1
             raw = parse_assignments(words[skip:], line)
             from_lines, count = take_option_lines(body, line + 1)
             raw.update(from_lines)
-            fence.options = validate(raw, specs, self.ext.defaults)
+            fence.options = validate(raw, specs, defaults)
         except OptionError as exc:
-            fence.options = validate({}, specs, self.ext.defaults)
+            fence.options = validate({}, specs, defaults)
             fence.problem, fence.problem_line = str(exc), exc.line
             count = 0
         shown = body[count:]
         fence.code = "\n".join(shown)
         fence.exec_code = "\n" * (line + count) + fence.code
+        fence.code_line = line + count + 1
         return fence
 
 

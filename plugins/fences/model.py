@@ -38,6 +38,7 @@ class Fence:
     exec_code: str  # body as run: option lines blanked so line numbers still match the post
     options: dict[str, Any]
     index: int  # position among the post's engine fences
+    code_line: int = 0  # 1-based post line of the first line of ``code``
     session: str = ""  # session id within the post
     key: str = ""  # cache key, set by the plan
     problem: str | None = None  # a collect-time error (bad option, unterminated fence...)
@@ -84,6 +85,18 @@ class FenceKind:
     shares_session: bool = True
     uses_backend: bool = True
     version: str = "1"
+    defaults: tuple[tuple[str, Any], ...] = ()  # option defaults of this kind, e.g. echo off
+
+
+class FenceError(Exception):
+    """A located problem a kind reports without a traceback (bad diagram JSON...).
+
+    ``line`` is the line in the post, when known.
+    """
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass

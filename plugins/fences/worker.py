@@ -22,6 +22,7 @@ from .model import (
     RAN,
     STREAM,
     Fence,
+    FenceError,
     FenceKind,
     FenceResult,
     Output,
@@ -68,6 +69,10 @@ class Session:
                 if kind.uses_backend:
                     self._bind_backend(fence.options.get("backend") or "auto")
                 kind.run(fence, self)
+            except FenceError as exc:
+                status = EXPECTED_ERROR if fence.options.get("error") else FAILED
+                message, line = str(exc), exc.line
+                self.emit(Output(ERROR, message, {}))
             except BackendUnavailable as exc:
                 status, message = FAILED, f"backend={fence.options.get('backend')}: {exc}"
                 self.emit(Output(ERROR, message, {}))
