@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
+from .figures import prefer_feed_images
 from .mathml import MathConverter, convert_math
 from .sanitize import remove_scripts
 from .urls import absolutize
@@ -30,6 +31,7 @@ class EntryRewriter:
         # Math first: latex2mathml output may carry markup of its own (\href, \text{<..>}).
         convert_math(soup, self.math, self.math_class)
         remove_scripts(soup)
+        prefer_feed_images(soup)
         if base:
             absolutize(soup, base)
         return strip_illegal(str(soup))

@@ -14,6 +14,7 @@ ENTRY_POINT_GROUP = "pelican_fences"
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "fences.builtin.python_kind",
+    "fences.builtin.diagram_kind",
     "fences.builtin.display",
     "fences.builtin.mpl",
     "fences.builtin.numpy_backend",
