@@ -28,8 +28,10 @@ DIAGRAM = """
     }
     ```
 
-    <figure class="diagram"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect id="pasted" width="10" height="10"/></svg><figcaption>Pasted</figcaption></figure>
-    """
+    {raw}
+    """.replace("{raw}", '<figure class="diagram"><svg xmlns="http://www.w3.org/2000/svg" '
+                'viewBox="0 0 10 10"><rect id="pasted" width="10" height="10"/></svg>'
+                "<figcaption>Pasted</figcaption></figure>")
 
 BROKEN = """
     Title: Broken
