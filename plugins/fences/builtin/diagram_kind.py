@@ -30,8 +30,11 @@ def run_diagram(fence: Fence, session: Any) -> None:
 
 @hookimpl
 def fences_kinds() -> list[FenceKind]:
+    from diagrams import RENDERER_VERSION
+
     return [FenceKind(name="diagram", language="diagram", run=run_diagram,
-                      shares_session=False, uses_backend=False, defaults=(("echo", False),))]
+                      shares_session=False, uses_backend=False, defaults=(("echo", False),),
+                      version=f"1+renderer{RENDERER_VERSION}")]
 
 
 @hookimpl
