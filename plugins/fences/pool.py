@@ -9,9 +9,7 @@ imports CuPy, and the fork server never initialises CUDA, so nothing forks after
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,14 +43,6 @@ class SessionPool:
     def _context(self) -> Any:
         with self._lock:
             if self._ctx is None:
-                # The fork server and the sessions import this package by name: make sure
-                # they can, even when Pelican loaded it from PLUGIN_PATHS.
-                here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-                if here not in sys.path:
-                    sys.path.append(here)
-                paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-                if here not in paths:
-                    os.environ["PYTHONPATH"] = os.pathsep.join([*paths, here])
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(["fences.preload"])
                 self._ctx = ctx
