@@ -139,3 +139,15 @@ def test_strict_build_fails_and_lists_every_failure(tmp_path):
     assert "posts/a.md:5: error RuntimeError: one" in log
     assert "posts/b.md:6: error unknown option 'nope'" in log
     assert "2 fence(s) failed" in log
+
+
+def test_publish_warns_about_figures_without_alt_text(tmp_path):
+    files = {"posts/f.md": post("f", 1, "```python exec\nimport matplotlib.pyplot as plt\n"
+                                        "plt.plot([1, 2])\n```\n\n```python exec alt='Line'\n"
+                                        "plt.plot([2, 1])\n```\n")}
+    write_files(tmp_path / "content", files)
+    proc = run_pelican(tmp_path / "content", tmp_path / "out", conf="publishconf.py",
+                       settings={"FENCES_CACHE_PATH": str(tmp_path / "cache")})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    warnings = re.findall(r"posts/f\.md:(\d+): figure has no alt text", proc.stdout + proc.stderr)
+    assert warnings == ["4"]

@@ -243,6 +243,9 @@ class Engine:
             for fence, result in entries:
                 if result.status in FAILURES:
                     log.error("%s: error %s", fence.location(result.line), result.message)
+                elif self.strict and _figure_without_alt(fence, result):
+                    log.warning("%s: figure has no alt text (add alt=\"...\")",
+                                fence.location())
             self._render(generators)
             report = build_report(entries, time.perf_counter() - self.started)
             write_report(report, self.report_path)
@@ -306,6 +309,12 @@ def _forget_memoized_content() -> None:
         memo = Content.__dict__.get(name)
         if memo is not None and hasattr(memo, "cache"):
             memo.cache.clear()
+
+
+def _figure_without_alt(fence: Fence, result: FenceResult) -> bool:
+    if fence.options.get("alt") or fence.options.get("caption") or not fence.options["output"]:
+        return False
+    return any(o.meta.get("figure") for o in result.outputs)
 
 
 def _problem(fence: Fence) -> FenceResult:
