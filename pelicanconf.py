@@ -49,6 +49,8 @@ SUMMARY_MAX_LENGTH = None
 SUMMARY_MAX_PARAGRAPHS = 1
 
 # Feeds: all posts, and one Atom + one RSS feed per tag, each kind at its own path.
+# In development feed links point at `invoke serve`; publishconf derives them from SITEURL.
+FEED_DOMAIN = "http://localhost:8000"
 FEED_ALL_ATOM = "feeds/all.atom.xml"
 FEED_ALL_RSS = "feeds/all.rss.xml"
 TAG_FEED_ATOM = "feeds/tags/{slug}.atom.xml"

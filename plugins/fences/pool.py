@@ -133,7 +133,7 @@ def _receive(conn: Any, timeout: float) -> Any:
 
 
 def _death(proc: Any) -> str:
-    proc.join(2)
+    proc.join(10)  # the fork server reports the exit status; give it time on a busy machine
     code = proc.exitcode
     if code is None:
         return "stopped answering"

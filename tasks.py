@@ -1,0 +1,335 @@
+"""Site tasks: `invoke --list` shows them; README.md ("Tasks", "Publishing") describes them.
+
+Every path defaults to this file's folder, so the tasks work from any directory
+(`invoke -r /path/to/repo build`). Pelican always runs as a subprocess of the current
+interpreter, so a failing build is a non-zero exit status, never a half-built process state.
+
+`publish` never exposes a half-written site: it builds into a fresh folder next to the
+output folder (same filesystem, so renames are atomic), and only when Pelican succeeds does
+it rename the old output aside, rename the new one in, delete the old one, and deploy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from invoke import Context, task
+from invoke.exceptions import Exit
+
+ROOT = Path(__file__).resolve().parent
+DEV_CONF = ROOT / "pelicanconf.py"
+PUBLISH_CONF = ROOT / "publishconf.py"
+DEFAULT_CONTENT = ROOT / "content"
+DEFAULT_OUTPUT = ROOT / "output"
+DEPLOY_METHODS = ("ghp-import", "directory")
+
+BUILD_HELP = {
+    "content": "content folder (default: content/ next to tasks.py)",
+    "output": "output folder (default: output/ next to tasks.py)",
+    "set": "KEY=VALUE setting override, repeatable (value in JSON; a bare word is a string)",
+    "frozen": "execute no fence: use the cache only, a missing entry is an error",
+    "rerun": "ignore the fence cache and run every fence",
+}
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _path(value: str | None, default: Path) -> Path:
+    """An absolute path: relative values are taken from the caller's working directory."""
+    return Path(value).expanduser().resolve() if value else default
+
+
+def parse_overrides(items: Iterable[str] | None) -> dict[str, Any]:
+    """`KEY=VALUE` strings -> settings. Values are JSON as with `pelican -e`; a value that is
+    not valid JSON (e.g. a path) is taken as a plain string."""
+    overrides: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise Exit(f"--set wants KEY=VALUE, got {item!r}", code=2)
+        try:
+            overrides[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = raw
+    return overrides
+
+
+def _mode(frozen: bool, rerun: bool) -> dict[str, str]:
+    if frozen and rerun:
+        raise Exit("--frozen and --rerun exclude each other", code=2)
+    if frozen:
+        return {"FENCES_MODE": "frozen"}
+    if rerun:
+        return {"FENCES_MODE": "rerun"}
+    return {}
+
+
+def pelican_command(
+    conf: Path, content: Path, output: Path, overrides: dict[str, Any]
+) -> list[str]:
+    """The Pelican CLI call. All overrides go in one `-e`: Pelican keeps only the last one."""
+    cmd = [sys.executable, "-m", "pelican", str(content), "-s", str(conf), "-o", str(output)]
+    if overrides:
+        cmd += ["-e", *(f"{key}={json.dumps(value)}" for key, value in overrides.items())]
+    return cmd
+
+
+def run_pelican(conf: Path, content: Path, output: Path, overrides: dict[str, Any]) -> None:
+    """Build the site; raise Exit (non-zero) when Pelican fails."""
+    if not content.is_dir():
+        raise Exit(f"content folder not found: {content}", code=1)
+    proc = subprocess.run(pelican_command(conf, content, output, overrides), cwd=ROOT)
+    if proc.returncode != 0:
+        raise Exit(f"pelican failed (exit status {proc.returncode}): see the log above",
+                   code=proc.returncode)
+
+
+def _build(content: str | None, output: str | None, set: list[str] | None,
+           frozen: bool, rerun: bool) -> Path:
+    out = _path(output, DEFAULT_OUTPUT)
+    overrides = {**parse_overrides(set), **_mode(frozen, rerun)}
+    run_pelican(DEV_CONF, _path(content, DEFAULT_CONTENT), out, overrides)
+    return out
+
+
+def _staging_dir(target: Path, tag: str) -> Path:
+    """A fresh, empty, world-readable folder next to target (same filesystem)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.{tag}-", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes 0700; a published site must stay readable
+    return staging
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put the folder `new` at `target`. The old target is renamed aside, the new one renamed
+    in, then the old one deleted: target is always either the whole old or the whole new."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        target.rename(old)
+    try:
+        new.rename(target)
+    except OSError:
+        if old is not None:
+            old.rename(target)
+        raise
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def read_settings(conf: Path, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A settings file as Pelican sees it, with the --set overrides applied. Quiet: the
+    warnings Pelican logs about settings belong to (and already appear in) the build log."""
+    from pelican.settings import read_settings as pelican_read_settings
+
+    logger = logging.getLogger("pelican")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return pelican_read_settings(str(conf), override=overrides)
+    finally:
+        logger.setLevel(level)
+
+
+def deploy_ghp_import(site: Path, repository: Path, branch: str, remote: str,
+                      push: bool) -> None:
+    """Commit `site` as the whole content of `branch` in `repository`; push if asked."""
+    from ghp_import import GhpError, ghp_import
+
+    def head() -> str | None:
+        proc = subprocess.run(["git", "-C", str(repository), "rev-parse", "--verify", "-q",
+                               f"refs/heads/{branch}"], capture_output=True, text=True)
+        return proc.stdout.strip() or None
+
+    before = head()
+    message = f"Publish site ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z})"
+    try:
+        with contextlib.chdir(repository):  # ghp-import works on the current directory's repo
+            ghp_import(str(site), mesg=message, branch=branch, remote=remote, push=push,
+                       nojekyll=True)
+    except (GhpError, subprocess.CalledProcessError, OSError) as exc:
+        raise Exit(f"ghp-import to {repository} (branch {branch}) failed: {exc}",
+                   code=1) from exc
+    if head() in (None, before):  # ghp-import only prints when `git fast-import` fails
+        raise Exit(f"ghp-import made no commit on {branch} in {repository}", code=1)
+    print(f"Deployed to branch {branch} of {repository}" + (f", pushed to {remote}" if push
+                                                            else ""))
+
+
+def deploy_directory(site: Path, directory: Path) -> None:
+    """Replace `directory` with a copy of `site`, atomically (see replace_dir)."""
+    staging = _staging_dir(directory, "new")
+    try:
+        shutil.copytree(site, staging, dirs_exist_ok=True)
+        replace_dir(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    print(f"Deployed to {directory}")
+
+
+# --- tasks ---------------------------------------------------------------------------------
+
+
+@task(iterable=["set"], help=BUILD_HELP)
+def build(c: Context, content: str | None = None, output: str | None = None,
+          set: list[str] | None = None, frozen: bool = False,
+          rerun: bool = False) -> None:
+    """Development build (pelicanconf.py): failing fences render error blocks."""
+    _build(content, output, set, frozen, rerun)
+
+
+@task(help={"output": BUILD_HELP["output"]})
+def clean(c: Context, output: str | None = None) -> None:
+    """Remove the output folder."""
+    out = _path(output, DEFAULT_OUTPUT)
+    if out.exists():
+        shutil.rmtree(out)
+        print(f"Removed {out}")
+
+
+@task(iterable=["set"], help=BUILD_HELP)
+def rebuild(c: Context, content: str | None = None, output: str | None = None,
+            set: list[str] | None = None, frozen: bool = False,
+            rerun: bool = False) -> None:
+    """Clean, then build."""
+    clean(c, output=output)
+    _build(content, output, set, frozen, rerun)
+
+
+@task(help={"output": BUILD_HELP["output"], "port": "port (default 8000)",
+            "bind": "address to listen on (default 127.0.0.1)"})
+def serve(c: Context, output: str | None = None, port: int = 8000,
+          bind: str = "127.0.0.1") -> None:
+    """Serve the output folder with Pelican's web server."""
+    out = _path(output, DEFAULT_OUTPUT)
+    if not out.is_dir():
+        raise Exit(f"nothing to serve: {out} does not exist (run `invoke build`)", code=1)
+    cmd = [sys.executable, "-m", "pelican", "--listen", "-s", str(DEV_CONF), "-o", str(out),
+           "-p", str(port), "-b", bind]
+    with contextlib.suppress(KeyboardInterrupt):
+        subprocess.run(cmd, cwd=ROOT)
+
+
+@task(iterable=["set"], help={**BUILD_HELP, "port": "port (default 8000)",
+                              "bind": "address to listen on (default 127.0.0.1)"})
+def livereload(c: Context, content: str | None = None, output: str | None = None,
+               set: list[str] | None = None, frozen: bool = False,
+               rerun: bool = False, port: int = 8000, bind: str = "127.0.0.1") -> None:
+    """Build, serve, rebuild and reload on every change to content, theme or plugins."""
+    from livereload import Server
+
+    def rebuild_quietly() -> None:
+        try:
+            _build(content, output, set, frozen, rerun)
+        except Exit as exc:  # keep serving the last good build; the log says what failed
+            print(f"build failed: {exc.message}", file=sys.stderr)
+
+    rebuild_quietly()
+    server = Server()
+    for watched in (_path(content, DEFAULT_CONTENT), ROOT / "theme", ROOT / "plugins",
+                    DEV_CONF, PUBLISH_CONF):
+        server.watch(str(watched), rebuild_quietly, ignore=lambda p: "__pycache__" in p)
+    server.serve(root=str(_path(output, DEFAULT_OUTPUT)), port=port, host=bind)
+
+
+POST_TEMPLATE = """\
+Title: {title}
+Date: {date}
+Tags: draft
+Summary: One sentence about this post, shown on the home page and in feeds.
+
+## Introduction
+
+Write the prose here. Inline math $e^{{i\\pi}} + 1 = 0$ works, and `exec` fences run at
+build time:
+
+```python exec
+a = xp.arange(10)
+print(a.sum())
+```
+"""
+
+
+@task(help={"title": "the post's title", "content": BUILD_HELP["content"]})
+def new(c: Context, title: str, content: str | None = None) -> None:
+    """Create content/posts/YYYY-MM-DD-slug.md; never overwrites an existing file."""
+    from pelican.settings import DEFAULT_CONFIG
+    from pelican.utils import slugify
+
+    if not title.strip():
+        raise Exit("the title is empty", code=2)
+    zone = ZoneInfo(read_settings(DEV_CONF, {}).get("TIMEZONE") or "UTC")
+    now = datetime.now(zone)
+    slug = slugify(title, regex_subs=DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"])
+    path = _path(content, DEFAULT_CONTENT) / "posts" / f"{now:%Y-%m-%d}-{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = POST_TEMPLATE.format(title=title.strip(), date=f"{now:%Y-%m-%d %H:%M}")
+    try:
+        with path.open("x", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError:
+        raise Exit(f"{path} already exists; not overwriting it", code=1) from None
+    print(f"Created {path}")
+
+
+@task(iterable=["set"], help={
+    **BUILD_HELP,
+    "method": "deploy method: ghp-import or directory (default: DEPLOY_METHOD)",
+    "repository": "git repository for ghp-import (default: DEPLOY_REPOSITORY)",
+    "branch": "branch for ghp-import (default: DEPLOY_BRANCH)",
+    "remote": "remote to push to (default: DEPLOY_REMOTE)",
+    "push": "push the branch to the remote (default: DEPLOY_PUSH)",
+    "directory": "target folder for the directory method (default: DEPLOY_DIRECTORY)",
+})
+def publish(c: Context, content: str | None = None, output: str | None = None,
+            set: list[str] | None = None, frozen: bool = False,
+            rerun: bool = False, method: str | None = None, repository: str | None = None,
+            branch: str | None = None, remote: str | None = None, push: bool = False,
+            directory: str | None = None) -> None:
+    """Strict build (publishconf.py); if it succeeds, swap it into the output and deploy.
+
+    A failed build changes nothing: neither the output folder nor the deploy target."""
+    out = _path(output, DEFAULT_OUTPUT)
+    src = _path(content, DEFAULT_CONTENT)
+    overrides = {**parse_overrides(set), **_mode(frozen, rerun)}
+    staging = _staging_dir(out, "new")
+    try:
+        run_pelican(PUBLISH_CONF, src, staging, overrides)
+        # Read after the build: Pelican has already reported any bad setting in its log.
+        settings = read_settings(PUBLISH_CONF, {**overrides, "PATH": str(src)})
+        chosen = method or settings.get("DEPLOY_METHOD", "ghp-import")
+        if chosen not in DEPLOY_METHODS:
+            raise Exit(f"unknown deploy method {chosen!r}; choose one of "
+                       f"{', '.join(DEPLOY_METHODS)}", code=2)
+        target = _path(directory, Path(settings["DEPLOY_DIRECTORY"]))
+        if chosen == "directory" and target in (out, *out.parents):
+            raise Exit(f"DEPLOY_DIRECTORY {target} would contain the output folder", code=2)
+        replace_dir(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    print(f"Built {out}")
+    if chosen == "directory":
+        deploy_directory(out, target)
+    else:
+        deploy_ghp_import(out, _path(repository, Path(settings["DEPLOY_REPOSITORY"])),
+                          branch or settings["DEPLOY_BRANCH"],
+                          remote or settings["DEPLOY_REMOTE"],
+                          push or bool(settings.get("DEPLOY_PUSH")))
+
+
+# `bench` (the performance harness, plugins/fences/perf.py) is added below by its owner.
