@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -332,4 +333,15 @@ def publish(c: Context, content: str | None = None, output: str | None = None,
                           push or bool(settings.get("DEPLOY_PUSH")))
 
 
-# `bench` (the performance harness, plugins/fences/perf.py) is added below by its owner.
+@task(help={"posts": "posts in the synthetic site (default 40)",
+            "repeat": "runs of the plain and warm builds; the best is kept (default 3)",
+            "results": "where to write the JSON results (default output/bench.json)"})
+def bench(c: Context, posts: int = 40, repeat: int = 3, results: str | None = None) -> None:
+    """Measure plain, cold, warm and one-edit builds of a synthetic site, in one run."""
+    cmd = [sys.executable, "-m", "fences.perf", "--posts", str(posts), "--repeat", str(repeat)]
+    if results:
+        cmd += ["--json", results]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")) if p)}
+    if subprocess.run(cmd, env=env).returncode != 0:
+        raise Exit("bench failed", code=1)

@@ -84,11 +84,6 @@ class Engine:
         self._best: str | None = None
         self._bar: tqdm | None = None
         self.reset()
-        if self.mode != "frozen" and (os.cpu_count() or 1) > 1:
-            # A spare core starts the warm fork server while Pelican reads, so an edited
-            # fence does not wait for NumPy and matplotlib to import. Nothing runs in it
-            # unless a fence misses the cache.
-            self.pool().warm_up()
 
     # -- wiring ------------------------------------------------------------------------------
     def extension(self) -> FenceExtension:
@@ -241,6 +236,8 @@ class Engine:
             entries = [(f, self.results[(f.path, f.index)])
                        for fences in self.posts.values() for f in fences]
             for fence, result in entries:
+                for level, text in result.logs:
+                    log.log(level, "%s: %s", fence.location(), text)
                 if result.status in FAILURES:
                     log.error("%s: error %s", fence.location(result.line), result.message)
                 elif self.strict and _figure_without_alt(fence, result):

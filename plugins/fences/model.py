@@ -65,6 +65,7 @@ class FenceResult:
     backend: dict[str, Any] | None = None
     message: str = ""  # one-line error summary for the log
     line: int | None = None  # post line the error points at
+    logs: list[tuple[int, str]] = field(default_factory=list)  # (level, message) from plugins
 
 
 @dataclass(frozen=True)

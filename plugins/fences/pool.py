@@ -48,17 +48,6 @@ class SessionPool:
                 self._ctx = ctx
             return self._ctx
 
-    def warm_up(self) -> None:
-        """Start the fork server in the background, so the first session does not wait."""
-
-        def start() -> None:
-            from multiprocessing import forkserver
-
-            self._context()
-            forkserver.ensure_running()
-
-        threading.Thread(target=start, name="fences-warm-up", daemon=True).start()
-
     def submit(self, fences: list[Fence]) -> Future[list[FenceResult]]:
         return self._threads.submit(self._run_session, fences)
 

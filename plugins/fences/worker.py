@@ -7,6 +7,7 @@ infinite loop) only this process dies; the host notices and fails this session a
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import traceback
@@ -45,6 +46,10 @@ class Session:
         self.fence: Fence | None = None
         self.outputs: list[Output] = []
         self.capture = StreamCapture()
+        self.logs: list[tuple[int, str]] = []
+        handler = _ListHandler(self.logs)
+        logging.getLogger("fences").addHandler(handler)  # plugins log under "fences.*"
+        logging.getLogger("fences").propagate = False
 
     # -- used by kinds and by the names injected into the namespace ------------------------
     def emit(self, output: Output) -> None:
@@ -60,6 +65,7 @@ class Session:
     # -- one fence ---------------------------------------------------------------------------
     def run(self, fence: Fence) -> FenceResult:
         self.fence, self.outputs = fence, []
+        self.logs.clear()
         kind = self.kinds[fence.kind]
         os.chdir(os.path.dirname(fence.path))  # relative paths (inputs=...) are the post's
         started = time.perf_counter()
@@ -90,6 +96,7 @@ class Session:
             backend=self.backend.describe() if kind.uses_backend and self.backend else None,
             message=message,
             line=line,
+            logs=list(self.logs),
         )
 
     def _bind_backend(self, request: str) -> None:
@@ -117,6 +124,17 @@ class Session:
 
     def _drain(self) -> None:
         self.outputs.extend(self.capture.drain())
+
+
+class _ListHandler(logging.Handler):
+    """Keeps plugin log records with the fence's result; the host logs them, located."""
+
+    def __init__(self, records: list[tuple[int, str]]):
+        super().__init__(logging.INFO)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.levelno, record.getMessage()))
 
 
 def format_error(exc: BaseException, path: str) -> tuple[str, int | None]:
