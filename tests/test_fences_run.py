@@ -240,3 +240,35 @@ def test_report_records_every_fence(built):
     assert [f["line"] for f in state][:3] == [7, 14, 18]
     assert {f["backend"] for f in report["fences"]} == {"numpy"}
     assert "fences: 13 ran, 0 cached, 0 failed" in built["log"]
+
+
+def test_figures_are_byte_identical_across_runs_and_absolute_in_feeds(site):
+    post = {"posts/fig.md": """
+        Title: Fig
+        Date: 2026-01-05
+        Tags: plots
+
+        A figure.
+
+        ```python exec alt="A wave" caption="Wave"
+        import matplotlib.pyplot as plt
+        t = to_numpy(xp.linspace(0, 6.28, 50))
+        plt.plot(t, xp.sin(xp.asarray(t)).tolist(), label="sin")
+        plt.legend()
+        ```
+        """}
+    settings = {"SITEURL": "https://blog.example.org/sub"}
+    first = site(post, conf="publishconf.py", settings=settings)
+    assert first.returncode == 0, first.log
+    src = first.post("fig").select_one("figure.fence-figure img")["src"]
+    assert src.startswith("https://blog.example.org/sub/fences/")
+    svg = (first.output / src.split("/sub/")[1]).read_bytes()
+    again = site(conf="publishconf.py", settings={**settings, "FENCES_MODE": "rerun"})
+    assert again.statuses() == ["ran"]
+    assert (again.output / src.split("/sub/")[1]).read_bytes() == svg  # same name, same bytes
+    import feedparser
+
+    feed = feedparser.parse(first.read("feeds/tags/plots.atom.xml"), sanitize_html=False,
+                            resolve_relative_uris=False)
+    assert not feed.bozo
+    assert f'src="{src}"' in feed.entries[0].content[0].value
