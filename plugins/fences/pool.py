@@ -9,6 +9,7 @@ imports CuPy, and the fork server never initialises CUDA, so nothing forks after
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -72,7 +73,8 @@ class SessionPool:
     def _run_session(self, fences: list[Fence]) -> list[FenceResult]:
         ctx = self._context()
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=worker.session_main, args=(child, self.plugins), daemon=True)
+        proc = ctx.Process(target=worker.session_main, args=(child, self.plugins, os.getpid()),
+                           daemon=True)
         proc.start()
         child.close()
         results: list[FenceResult] = []

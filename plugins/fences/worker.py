@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import traceback
 from typing import Any
@@ -167,8 +168,29 @@ def _merge_streams(outputs: list[Output]) -> list[Output]:
     return merged
 
 
-def session_main(conn: Any, plugins: list[str]) -> None:
+def _die_with_host(host_pid: int) -> None:
+    """If the build is interrupted, a fence stuck in a loop must not outlive it.
+
+    The session's parent is the fork server, which itself waits for its clients, so watch
+    the Pelican process instead.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(host_pid, 0)
+            except ProcessLookupError:
+                os._exit(70)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="fences-watchdog", daemon=True).start()
+
+
+def session_main(conn: Any, plugins: list[str], host_pid: int) -> None:
     """Entry point of a session process: run fences until the host sends None."""
+    _die_with_host(host_pid)
     os.environ.setdefault("MPLBACKEND", "Agg")
     session = Session(plugins)
     conn.send(("ready", None))
