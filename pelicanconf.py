@@ -18,8 +18,10 @@ DEFAULT_LANG = "en"
 DEFAULT_DATE_FORMAT = "%d %b %Y"
 
 PATH = str(ROOT / "content")
-ARTICLE_PATHS = ["posts"]
+ARTICLE_PATHS = [""]  # any Markdown file outside pages/ is a post (content/posts/ by habit)
 PAGE_PATHS = ["pages"]
+USE_FOLDER_AS_CATEGORY = False
+DEFAULT_CATEGORY = "notes"
 STATIC_PATHS = ["images", "extra"]
 THEME = str(ROOT / "theme")
 PLUGIN_PATHS = [str(ROOT / "plugins")]

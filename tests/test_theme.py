@@ -306,7 +306,7 @@ def test_mathjax_only_where_math_is(dev: Build) -> None:
         "posts/gamma-post/index.html",
         "index.html",
         "tags/identities/index.html",
-        "categories/posts/index.html",
+        "categories/notes/index.html",
         "authors/the-execblog-team/index.html",
     }
     for name, soup in _pages(dev).items():
