@@ -16,6 +16,7 @@ RELATIVE_URLS = True
 TIMEZONE = "UTC"
 DEFAULT_LANG = "en"
 DEFAULT_DATE_FORMAT = "%d %b %Y"
+DEFAULT_DATE = "fs"  # a post without Date: uses the file's modification time
 
 PATH = str(ROOT / "content")
 ARTICLE_PATHS = [""]  # any Markdown file outside pages/ is a post (content/posts/ by habit)
