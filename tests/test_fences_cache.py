@@ -156,3 +156,35 @@ def test_gpu_results_are_kept_and_labelled_on_a_machine_without_gpu(site):
     assert again.statuses() == ["cached"]
     label = again.post("g").select_one("span.fence-backend")
     assert label.text == "CuPy · NVIDIA H100" and label["data-backend"] == "cupy"
+
+
+BETTER = '''
+import numpy
+from fences import hookimpl
+from fences.backends import ArrayBackend, BackendCandidate
+
+
+def probe():
+    return ArrayBackend(name="abacus", xp=numpy, device="a CPU, under another name")
+
+
+@hookimpl
+def fences_backend_candidates():
+    return [BackendCandidate(name="abacus", preference=20, installed=lambda: True, probe=probe)]
+'''
+
+
+def test_a_machine_with_a_better_backend_reruns_auto_results(site, tmp_path, monkeypatch):
+    """Results recorded on NumPy re-run where `auto` can do better (here: a plugin backend)."""
+    post = {"posts/b.md": "Title: B\nDate: 2026-03-11\n\n```python exec\nprint(backend.name)\n"
+            "```\n\n```python exec backend=numpy\nprint(backend.name)\n```\n"}
+    first = site(post)
+    assert first.statuses() == ["ran", "ran"]
+    write_files(tmp_path / "lib", {"better.py": BETTER})
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "lib"))
+    better = site(settings={"FENCES_PLUGINS": ["better"]})
+    assert better.statuses() == ["ran", "ran"]  # the session re-runs from its start
+    assert "fences: backend auto -> abacus" in better.log
+    outs = [p.text for p in better.post("b").select("pre.fence-stdout")]
+    assert outs == ["abacus\n", "numpy\n"]
+    assert [f["backend"] for f in better.report["fences"]] == ["abacus", "numpy"]
