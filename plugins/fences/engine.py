@@ -42,9 +42,9 @@ from .report import build_report, summary_line, write_report
 log = logging.getLogger("fences")
 
 MODES = ("run", "frozen", "rerun")
+# Where Pelican's generators keep content objects (articles and pages, drafts, hidden...).
 CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "pages",
-                 "translations", "hidden_pages", "hidden_translations", "draft_pages",
-                 "draft_translations")
+                 "hidden_pages", "hidden_translations", "draft_pages", "draft_translations")
 
 
 class FencesFailed(SystemExit):
@@ -168,7 +168,7 @@ class Engine:
         hit = self.cache.get(fence.key)
         if hit is None:
             return None
-        hit.status = CACHED if hit.status == RAN else hit.status
+        hit.status = CACHED  # nothing ran (an expected error is cached with its traceback)
         if self.mode == "run" and self._better_backend_exists(fence, hit):
             return None
         return hit
