@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -272,3 +273,12 @@ def test_figures_are_byte_identical_across_runs_and_absolute_in_feeds(site):
                             resolve_relative_uris=False)
     assert not feed.bozo
     assert f'src="{src}"' in feed.entries[0].content[0].value
+
+
+def test_sessions_share_the_cores_instead_of_oversubscribing_blas(site):
+    post = {"posts/blas.md": "Title: BLAS\nDate: 2026-01-06\n\n```python exec\nimport os\n"
+            "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])\n```\n"}
+    build = site(post, settings={"FENCES_WORKERS": 1})
+    cores = str(os.cpu_count() or 1)  # one worker: all cores; an explicit setting wins
+    expected = [os.environ.get(v, cores) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")]
+    assert build.post("blas").select_one("pre.fence-stdout").text.split() == expected

@@ -20,6 +20,7 @@ from . import worker
 from .model import CRASHED, ERROR, FAILED, SKIPPED, TIMEOUT, Fence, FenceResult, Output
 
 STARTUP_TIMEOUT = 120.0
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _TIMED_OUT = object()
 _DIED = object()
 
@@ -35,6 +36,7 @@ class SessionPool:
         on_fence_done: Callable[[Fence, FenceResult], None] = lambda f, r: None,
     ):
         self.plugins = plugins
+        self.workers = workers
         self.default_timeout = default_timeout
         self.on_fence_done = on_fence_done
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fences")
@@ -44,6 +46,11 @@ class SessionPool:
     def _context(self) -> Any:
         with self._lock:
             if self._ctx is None:
+                # Sessions run side by side: share the cores instead of letting every
+                # session's BLAS start one thread per core (25x slower when oversubscribed).
+                threads = str(max(1, (os.cpu_count() or 1) // self.workers))
+                for var in BLAS_THREAD_VARIABLES:
+                    os.environ.setdefault(var, threads)
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(["fences.preload"])
                 self._ctx = ctx
