@@ -80,8 +80,11 @@ def test_each_bad_input_is_located_in_log_and_page(built, name):
 
 def test_traceback_is_trimmed_to_the_post(built):
     tb = built["page"]("exception").select_one("pre.fence-traceback").text
-    assert "exception.md\", line 6" in tb
+    assert 'File "posts/exception.md", line 6' in tb  # named as in the content folder
+    assert str(built["base"]) not in tb  # never the build machine's absolute path
     assert "fences" not in tb.replace("exception.md", "")  # no engine frames
+    syntax = built["page"]("syntax").select_one("pre.fence-traceback").text
+    assert 'File "posts/syntax.md", line 6' in syntax
 
 
 def test_failure_skips_the_rest_of_its_session_only(built):

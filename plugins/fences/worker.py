@@ -84,7 +84,7 @@ class Session:
                 status, message = FAILED, f"backend={fence.options.get('backend')}: {exc}"
                 self.emit(Output(ERROR, message, {}))
             except BaseException as exc:  # noqa: BLE001 - author code may raise anything
-                text, line = format_error(exc, fence.path)
+                text, line = format_error(exc, fence.path, fence.source)
                 status = EXPECTED_ERROR if fence.options.get("error") else FAILED
                 message = traceback.format_exception_only(type(exc), exc)[-1].strip()
                 self.emit(Output(ERROR, text, {"ename": type(exc).__name__}))
@@ -138,8 +138,12 @@ class _ListHandler(logging.Handler):
         self.records.append((record.levelno, record.getMessage()))
 
 
-def format_error(exc: BaseException, path: str) -> tuple[str, int | None]:
-    """Traceback trimmed to the author's code (frames in the post file and below)."""
+def format_error(exc: BaseException, path: str, shown: str) -> tuple[str, int | None]:
+    """Traceback trimmed to the author's code (frames in the post file and below).
+
+    The post is named by ``shown`` (its path in the content folder), never by the build
+    machine's absolute path: the text lands in pages and, for ``error=true``, in the cache.
+    """
     tbe = traceback.TracebackException.from_exception(exc)
     frames = list(tbe.stack)
     first = next((i for i, f in enumerate(frames) if f.filename == path), len(frames))
@@ -148,7 +152,8 @@ def format_error(exc: BaseException, path: str) -> tuple[str, int | None]:
     line = ours[-1] if ours else None
     if isinstance(exc, SyntaxError) and exc.filename == path:
         line = exc.lineno
-    return "".join(tbe.format()), line
+    text = "".join(tbe.format()).replace(f'File "{path}"', f'File "{shown}"')
+    return text, line
 
 
 def _merge_streams(outputs: list[Output]) -> list[Output]:
