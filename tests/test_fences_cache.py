@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from conftest import write_files
 
@@ -188,3 +189,19 @@ def test_a_machine_with_a_better_backend_reruns_auto_results(site, tmp_path, mon
     outs = [p.text for p in better.post("b").select("pre.fence-stdout")]
     assert outs == ["abacus\n", "numpy\n"]
     assert [f["backend"] for f in better.report["fences"]] == ["abacus", "numpy"]
+
+
+def test_fork_server_starts_early_only_when_a_post_changed_since_the_last_report(tmp_path):
+    """The engine warms the fork server up at start when Markdown is newer than the report."""
+    from fences.engine import _edited_since
+
+    post, report = tmp_path / "content" / "posts" / "a.md", tmp_path / "report.json"
+    post.parent.mkdir(parents=True)
+    post.write_text("x")
+    assert _edited_since(str(tmp_path / "content"), report)  # no build yet
+    report.write_text("{}")
+    os.utime(post, (1_000_000, 1_000_000))
+    os.utime(report, (2_000_000, 2_000_000))
+    assert not _edited_since(str(tmp_path / "content"), report)
+    os.utime(post, (3_000_000, 3_000_000))
+    assert _edited_since(str(tmp_path / "content"), report)

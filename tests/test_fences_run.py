@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from conftest import run_pelican, write_files
+from bs4 import BeautifulSoup
+from conftest import ROOT, run_pelican, write_files
 
 POSTS = {
     "posts/state.md": """
@@ -282,3 +286,26 @@ def test_sessions_share_the_cores_instead_of_oversubscribing_blas(site):
     cores = str(os.cpu_count() or 1)  # one worker: all cores; an explicit setting wins
     expected = [os.environ.get(v, cores) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")]
     assert build.post("blas").select_one("pre.fence-stdout").text.split() == expected
+
+
+def test_sessions_do_not_rerun_the_pelican_script(tmp_path):
+    """Started as the `pelican` command (not `python -m pelican`), a forkserver child would
+    re-run that script as ``__mp_main__`` in every session; the fork server adopts it."""
+    script = Path(sys.executable).with_name("pelican")
+    if not script.exists():
+        pytest.skip(f"no pelican script next to {sys.executable}")
+    write_files(tmp_path / "content", {
+        f"posts/p{i}.md": f"Title: P{i}\nDate: 2026-01-0{i + 1}\n\n```python exec\nimport sys\n"
+                          "print(sys.modules['__main__'].__name__)\n```\n"
+        for i in range(2)
+    })
+    proc = subprocess.run(
+        [str(script), str(tmp_path / "content"), "-s", str(ROOT / "pelicanconf.py"),
+         "-o", str(tmp_path / "out"), "-e", f'FENCES_CACHE_PATH="{tmp_path / "cache"}"'],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for i in range(2):
+        page = (tmp_path / "out" / "posts" / f"p{i}" / "index.html").read_text()
+        stdout = BeautifulSoup(page, "html.parser").select_one("pre.fence-stdout").text
+        assert stdout == "__main__\n"

@@ -7,16 +7,22 @@ standalone SVG with fixed colours. Feed readers have no page CSS, so feeds get t
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
+from .markup import HtmlElement
 
 
-def prefer_feed_images(soup: BeautifulSoup) -> None:
-    for figure in soup.select("figure.diagram"):
-        image = figure.select_one("img.diagram-feed")
+def _has_class(element: HtmlElement, name: str) -> bool:
+    return name in (element.get("class") or "").split()
+
+
+def prefer_feed_images(root: HtmlElement) -> None:
+    for figure in root.iter("figure"):
+        if not _has_class(figure, "diagram"):
+            continue
+        image = next((i for i in figure.iter("img") if _has_class(i, "diagram-feed")), None)
         if image is None:
             continue  # raw SVG pasted by the author: keep it inline
-        for svg in figure.find_all("svg", recursive=False):
-            svg.decompose()
-        del image["hidden"]
+        for svg in figure.findall("svg"):
+            svg.drop_tree()
+        image.attrib.pop("hidden", None)
         if image.get("loading") == "lazy":
-            del image["loading"]
+            del image.attrib["loading"]

@@ -12,9 +12,10 @@ from __future__ import annotations
 import html
 import re
 
-from bs4 import BeautifulSoup, Tag
 from latex2mathml.converter import convert
 from lxml import etree
+
+from .markup import HtmlElement, parse_fragment
 
 _DELIMITERS = (
     (re.compile(r"^\\\((.*)\\\)$", re.S), False),
@@ -63,15 +64,16 @@ class MathConverter:
         return etree.tostring(root, encoding="unicode")
 
 
-def convert_math(soup: BeautifulSoup, converter: MathConverter, css_class: str = "math") -> None:
-    """Replace the TeX inside every span/div.<css_class> of soup with MathML."""
-    for element in soup.find_all(["span", "div"], class_=css_class):
-        if not isinstance(element, Tag) or element.find(True) is not None:
-            continue  # already converted or not a render-math element
-        parsed = split_delimiters(element.get_text())
+def convert_math(root: HtmlElement, converter: MathConverter, css_class: str = "math") -> None:
+    """Replace the TeX inside every span/div.<css_class> below root with MathML."""
+    for element in list(root.iter("span", "div")):
+        if css_class not in (element.get("class") or "").split() or len(element):
+            continue  # not a render-math element, or already converted
+        parsed = split_delimiters(element.text or "")
         if parsed is None:
             continue
         tex, display = parsed
-        markup = converter(tex, display or element.name == "div")
-        element.clear()
-        element.append(BeautifulSoup(markup, "html.parser"))
+        markup = converter(tex, display or element.tag == "div")
+        converted = parse_fragment(markup)  # HTML, as the rest of the entry
+        element.text = converted.text
+        element.extend(list(converted))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
-
 from .figures import prefer_feed_images
+from .markup import inner_html, parse_fragment
 from .mathml import MathConverter, convert_math
 from .sanitize import remove_scripts
 from .urls import absolutize
@@ -27,11 +26,11 @@ class EntryRewriter:
         return self._cache[key]
 
     def _rewrite(self, markup: str, base: str) -> str:
-        soup = BeautifulSoup(strip_illegal(markup), "html.parser")
+        root = parse_fragment(strip_illegal(markup))
         # Math first: latex2mathml output may carry markup of its own (\href, \text{<..>}).
-        convert_math(soup, self.math, self.math_class)
-        remove_scripts(soup)
-        prefer_feed_images(soup)
+        convert_math(root, self.math, self.math_class)
+        remove_scripts(root)
+        prefer_feed_images(root)
         if base:
-            absolutize(soup, base)
-        return strip_illegal(str(soup))
+            absolutize(root, base)
+        return strip_illegal(inner_html(root))

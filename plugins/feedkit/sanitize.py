@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
-
+from .markup import HtmlElement, elements
 from .xmlchars import strip_illegal
 
 _URL_ATTRS = ("href", "src", "xlink:href", "action", "formaction", "poster", "data")
@@ -14,14 +13,14 @@ def _is_javascript(url: str) -> bool:
     return compact.startswith(("javascript:", "vbscript:"))
 
 
-def remove_scripts(soup: BeautifulSoup) -> None:
+def remove_scripts(root: HtmlElement) -> None:
     """Drop <script> elements, on* event handler attributes and javascript: URLs."""
-    for script in soup.find_all("script"):
-        script.decompose()
-    for tag in soup.find_all(True):
-        for name in list(tag.attrs):
-            value = tag.attrs[name]
+    for script in list(root.iter("script")):
+        script.drop_tree()
+    for element in elements(root):
+        attrib = element.attrib
+        for name in list(attrib):
             if name.lower().startswith("on"):
-                del tag.attrs[name]
-            elif name.lower() in _URL_ATTRS and isinstance(value, str) and _is_javascript(value):
-                del tag.attrs[name]
+                del attrib[name]
+            elif name.lower() in _URL_ATTRS and _is_javascript(attrib[name]):
+                del attrib[name]

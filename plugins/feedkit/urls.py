@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from .markup import HtmlElement, elements, has_ancestor
 
 _SINGLE = ("href", "src", "poster", "xlink:href")
 # Inside inline SVG/MathML, "#id" references point into the same fragment (clip paths,
@@ -31,20 +31,20 @@ def absolute_srcset(srcset: str, base: str) -> str:
     return ", ".join(out)
 
 
-def _in_foreign(tag: Tag) -> bool:
-    return tag.name in _FOREIGN or tag.find_parent(_FOREIGN) is not None
+def _in_foreign(element: HtmlElement) -> bool:
+    return element.tag in _FOREIGN or has_ancestor(element, _FOREIGN)
 
 
-def absolutize(soup: BeautifulSoup, base: str) -> None:
+def absolutize(root: HtmlElement, base: str) -> None:
     """Rewrite href/src/poster/xlink:href/srcset of every element against base."""
-    for tag in soup.find_all(True):
+    for element in elements(root):
         for name in _SINGLE:
-            value = tag.get(name)
-            if not isinstance(value, str):
+            value = element.get(name)
+            if value is None:
                 continue
-            if value.strip().startswith("#") and _in_foreign(tag):
+            if value.strip().startswith("#") and _in_foreign(element):
                 continue
-            tag[name] = absolute_url(value, base)
-        srcset = tag.get("srcset")
-        if isinstance(srcset, str):
-            tag["srcset"] = absolute_srcset(srcset, base)
+            element.set(name, absolute_url(value, base))
+        srcset = element.get("srcset")
+        if srcset is not None:
+            element.set("srcset", absolute_srcset(srcset, base))

@@ -4,6 +4,7 @@ missing in the session pool while Pelican keeps reading, then render and report.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -42,6 +43,7 @@ from .report import build_report, summary_line, write_report
 log = logging.getLogger("fences")
 
 MODES = ("run", "frozen", "rerun")
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mkd", ".mdown")
 # Where Pelican's generators keep content objects (articles and pages, drafts, hidden...).
 CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "pages",
                  "hidden_pages", "hidden_translations", "draft_pages", "draft_translations")
@@ -84,6 +86,9 @@ class Engine:
         self._best: str | None = None
         self._bar: tqdm | None = None
         self.reset()
+        if self.mode == "rerun" or (self.mode == "run" and
+                                    _edited_since(self.content_root, self.report_path)):
+            self.pool().start()  # likely work ahead: warm up while Pelican reads
 
     # -- wiring ------------------------------------------------------------------------------
     def extension(self) -> FenceExtension:
@@ -289,6 +294,25 @@ class Engine:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+
+
+def _edited_since(root: str, report: str | os.PathLike[str]) -> bool:
+    """Whether a Markdown file under ``root`` changed since the last build wrote its report.
+
+    Only decides when the fork server starts (now, or at the first cache miss), never what
+    runs: a wrong guess costs a little time, not a wrong page.
+    """
+    try:
+        stamp = os.stat(report).st_mtime
+    except OSError:
+        return True
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if name.endswith(MARKDOWN_SUFFIXES):
+                with contextlib.suppress(OSError):
+                    if os.stat(os.path.join(folder, name)).st_mtime > stamp:
+                        return True
+    return False
 
 
 def _first_context(generators: Iterable[Any]) -> dict[str, Any]:

@@ -5,10 +5,14 @@ and the built-in plugins are in memory before any session forks. CUDA is never t
 here: CuPy is imported only inside a session that asks for it.
 """
 
+import gc
 import io
 import os
+import sys
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+if os.environ.get("FENCES_HOST_MAIN"):  # see fences.pool._main_script
+    sys.modules["__main__"].__file__ = os.environ["FENCES_HOST_MAIN"]
 
 import matplotlib  # noqa: E402
 
@@ -27,4 +31,11 @@ _ax.legend()
 for _fmt in ("svg", "png"):
     _fig.savefig(io.BytesIO(), format=_fmt)
 plt.close(_fig)
-manager.make_manager()
+_pm = manager.make_manager()
+_pm.hook.fences_kinds()  # kinds may import their libraries lazily (diagrams, rough...)
+_pm.hook.fences_backend_candidates()
+
+# Everything imported so far lives as long as the fork server: move it out of the garbage
+# collector's reach, so sessions do not copy those pages when a collection walks them.
+gc.collect()
+gc.freeze()

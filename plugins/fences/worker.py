@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import traceback
@@ -203,10 +204,14 @@ def session_main(conn: Any, plugins: list[str], host_pid: int) -> None:
         try:
             fence = conn.recv()
         except EOFError:
-            return
+            break
         if fence is None:
-            return
+            break
         conn.send(("result", session.run(fence)))
+    # Everything was sent: skip the interpreter's teardown of NumPy and matplotlib (~30 ms).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def probe_main(conn: Any, plugins: list[str]) -> None:

@@ -10,7 +10,6 @@ from functools import lru_cache
 from html import escape
 
 import lxml.html
-from bs4 import BeautifulSoup, Tag
 from markupsafe import Markup
 
 WORDS_PER_MINUTE = 220
@@ -64,13 +63,14 @@ class ReadingStats:
     minutes: int
 
 
-def _soup(html: str | None) -> BeautifulSoup:
-    return BeautifulSoup(html or "", "lxml")
+def _fragment(html: str) -> lxml.html.HtmlElement:
+    """An HTML fragment parsed by lxml, inside one <div>."""
+    return lxml.html.fragment_fromstring(_NOT_XML.sub("", html), create_parent="div")
 
 
-def _drop_permalinks(node: Tag) -> None:
-    for anchor in node.select("a.headerlink"):
-        anchor.decompose()
+def _drop_permalinks(node: lxml.html.HtmlElement) -> None:
+    for anchor in node.xpath('.//a[contains(concat(" ", @class, " "), " headerlink ")]'):
+        anchor.drop_tree()
 
 
 @lru_cache(maxsize=2048)
@@ -81,11 +81,10 @@ def reading_stats(html: str | None) -> ReadingStats:
     """
     words = 0
     if html and html.strip():
-        root = lxml.html.fragment_fromstring(_NOT_XML.sub("", html), create_parent="div")
+        root = _fragment(html)
         for node in list(root.iter(*_NOT_PROSE)):
             node.drop_tree()
-        for node in root.xpath('//a[contains(concat(" ", @class, " "), " headerlink ")]'):
-            node.drop_tree()
+        _drop_permalinks(root)
         for node in root.iter(*_BLOCKS):
             node.text = " " + (node.text or "")
             node.tail = " " + (node.tail or "")
@@ -95,14 +94,16 @@ def reading_stats(html: str | None) -> ReadingStats:
 
 def _heading_entries(html: str | None) -> list[tuple[int, str, str]]:
     """(level, id, text) of every h2/h3 that has an id, in document order."""
+    if not html or not html.strip():
+        return []
     entries = []
-    for heading in _soup(html).find_all(["h2", "h3"]):
+    for heading in list(_fragment(html).iter("h2", "h3")):
         anchor = heading.get("id")
         if not anchor:
             continue
         _drop_permalinks(heading)
-        text = " ".join(heading.get_text(" ").split())
-        entries.append((int(heading.name[1]), anchor, text))
+        text = " ".join(" ".join(heading.itertext()).split())
+        entries.append((int(heading.tag[1]), anchor, text))
     return entries
 
 
