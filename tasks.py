@@ -193,6 +193,26 @@ def build(c: Context, content: str | None = None, output: str | None = None,
     _build(content, output, set, frozen, rerun)
 
 
+@task(iterable=["set"], help={k: BUILD_HELP[k] for k in ("content", "output", "set")})
+def prune(c: Context, content: str | None = None, output: str | None = None,
+          set: list[str] | None = None) -> None:
+    """Build, then delete the fence-cache entries and figures that this build did not use.
+
+    Every edit leaves the old result behind; run this before committing fence-cache/."""
+    if str(ROOT / "plugins") not in sys.path:
+        sys.path.insert(0, str(ROOT / "plugins"))  # as Pelican loads them, installed or not
+    from fences.cache import Cache
+
+    _build(content, output, set, frozen=False, rerun=False)
+    settings = read_settings(DEV_CONF, parse_overrides(set))
+    cache_root = ROOT / settings["FENCES_CACHE_PATH"]  # relative: to where Pelican ran
+    report = ROOT / (settings.get("FENCES_REPORT") or cache_root / "report.json")
+    keys = [fence["key"] for fence in json.loads(report.read_text())["fences"]]
+    stats = Cache(cache_root).prune(keys)
+    print(f"prune: kept {stats.kept} entries; removed {stats.entries} entries and "
+          f"{stats.blobs} blobs ({stats.bytes / 1e6:.2f} MB) from {cache_root}")
+
+
 @task(help={"output": BUILD_HELP["output"]})
 def clean(c: Context, output: str | None = None) -> None:
     """Remove the output folder."""

@@ -163,6 +163,32 @@ def test_build_fails_with_a_message_when_pelican_fails(tmp_path):
     assert "pelican failed" in proc.stderr
 
 
+def test_prune_keeps_what_the_content_uses_and_drops_the_rest(tmp_path):
+    figure = ("```python exec alt=\"a line\"\nimport matplotlib.pyplot as plt\n"
+              "plt.plot([0, 1], [0, {y}])\n```\n")
+    post = "Title: Plots\nDate: 2026-03-03 10:00\n\n" + figure
+    cache = tmp_path / "cache"
+    args = ("--content", str(tmp_path / "content"), "--output", str(tmp_path / "out"),
+            "--set", f"FENCES_CACHE_PATH={cache}")
+    for y in (1, 2):  # the second build leaves the first figure behind
+        write_files(tmp_path / "content", {"posts/plots.md": post.format(y=y)})
+        assert invoke("build", *args, cwd=tmp_path).returncode == 0
+    assert len(list(cache.glob("entries/*/*.json"))) == 2
+    blobs = {p.name for p in cache.glob("blobs/*/*")}
+    assert len(blobs) == 2
+
+    proc = invoke("prune", *args, cwd=tmp_path)
+    assert proc.returncode == 0, log(proc)
+    assert "kept 1 entries; removed 1 entries and 1 blobs" in proc.stdout
+    (entry,) = cache.glob("entries/*/*.json")
+    (blob,) = cache.glob("blobs/*/*")
+    assert blob.name in entry.read_text()  # the figure the current post shows
+    page = (tmp_path / "out/posts/plots/index.html").read_text()
+    assert (tmp_path / "out/fences").exists() and "<figure" in page
+    rebuilt = invoke("build", *args, cwd=tmp_path)
+    assert "0 ran, 1 cached" in rebuilt.stdout, log(rebuilt)
+
+
 def test_clean_removes_the_output_folder(tmp_path):
     out = tmp_path / "out"
     write_files(out, {"index.html": "<p>old</p>", "posts/x/index.html": "x"})

@@ -9,11 +9,14 @@ warning, never a crash; only successful results are stored.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,14 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class PruneStats:
+    entries: int = 0  # entries removed
+    blobs: int = 0  # blobs removed
+    bytes: int = 0  # bytes freed
+    kept: int = 0  # entries kept
 
 
 class Cache:
@@ -113,3 +124,43 @@ class Cache:
             raise ValueError(f"blob {digest[:12]} does not match its hash")
         data: str | bytes = payload if stored.get("binary") else payload.decode("utf-8")
         return Output(stored["mime"], data, stored.get("meta") or {})
+
+    def prune(self, keep: Iterable[str]) -> PruneStats:
+        """Delete every entry whose key is not in ``keep``, then every blob no kept entry
+        uses (and leftovers of interrupted writes). Unreadable entries go too: they are
+        misses anyway."""
+        keep = set(keep)
+        stats = PruneStats()
+        used: set[str] = set()
+        for path in sorted(self.root.glob("entries/*/*")):
+            key = path.name.removesuffix(".json")
+            digests = _blob_digests(path) if key in keep and path.suffix == ".json" else None
+            if digests is None:
+                stats.entries += not path.name.startswith(".tmp-")
+                stats.bytes += _remove(path)
+            else:
+                used |= digests
+                stats.kept += 1
+        for path in sorted(self.root.glob("blobs/*/*")):
+            if path.name not in used:
+                stats.blobs += not path.name.startswith(".tmp-")
+                stats.bytes += _remove(path)
+        for folder in [*self.root.glob("entries/*"), *self.root.glob("blobs/*")]:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+        return stats
+
+
+def _blob_digests(entry: Path) -> set[str] | None:
+    """The blobs an entry refers to, or None when it cannot be read."""
+    try:
+        record = json.loads(entry.read_bytes())
+        return {o["blob"] for o in record["outputs"] if "blob" in o}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _remove(path: Path) -> int:
+    size = path.stat().st_size
+    path.unlink()
+    return size

@@ -21,6 +21,7 @@ def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[
             "status": result.status,
             "seconds": round(result.seconds, 4),
             "backend": (result.backend or {}).get("name"),
+            "key": fence.key,  # the cache entry it reads or writes (``invoke prune`` keeps it)
             **({"message": result.message} if result.message else {}),
         }
         for fence, result in entries
