@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-dev-shm-usage",
     "--disable-background-networking",
+    "--disable-quic",
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
