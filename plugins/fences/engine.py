@@ -43,7 +43,6 @@ from .report import build_report, summary_line, write_report
 log = logging.getLogger("fences")
 
 MODES = ("run", "frozen", "rerun")
-MARKDOWN_SUFFIXES = (".md", ".markdown", ".mkd", ".mdown")
 # Where Pelican's generators keep content objects (articles and pages, drafts, hidden...).
 CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "pages",
                  "hidden_pages", "hidden_translations", "draft_pages", "draft_translations")
@@ -302,13 +301,16 @@ def _edited_since(root: str, report: str | os.PathLike[str]) -> bool:
     Only decides when the fork server starts (now, or at the first cache miss), never what
     runs: a wrong guess costs a little time, not a wrong page.
     """
+    from pelican.readers import MarkdownReader
+
     try:
         stamp = os.stat(report).st_mtime
     except OSError:
         return True
+    suffixes = tuple(f".{ext}" for ext in MarkdownReader.file_extensions)
     for folder, _dirs, files in os.walk(root):
         for name in files:
-            if name.endswith(MARKDOWN_SUFFIXES):
+            if name.endswith(suffixes):
                 with contextlib.suppress(OSError):
                     if os.stat(os.path.join(folder, name)).st_mtime > stamp:
                         return True

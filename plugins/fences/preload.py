@@ -11,8 +11,10 @@ import os
 import sys
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-if os.environ.get("FENCES_HOST_MAIN"):  # see fences.pool._main_script
-    sys.modules["__main__"].__file__ = os.environ["FENCES_HOST_MAIN"]
+from .pool import HOST_MAIN_VARIABLE  # noqa: E402
+
+if os.environ.get(HOST_MAIN_VARIABLE):  # see fences.pool._main_script
+    sys.modules["__main__"].__file__ = os.environ[HOST_MAIN_VARIABLE]
 
 import matplotlib  # noqa: E402
 
