@@ -202,11 +202,12 @@ def prune(c: Context, content: str | None = None, output: str | None = None,
     if str(ROOT / "plugins") not in sys.path:
         sys.path.insert(0, str(ROOT / "plugins"))  # as Pelican loads them, installed or not
     from fences.cache import Cache
+    from fences.report import report_path
 
     _build(content, output, set, frozen=False, rerun=False)
     settings = read_settings(DEV_CONF, parse_overrides(set))
     cache_root = ROOT / settings["FENCES_CACHE_PATH"]  # relative: to where Pelican ran
-    report = ROOT / (settings.get("FENCES_REPORT") or cache_root / "report.json")
+    report = ROOT / report_path(settings, cache_root)
     keys = [fence["key"] for fence in json.loads(report.read_text())["fences"]]
     stats = Cache(cache_root).prune(keys)
     print(f"prune: kept {stats.kept} entries; removed {stats.entries} entries and "

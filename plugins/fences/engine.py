@@ -38,7 +38,7 @@ from .model import (
 from .options import COMMON_OPTIONS, result_options
 from .pool import SessionPool
 from .render import Renderer
-from .report import build_report, summary_line, write_report
+from .report import build_report, report_path, summary_line, write_report
 
 log = logging.getLogger("fences")
 
@@ -76,7 +76,7 @@ class Engine:
         )
         self.cache = Cache(settings.get("FENCES_CACHE_PATH") or
                            os.path.join(os.getcwd(), "fence-cache"))
-        self.report_path = settings.get("FENCES_REPORT") or self.cache.root / "report.json"
+        self.report_path = report_path(settings, self.cache.root)
         self.timeout = float(settings.get("FENCES_TIMEOUT") or 60)
         self.workers = int(settings.get("FENCES_WORKERS") or os.cpu_count() or 1)
         self.defaults = {"timeout": self.timeout,

@@ -11,11 +11,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from multiprocessing import forkserver, process
+from multiprocessing import forkserver, spawn
 from typing import Any
 
 from . import worker
@@ -127,16 +126,14 @@ class SessionPool:
 
 
 def _main_script() -> str:
-    """The script this process runs as (``bin/pelican``), as multiprocessing names it.
+    """The script this process runs as (``bin/pelican``), as multiprocessing sends it.
 
     A forkserver child re-runs the parent's main script unless its own ``__main__`` already
     has that ``__file__`` (the stdlib's ``"__main__"`` preload does not pass the path in
     3.11), so ``fences.preload`` adopts the path: no session re-imports Pelican (0.1 s each).
+    Run with ``-m``, there is no path: children skip ``*.__main__`` modules anyway.
     """
-    path = getattr(sys.modules["__main__"], "__file__", None)
-    if not path or getattr(sys.modules["__main__"].__spec__, "name", None):
-        return ""  # run with -m: children skip ``*.__main__`` modules anyway
-    return os.path.normpath(os.path.join(process.ORIGINAL_DIR or "", path))
+    return spawn.get_preparation_data("fences").get("init_main_from_path", "")
 
 
 def _broken(status: str, message: str) -> FenceResult:

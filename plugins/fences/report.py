@@ -41,6 +41,11 @@ def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[
     return {"fences": fences, "summary": summary}
 
 
+def report_path(settings: dict[str, Any], cache_root: str | Path) -> Path:
+    """``FENCES_REPORT``, or ``report.json`` inside the cache folder."""
+    return Path(settings.get("FENCES_REPORT") or Path(cache_root) / "report.json")
+
+
 def write_report(report: dict[str, Any], path: str | Path) -> None:
     atomic_write(Path(path), json.dumps(report, indent=1).encode())
 

@@ -63,9 +63,9 @@ class ReadingStats:
     minutes: int
 
 
-def _fragment(html: str) -> lxml.html.HtmlElement:
-    """An HTML fragment parsed by lxml, inside one <div>."""
-    return lxml.html.fragment_fromstring(_NOT_XML.sub("", html), create_parent="div")
+def _fragment(html: str | None) -> lxml.html.HtmlElement:
+    """An HTML fragment parsed by lxml, inside one <div> (empty for None or blank)."""
+    return lxml.html.fragment_fromstring(_NOT_XML.sub("", html or ""), create_parent="div")
 
 
 def _drop_permalinks(node: lxml.html.HtmlElement) -> None:
@@ -79,23 +79,19 @@ def reading_stats(html: str | None) -> ReadingStats:
 
     Memoized: the home page, tag pages and the post page all ask about the same content.
     """
-    words = 0
-    if html and html.strip():
-        root = _fragment(html)
-        for node in list(root.iter(*_NOT_PROSE)):
-            node.drop_tree()
-        _drop_permalinks(root)
-        for node in root.iter(*_BLOCKS):
-            node.text = " " + (node.text or "")
-            node.tail = " " + (node.tail or "")
-        words = len(_WORD.findall("".join(root.itertext())))
+    root = _fragment(html)
+    for node in list(root.iter(*_NOT_PROSE)):
+        node.drop_tree()
+    _drop_permalinks(root)
+    for node in root.iter(*_BLOCKS):
+        node.text = " " + (node.text or "")
+        node.tail = " " + (node.tail or "")
+    words = len(_WORD.findall("".join(root.itertext())))
     return ReadingStats(words=words, minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)))
 
 
 def _heading_entries(html: str | None) -> list[tuple[int, str, str]]:
     """(level, id, text) of every h2/h3 that has an id, in document order."""
-    if not html or not html.strip():
-        return []
     entries = []
     for heading in list(_fragment(html).iter("h2", "h3")):
         anchor = heading.get("id")
