@@ -5,8 +5,10 @@ Every path defaults to this file's folder, so the tasks work from any directory
 interpreter, so a failing build is a non-zero exit status, never a half-built process state.
 
 `publish` never exposes a half-written site: it builds into a fresh folder next to the
-output folder (same filesystem, so renames are atomic), and only when Pelican succeeds does
-it rename the old output aside, rename the new one in, delete the old one, and deploy.
+output folder (same filesystem, so renames are atomic), and only when Pelican succeeds and
+the build record it wrote says this very build finished with every page written does it
+rename the old output aside, rename the new one in, delete the old one, and deploy.
+Ctrl-C (or SIGTERM) stops the build, removes the staging folder and exits 130.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ PUBLISH_CONF = ROOT / "publishconf.py"
 DEFAULT_CONTENT = ROOT / "content"
 DEFAULT_OUTPUT = ROOT / "output"
 DEPLOY_METHODS = ("ghp-import", "directory")
+INTERRUPT_GRACE = 10.0  # seconds Pelican gets to stop its fences after Ctrl-C or SIGTERM
 
 BUILD_HELP = {
     "content": "content folder (default: content/ next to tasks.py)",
@@ -46,6 +50,13 @@ BUILD_HELP = {
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+class Interrupted(Exit):
+    """Ctrl-C or SIGTERM during a build, raised once the build process has ended."""
+
+    def __init__(self) -> None:
+        super().__init__("interrupted: the build was stopped", code=130)
 
 
 def _path(value: str | None, default: Path) -> Path:
@@ -89,13 +100,104 @@ def pelican_command(
 
 
 def run_pelican(conf: Path, content: Path, output: Path, overrides: dict[str, Any]) -> None:
-    """Build the site; raise Exit (non-zero) when Pelican fails."""
+    """Build the site; raise Exit (non-zero) when Pelican fails, Interrupted on Ctrl-C."""
     if not content.is_dir():
         raise Exit(f"content folder not found: {content}", code=1)
-    proc = subprocess.run(pelican_command(conf, content, output, overrides), cwd=ROOT)
-    if proc.returncode != 0:
-        raise Exit(f"pelican failed (exit status {proc.returncode}): see the log above",
-                   code=proc.returncode)
+    with _terminate_as_interrupt():
+        code = _wait(subprocess.Popen(pelican_command(conf, content, output, overrides),
+                                      cwd=ROOT))
+    if code != 0:
+        raise Exit(f"pelican failed (exit status {code}): see the log above",
+                   code=128 - code if code < 0 else code)  # killed by signal N: 128 + N
+
+
+def _wait(proc: subprocess.Popen[bytes]) -> int:
+    """The exit status of ``proc``. On Ctrl-C it gets a second to stop by itself (a
+    terminal's Ctrl-C reaches it too), then SIGTERM and INTERRUPT_GRACE seconds, then
+    SIGKILL (at once on a second Ctrl-C); then Interrupted is raised."""
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=1)
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=INTERRUPT_GRACE)
+        except (KeyboardInterrupt, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        raise Interrupted from None
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM to this process (a CI job cancelled) like Ctrl-C."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _import_plugins() -> None:
+    """Make plugins/ importable here, as Pelican's PLUGIN_PATHS does for the build."""
+    if str(ROOT / "plugins") not in sys.path:
+        sys.path.insert(0, str(ROOT / "plugins"))
+
+
+def cache_root(settings: dict[str, Any]) -> Path:
+    """The build's fence cache folder (a relative one is relative to ROOT, where Pelican
+    runs)."""
+    _import_plugins()
+    from fences.site_errors import cache_root as fences_cache_root
+
+    return fences_cache_root(settings, ROOT)
+
+
+def verify_build(settings: dict[str, Any], build_id: str) -> None:
+    """Raise Exit unless the build that just ran recorded that it finished with every page
+    written. Pelican can exit 0 having written nothing (stopped by a signal, say); then the
+    record is missing or another build's."""
+    _import_plugins()
+    from fences.report import report_path
+    from fences.site_errors import BUILD_RECORD
+
+    root = cache_root(settings)
+    path = root / BUILD_RECORD
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise Exit(f"not publishing: the build did not finish ({path} is missing)",
+                   code=1) from None
+    except (OSError, ValueError) as exc:
+        raise Exit(f"not publishing: cannot read the build record {path}: {exc}",
+                   code=1) from None
+    if record.get("build_id") != build_id:
+        raise Exit(f"not publishing: the build did not finish ({path} is from build "
+                   f"{record.get('build_id')!r}, not this build {build_id!r})", code=1)
+    problems = []
+    if record.get("complete") is not True:
+        problems.append(f"{path} does not say the build completed")
+    if record.get("missing"):
+        problems.append(f"pages missing from the output: {', '.join(record['missing'])}")
+    report = ROOT / report_path(settings, root)
+    try:
+        fences = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+    except (OSError, ValueError) as exc:
+        fences = {}
+        problems.append(f"cannot read the fence report {report}: {exc}")
+    if fences and fences.get("build_id") != build_id:
+        problems.append(f"the fence report {report} is from build {fences.get('build_id')!r}")
+    if problems:
+        raise Exit("not publishing: " + "; ".join(problems), code=1)
 
 
 def _build(content: str | None, output: str | None, set: list[str] | None,
@@ -199,19 +301,18 @@ def prune(c: Context, content: str | None = None, output: str | None = None,
     """Build, then delete the fence-cache entries and figures that this build did not use.
 
     Every edit leaves the old result behind; run this before committing fence-cache/."""
-    if str(ROOT / "plugins") not in sys.path:
-        sys.path.insert(0, str(ROOT / "plugins"))  # as Pelican loads them, installed or not
+    _import_plugins()
     from fences.cache import Cache
     from fences.report import report_path
 
     _build(content, output, set, frozen=False, rerun=False)
     settings = read_settings(DEV_CONF, parse_overrides(set))
-    cache_root = ROOT / settings["FENCES_CACHE_PATH"]  # relative: to where Pelican ran
-    report = ROOT / report_path(settings, cache_root)
+    root = cache_root(settings)
+    report = ROOT / report_path(settings, root)
     keys = [fence["key"] for fence in json.loads(report.read_text())["fences"]]
-    stats = Cache(cache_root).prune(keys)
+    stats = Cache(root).prune(keys)
     print(f"prune: kept {stats.kept} entries; removed {stats.entries} entries and "
-          f"{stats.blobs} blobs ({stats.bytes / 1e6:.2f} MB) from {cache_root}")
+          f"{stats.blobs} blobs ({stats.bytes / 1e6:.2f} MB) from {root}")
 
 
 @task(help={"output": BUILD_HELP["output"]})
@@ -257,6 +358,8 @@ def livereload(c: Context, content: str | None = None, output: str | None = None
     def rebuild_quietly() -> None:
         try:
             _build(content, output, set, frozen, rerun)
+        except Interrupted:
+            raise
         except Exit as exc:  # keep serving the last good build; the log says what failed
             print(f"build failed: {exc.message}", file=sys.stderr)
 
@@ -271,7 +374,7 @@ def livereload(c: Context, content: str | None = None, output: str | None = None
 POST_TEMPLATE = """\
 Title: {title}
 Date: {date}
-Tags: draft
+Status: draft
 Summary: One sentence about this post, shown on the home page and in feeds.
 
 ## Introduction
@@ -288,7 +391,10 @@ print(a.sum())
 
 @task(help={"title": "the post's title", "content": BUILD_HELP["content"]})
 def new(c: Context, title: str, content: str | None = None) -> None:
-    """Create content/posts/YYYY-MM-DD-slug.md; never overwrites an existing file."""
+    """Create content/posts/YYYY-MM-DD-slug.md as a draft; never overwrites a file.
+
+    Drafts are built to drafts/SLUG.html, off the home page and feeds; delete the
+    `Status: draft` line to publish the post."""
     from pelican.settings import DEFAULT_CONFIG
     from pelican.utils import slugify
 
@@ -324,34 +430,38 @@ def publish(c: Context, content: str | None = None, output: str | None = None,
             directory: str | None = None) -> None:
     """Strict build (publishconf.py); if it succeeds, swap it into the output and deploy.
 
-    A failed build changes nothing: neither the output folder nor the deploy target."""
+    A failed or interrupted build changes nothing: neither the output folder nor the deploy
+    target. Success is Pelican's exit status 0 *and* a build record with this build's id."""
     out = _path(output, DEFAULT_OUTPUT)
     src = _path(content, DEFAULT_CONTENT)
-    overrides = {**parse_overrides(set), **_mode(frozen, rerun)}
-    staging = _staging_dir(out, "new")
-    try:
-        run_pelican(PUBLISH_CONF, src, staging, overrides)
-        # Read after the build: Pelican has already reported any bad setting in its log.
-        settings = read_settings(PUBLISH_CONF, {**overrides, "PATH": str(src)})
-        chosen = method or settings.get("DEPLOY_METHOD", "ghp-import")
-        if chosen not in DEPLOY_METHODS:
-            raise Exit(f"unknown deploy method {chosen!r}; choose one of "
-                       f"{', '.join(DEPLOY_METHODS)}", code=2)
-        target = _path(directory, Path(settings["DEPLOY_DIRECTORY"]))
-        if chosen == "directory" and target in (out, *out.parents):
-            raise Exit(f"DEPLOY_DIRECTORY {target} would contain the output folder", code=2)
-        replace_dir(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    print(f"Built {out}")
-    if chosen == "directory":
-        deploy_directory(out, target)
-    else:
-        deploy_ghp_import(out, _path(repository, Path(settings["DEPLOY_REPOSITORY"])),
-                          branch or settings["DEPLOY_BRANCH"],
-                          remote or settings["DEPLOY_REMOTE"],
-                          push or bool(settings.get("DEPLOY_PUSH")))
+    build_id = uuid.uuid4().hex
+    overrides = {**parse_overrides(set), **_mode(frozen, rerun), "FENCES_BUILD_ID": build_id}
+    with _terminate_as_interrupt():  # SIGTERM too: the staging folder is removed
+        staging = _staging_dir(out, "new")
+        try:
+            run_pelican(PUBLISH_CONF, src, staging, overrides)
+            # Read after the build: Pelican has already reported any bad setting in its log.
+            settings = read_settings(PUBLISH_CONF, {**overrides, "PATH": str(src)})
+            verify_build(settings, build_id)
+            chosen = method or settings.get("DEPLOY_METHOD", "ghp-import")
+            if chosen not in DEPLOY_METHODS:
+                raise Exit(f"unknown deploy method {chosen!r}; choose one of "
+                           f"{', '.join(DEPLOY_METHODS)}", code=2)
+            target = _path(directory, Path(settings["DEPLOY_DIRECTORY"]))
+            if chosen == "directory" and target in (out, *out.parents):
+                raise Exit(f"DEPLOY_DIRECTORY {target} would contain the output folder", code=2)
+            replace_dir(staging, out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        print(f"Built {out}")
+        if chosen == "directory":
+            deploy_directory(out, target)
+        else:
+            deploy_ghp_import(out, _path(repository, Path(settings["DEPLOY_REPOSITORY"])),
+                              branch or settings["DEPLOY_BRANCH"],
+                              remote or settings["DEPLOY_REMOTE"],
+                              push or bool(settings.get("DEPLOY_PUSH")))
 
 
 @task(help={"posts": "posts in the synthetic site (default 40)",

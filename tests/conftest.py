@@ -63,15 +63,25 @@ def run_pelican(
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run the real `pelican` CLI with the project's settings file and -e overrides."""
+    return subprocess.run(
+        pelican_cmd(content, output, conf=conf, settings=settings), cwd=cwd or content.parent,
+        capture_output=True, text=True, timeout=timeout, env=pelican_env(env),
+    )
+
+
+def pelican_cmd(content: Path, output: Path, *, conf: str = "pelicanconf.py",
+                settings: dict[str, object] | None = None) -> list[str]:
+    """The `pelican` command line run_pelican uses (for tests that need a Popen)."""
     cmd = [sys.executable, "-m", "pelican", str(content), "-s", str(ROOT / conf), "-o", str(output)]
     if settings:  # one -e for all: Pelican keeps only the last -e flag's values
         cmd += ["-e", *(f"{key}={_override(value)}" for key, value in settings.items())]
-    full_env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="400")  # no log wrapping
-    full_env.update(env or {})
-    return subprocess.run(
-        cmd, cwd=cwd or content.parent, capture_output=True, text=True, timeout=timeout,
-        env=full_env,
-    )
+    return cmd
+
+
+def pelican_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="400")  # no log wrapping
+    env.update(extra or {})
+    return env
 
 
 def _override(value: object) -> str:

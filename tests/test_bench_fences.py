@@ -52,7 +52,7 @@ def test_benchmark_table_in_a_post(site):
     foot = page.select_one("p.bench-foot").text
     assert "NumPy" in foot and re.search(r"\d+\.\d+", foot)  # device and versions
     assert "CuPy" in foot and "not installed" in foot  # the unavailable backend is named
-    assert "posts/reductions.md:7: benchmark: backend cupy not run" in \
+    assert "posts/reductions.md:7: warning: benchmark: backend cupy not run" in \
         re.sub(r"\s+", " ", first.log)
     assert page.select_one("pre.fence-stdout").text == "4 ['numpy']\n"
     assert page.select("figure.fence-figure img")  # .plot() is captured like any figure

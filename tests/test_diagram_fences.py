@@ -93,10 +93,10 @@ def test_diagram_errors_are_located(site):
     build = site({"posts/broken.md": BROKEN})
     assert build.returncode == 0
     log = re.sub(r"\s+", " ", build.log)
-    assert ("posts/broken.md:5: error diagram: items[0].type: unknown type 'circle' "
+    assert ("posts/broken.md:5: error: diagram: items[0].type: unknown type 'circle' "
             "(allowed: box, cells, text, group)") in log
-    assert re.search(r"posts/broken\.md:10: error diagram: invalid JSON.*column \d+", log)
-    assert re.search(r"posts/broken\.md:\d+: error diagram: arrows\[0\]\.to: .*ghost", log)
+    assert re.search(r"posts/broken\.md:10: error: diagram: invalid JSON.*column \d+", log)
+    assert re.search(r"posts/broken\.md:\d+: error: diagram: arrows\[0\]\.to: .*ghost", log)
     assert build.statuses() == ["failed", "failed", "failed"]
     errors = build.post("broken").select("div.fence-error")
     assert len(errors) == 3

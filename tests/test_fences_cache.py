@@ -135,7 +135,7 @@ def test_frozen_mode_uses_cache_and_fails_on_missing_entries(site, tmp_path):
                                        "```python exec\nprint('new')\n```\n"})
     missing = site(settings={"FENCES_MODE": "frozen", "FENCES_STRICT": True})
     assert missing.returncode != 0
-    assert "posts/new.md:4: error not in the cache" in missing.log
+    assert "posts/new.md:4: error: not in the cache" in missing.log
 
 
 def test_rerun_mode_ignores_the_cache(site):

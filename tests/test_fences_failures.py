@@ -139,8 +139,8 @@ def test_strict_build_fails_and_lists_every_failure(tmp_path):
                                  "FENCES_STRICT": True})
     log = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
     assert proc.returncode != 0
-    assert "posts/a.md:5: error RuntimeError: one" in log
-    assert "posts/b.md:6: error unknown option 'nope'" in log
+    assert "posts/a.md:5: error: RuntimeError: one" in log
+    assert "posts/b.md:6: error: unknown option 'nope'" in log
     assert "2 fence(s) failed" in log
 
 
@@ -152,5 +152,6 @@ def test_publish_warns_about_figures_without_alt_text(tmp_path):
     proc = run_pelican(tmp_path / "content", tmp_path / "out", conf="publishconf.py",
                        settings={"FENCES_CACHE_PATH": str(tmp_path / "cache")})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    warnings = re.findall(r"posts/f\.md:(\d+): figure has no alt text", proc.stdout + proc.stderr)
+    warnings = re.findall(r"posts/f\.md:(\d+): warning: figure has no alt text",
+                          proc.stdout + proc.stderr)
     assert warnings == ["4"]

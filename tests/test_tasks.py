@@ -107,16 +107,16 @@ def dev(tmp_path_factory):
             "runs": runs}
 
 
-def test_new_creates_a_dated_post_with_front_matter(dev):
+def test_new_creates_a_dated_draft_with_front_matter(dev):
     assert dev["first"].returncode == 0, log(dev["first"])
     (path,) = dev["created"]
     match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})-hello-tensor-cores\.md", path.name)
     assert match, path.name
     text = dev["text"]
     meta = dict(re.findall(r"^(\w+): (.*)$", text.split("\n\n", 1)[0], flags=re.M))
-    assert set(meta) == {"Title", "Date", "Tags", "Summary"}
+    assert set(meta) == {"Title", "Date", "Status", "Summary"}
     assert meta["Title"] == "Hello Tensor Cores"
-    assert meta["Tags"].strip() and meta["Summary"].strip()
+    assert meta["Status"] == "draft" and meta["Summary"].strip()
     date = datetime.strptime(meta["Date"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)  # TIMEZONE
     before, after = dev["window"]
     assert before - timedelta(minutes=1) <= date <= after
@@ -137,11 +137,14 @@ def test_new_refuses_to_overwrite(dev):
 def test_build_makes_the_site_from_the_given_folders(dev):
     proc, _ = dev["runs"]["build"]
     assert proc.returncode == 0, log(proc)
-    index = BeautifulSoup((dev["output"] / "index.html").read_text(), "html.parser")
-    assert "Hello Tensor Cores" in index.text
-    assert SITEURL not in str(index)  # development settings: relative URLs
-    post = BeautifulSoup((dev["output"] / "posts/hello-tensor-cores/index.html").read_text(),
-                         "html.parser")
+    out = dev["output"]
+    index = BeautifulSoup((out / "index.html").read_text(), "html.parser")
+    assert index.select_one("main, body") and SITEURL not in str(index)  # relative URLs
+    # `invoke new` makes a draft: built at drafts/, not listed, no "draft" tag page
+    assert "Hello Tensor Cores" not in index.text
+    assert not (out / "posts/hello-tensor-cores").exists() and not (out / "tags/draft").exists()
+    post = BeautifulSoup((out / "drafts/hello-tensor-cores.html").read_text(), "html.parser")
+    assert post.select_one("h1").text.strip() == "Hello Tensor Cores"
     assert post.select_one("pre.fence-stdout").text == "45\n"  # the skeleton's fence ran
     assert not (ROOT / "content/posts" / dev["created"][0].name).exists()
 

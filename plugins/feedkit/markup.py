@@ -14,9 +14,13 @@ from lxml import etree
 HtmlElement = lxml.html.HtmlElement
 
 
+# huge_tree: without it libxml2 silently drops text nodes over 10 MB.
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
+
+
 def parse_fragment(markup: str) -> HtmlElement:
     """The fragment inside one <div> (text before the first tag included)."""
-    return lxml.html.fragment_fromstring(markup, create_parent="div")
+    return lxml.html.fragment_fromstring(markup, create_parent="div", parser=_PARSER)
 
 
 def inner_html(root: HtmlElement) -> str:

@@ -1,4 +1,7 @@
-"""Remove code points that XML 1.0 forbids (or discourages) so feeds always parse."""
+"""Remove code points that XML 1.0 forbids (or discourages) so feeds always parse.
+
+The one definition in the code base: fence output (fences/render.py) uses it as well.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,12 @@ import re
 from collections.abc import MutableMapping
 
 # C0 controls except tab, LF, CR; DEL and the C1 block; lone surrogates; U+FFFE/U+FFFF.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def strip_illegal(text: str) -> str:
     """Return text without XML-illegal characters."""
-    return _ILLEGAL.sub("", text)
+    return ILLEGAL_XML.sub("", text)
 
 
 def clean_value(value: object) -> object:

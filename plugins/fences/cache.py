@@ -1,10 +1,13 @@
 """The result store: a content-addressed folder that can be committed.
 
-    <root>/entries/ab/<key>.json   one fence's result (outputs, backend, seconds)
+    <root>/entries/ab/<key>.json   one fence's result (outputs, backend, seconds, checksum)
     <root>/blobs/cd/<sha256>       binary or large payloads, named by their hash
 
-Writes are atomic (temporary file + rename). A corrupt or partial entry is a miss with a
-warning, never a crash; only successful results are stored.
+Writes are atomic (temporary file + rename) and get the usual modes (0666 & ~umask). Reads
+verify: an entry carries a checksum of what it holds, a blob must match its name, and any
+damage is a miss with a warning, never a crash. Storing heals: a damaged blob is rewritten,
+and an entry that would only change in ``seconds`` is left as it is (same bytes, same mtime:
+re-runs do not churn a committed cache). Only successful results are stored.
 """
 
 from __future__ import annotations
@@ -24,17 +27,41 @@ from .model import FenceResult, Output
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: entries carry a checksum
 INLINE_LIMIT = 4096  # text payloads above this go to a blob
+# What an entry's checksum covers: what the fence produced. ``seconds`` and ``backend`` are
+# left out: how long it took and where it ran may be edited by hand (a result relabelled
+# as made on a GPU) without making it a different result.
+CHECKED = ("format", "key", "kind", "status", "outputs")
+
+
+def _read_umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_read_umask()  # what open() would give: mkstemp's 0600 is too strict
+
+
+class CacheWriteError(OSError):
+    """The cache could not be written (read-only folder, disk full...). The result is still
+    good for this build; it is just not stored."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str):
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)  # folders: 0777 & ~umask, as mkdir -p
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -43,6 +70,23 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` exists with exactly ``data`` in it (size first, then bytes)."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def checksum(record: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of the checked fields of an entry."""
+    return sha256(_canonical({k: record.get(k) for k in CHECKED}).encode())
 
 
 @dataclass
@@ -64,19 +108,20 @@ class Cache:
         return self.root / "blobs" / digest[:2] / digest
 
     def get(self, key: str) -> FenceResult | None:
-        """The stored result for ``key``, or None (missing, or corrupt: warned)."""
+        """The stored result for ``key``, or None (missing, older format, or damaged: warned)."""
         path = self._entry_path(key)
         try:
             raw = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # no entry, or no cache folder
             return None
         except OSError as exc:
             log.warning("fences: cannot read cache entry %s (%s); running again", path, exc)
             return None
         try:
             record = json.loads(raw)
-            if record.get("format") != FORMAT or record.get("key") != key:
-                raise ValueError("wrong format or key")
+            if isinstance(record, dict) and record.get("format") != FORMAT:
+                return None  # written by another version of the engine: a plain miss
+            _check(record, key)
             return FenceResult(
                 status=record["status"],
                 outputs=[self._load_output(o) for o in record["outputs"]],
@@ -88,6 +133,11 @@ class Cache:
             return None
 
     def put(self, key: str, kind: str, result: FenceResult) -> None:
+        """Store ``result`` under ``key``; blobs that are missing or damaged are (re)written.
+
+        An existing entry that differs only in ``seconds`` is kept as it is. Raises
+        :class:`CacheWriteError` when anything cannot be written.
+        """
         record = {
             "format": FORMAT,
             "key": key,
@@ -97,8 +147,11 @@ class Cache:
             "backend": result.backend,
             "outputs": [self._store_output(o) for o in result.outputs],
         }
-        data = json.dumps(record, sort_keys=True, indent=1, ensure_ascii=False).encode()
-        atomic_write(self._entry_path(key), data)
+        record["checksum"] = checksum(record)
+        path = self._entry_path(key)
+        if _same_but_seconds(_stored_record(path, key), record):
+            return
+        _write(path, json.dumps(record, sort_keys=True, indent=1, ensure_ascii=False).encode())
 
     def _store_output(self, output: Output) -> dict[str, Any]:
         stored: dict[str, Any] = {"mime": output.mime, "meta": output.meta}
@@ -109,8 +162,8 @@ class Cache:
         payload = data if isinstance(data, bytes) else data.encode("utf-8")
         digest = sha256(payload)
         blob = self._blob_path(digest)
-        if not blob.exists():
-            atomic_write(blob, payload)
+        if not holds(blob, payload):  # missing, truncated or altered: heal it
+            _write(blob, payload)
         stored["blob"] = digest
         stored["binary"] = isinstance(data, bytes)
         return stored
@@ -127,15 +180,17 @@ class Cache:
 
     def prune(self, keep: Iterable[str]) -> PruneStats:
         """Delete every entry whose key is not in ``keep``, then every blob no kept entry
-        uses (and leftovers of interrupted writes). Unreadable entries go too: they are
-        misses anyway."""
+        uses (and leftovers of interrupted writes). Damaged entries go too (unreadable, older
+        format, bad checksum, a blob missing or not matching its name): they are misses
+        anyway. So do blobs that do not match their name."""
         keep = set(keep)
         stats = PruneStats()
+        sound = self._sound_blobs()
         used: set[str] = set()
         for path in sorted(self.root.glob("entries/*/*")):
             key = path.name.removesuffix(".json")
-            digests = _blob_digests(path) if key in keep and path.suffix == ".json" else None
-            if digests is None:
+            digests = _blob_digests(path, key) if key in keep and path.suffix == ".json" else None
+            if digests is None or not digests <= sound:
                 stats.entries += not path.name.startswith(".tmp-")
                 stats.bytes += _remove(path)
             else:
@@ -150,13 +205,55 @@ class Cache:
                 folder.rmdir()  # only when empty
         return stats
 
+    def _sound_blobs(self) -> set[str]:
+        """The names of the blobs whose content matches their name."""
+        sound = set()
+        for path in self.root.glob("blobs/*/*"):
+            with contextlib.suppress(OSError):
+                if sha256(path.read_bytes()) == path.name:
+                    sound.add(path.name)
+        return sound
 
-def _blob_digests(entry: Path) -> set[str] | None:
-    """The blobs an entry refers to, or None when it cannot be read."""
+
+def _check(record: Any, key: str) -> None:
+    """Raise ValueError unless ``record`` is a whole, unedited entry of this format for key."""
+    if not isinstance(record, dict):
+        raise ValueError("not an entry")
+    if record.get("format") != FORMAT or record.get("key") != key:
+        raise ValueError("wrong format or key")
+    if record.get("checksum") != checksum(record):
+        raise ValueError("checksum mismatch: edited or damaged")
+
+
+def _stored_record(path: Path, key: str) -> dict[str, Any] | None:
+    """The sound entry at ``path``, or None."""
     try:
-        record = json.loads(entry.read_bytes())
-        return {o["blob"] for o in record["outputs"] if "blob" in o}
-    except (OSError, ValueError, KeyError, TypeError):
+        record = json.loads(path.read_bytes())
+        _check(record, key)
+        return record
+    except (OSError, ValueError):
+        return None
+
+
+def _same_but_seconds(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    if old is None:
+        return False
+    return _canonical({**old, "seconds": None}) == _canonical({**new, "seconds": None})
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        raise CacheWriteError(path, exc.strerror or str(exc)) from exc
+
+
+def _blob_digests(entry: Path, key: str) -> set[str] | None:
+    """The blobs a sound entry refers to, or None when it cannot be read or is damaged."""
+    record = _stored_record(entry, key)
+    try:
+        return None if record is None else {o["blob"] for o in record["outputs"] if "blob" in o}
+    except (KeyError, TypeError):
         return None
 
 

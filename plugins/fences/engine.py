@@ -9,6 +9,10 @@ import hashlib
 import json
 import logging
 import os
+import re
+import signal
+import sys
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -19,17 +23,20 @@ from tqdm import tqdm
 
 from . import __version__
 from .backends import AUTO, BackendCandidate
-from .cache import Cache
+from .cache import Cache, CacheWriteError
 from .collect import FenceExtension, placeholder
+from .diagnostics import emit
 from .manager import make_manager
 from .model import (
     CACHED,
+    CRASHED,
     ERROR,
     EXPECTED_ERROR,
     FAILED,
     FAILURES,
     RAN,
     SKIPPED,
+    TIMEOUT,
     Fence,
     FenceKind,
     FenceResult,
@@ -39,10 +46,8 @@ from .options import COMMON_OPTIONS, result_options
 from .pool import SessionPool
 from .render import Renderer
 from .report import build_report, report_path, summary_line, write_report
+from .settings import read as read_settings
 
-log = logging.getLogger("fences")
-
-MODES = ("run", "frozen", "rerun")
 # Where Pelican's generators keep content objects (articles and pages, drafts, hidden...).
 CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "pages",
                  "hidden_pages", "hidden_translations", "draft_pages", "draft_translations")
@@ -61,11 +66,11 @@ class Engine:
         self.settings = settings
         self.output_path = output_path
         self.content_root = settings["PATH"]
-        self.mode = str(settings.get("FENCES_MODE") or "run")
-        if self.mode not in MODES:
-            raise ValueError(f"FENCES_MODE must be one of {', '.join(MODES)}, not {self.mode!r}")
-        self.strict = bool(settings.get("FENCES_STRICT"))
-        self.plugins = list(settings.get("FENCES_PLUGINS") or [])
+        checked = read_settings(settings)
+        self.mode = checked.mode
+        self.strict = checked.strict
+        self.build_id = checked.build_id
+        self.plugins = list(checked.plugins)
         self.pm = make_manager(self.plugins)
         self.kinds: dict[str, FenceKind] = {
             k.name: k for kinds in self.pm.hook.fences_kinds() for k in kinds
@@ -74,17 +79,17 @@ class Engine:
             (c for cands in self.pm.hook.fences_backend_candidates() for c in cands),
             key=lambda c: -c.preference,
         )
-        self.cache = Cache(settings.get("FENCES_CACHE_PATH") or
-                           os.path.join(os.getcwd(), "fence-cache"))
+        self.cache = Cache(checked.cache_path)
         self.report_path = report_path(settings, self.cache.root)
-        self.timeout = float(settings.get("FENCES_TIMEOUT") or 60)
-        self.workers = int(settings.get("FENCES_WORKERS") or os.cpu_count() or 1)
-        self.defaults = {"timeout": self.timeout,
-                         "backend": settings.get("FENCES_BACKEND") or AUTO}
+        self.timeout = checked.timeout
+        self.workers = checked.workers
+        self.defaults = {"timeout": self.timeout, "backend": checked.backend}
         self._pool: SessionPool | None = None
         self._best: str | None = None
         self._bar: tqdm | None = None
+        self._cache_warned = False
         self.reset()
+        _stop_on_signals(self)
         if self.mode == "rerun" or (self.mode == "run" and
                                     _edited_since(self.content_root, self.report_path)):
             self.pool().start()  # likely work ahead: warm up while Pelican reads
@@ -108,6 +113,7 @@ class Engine:
     def plan_post(self, path: str, fences: list[Fence]) -> None:
         """Called by the Markdown extension with one post's fences, in order."""
         self.posts[path] = fences
+        _check_unique_ids(fences)
         sessions: dict[str, list[Fence]] = {}
         for fence in fences:
             kind = self.kinds[fence.kind]
@@ -175,6 +181,8 @@ class Engine:
         hit.status = CACHED  # nothing ran (an expected error is cached with its traceback)
         if self.mode == "run" and self._better_backend_exists(fence, hit):
             return None
+        for output in hit.outputs:
+            relocate(output, fence)
         return hit
 
     def _better_backend_exists(self, fence: Fence, hit: FenceResult) -> bool:
@@ -225,11 +233,22 @@ class Engine:
             for fence, result in zip(fences, results, strict=True):
                 self._record(fence, result)
                 if result.status in (RAN, EXPECTED_ERROR) and fence.options.get("cache", True):
-                    self.cache.put(fence.key, fence.kind, result)
+                    self._store(fence, result)
         self.running = []
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+    def _store(self, fence: Fence, result: FenceResult) -> None:
+        """Cache a result; a cache that cannot be written is a warning, not a lost page."""
+        try:
+            self.cache.put(fence.key, fence.kind, result)
+        except CacheWriteError as exc:
+            if not self._cache_warned:  # once: the same cause fails every write
+                self._cache_warned = True
+                emit(str(self.cache.root), None, "warning",
+                     f"cannot write the fence cache ({exc}); pages still show the fresh "
+                     "results, but the next build runs them again")
 
     # -- finish ----------------------------------------------------------------------------------
     def finish(self, generators: Iterable[Any]) -> None:
@@ -240,20 +259,15 @@ class Engine:
             entries = [(f, self.results[(f.path, f.index)])
                        for fences in self.posts.values() for f in fences]
             for fence, result in entries:
-                for level, text in result.logs:
-                    log.log(level, "%s: %s", fence.location(), text)
-                if result.status in FAILURES:
-                    log.error("%s: error %s", fence.location(result.line), result.message)
-                elif self.strict and _figure_without_alt(fence, result):
-                    log.warning("%s: figure has no alt text (add alt=\"...\")",
-                                fence.location())
+                _log_located(fence, result, self.strict)
             self._render(generators)
             report = build_report(entries, time.perf_counter() - self.started)
+            report["build_id"] = self.build_id
             write_report(report, self.report_path)
             if entries:
                 print(summary_line(report, entries), flush=True)  # like Pelican's "Done:" line
             self.pm.hook.fences_build_finished(report=report)
-            failures = [e for e in entries if e[1].status in FAILURES]
+            failures = [e for e in entries if is_failure(*e)]
             if self.strict and failures:
                 raise FencesFailed(
                     f"{len(failures)} fence(s) failed (strict mode): "
@@ -293,6 +307,16 @@ class Engine:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+
+    def interrupt(self, signum: int) -> None:
+        """The build was told to stop (Ctrl-C, SIGTERM): kill every session, cache nothing
+        more, and leave with status 128 + signal number (130 for Ctrl-C)."""
+        if self._pool is not None:
+            self._pool.cancel()
+        name = signal.Signals(signum).name
+        print(f"fences: build interrupted ({name}): sessions stopped, nothing more cached",
+              file=sys.stderr, flush=True)
+        raise BuildInterrupted(128 + signum)
 
 
 def _edited_since(root: str, report: str | os.PathLike[str]) -> bool:
@@ -347,10 +371,77 @@ def _problem(fence: Fence) -> FenceResult:
 
 
 def _skipped(bad: Fence) -> FenceResult:
-    why = f"not run: {bad.location(bad.problem_line)} failed earlier in this session"
+    why = f"not run: {bad.public_location(bad.problem_line)} failed earlier in this session"
     return FenceResult(SKIPPED, [Output(ERROR, why, {})], message=why)
 
 
 def _frozen_miss(fence: Fence) -> FenceResult:
     message = "not in the cache, and FENCES_MODE is frozen (nothing runs)"
     return FenceResult(FAILED, [Output(ERROR, message, {})], message=message)
+
+
+class BuildInterrupted(SystemExit):
+    """Ends an interrupted build with 128 + the signal's number. A SystemExit, because
+    Pelican turns KeyboardInterrupt into a warning and exit status 0."""
+
+
+def _stop_on_signals(engine: Engine) -> None:
+    """SIGINT and SIGTERM stop the build through :meth:`Engine.interrupt` (main thread only:
+    Python delivers signals there)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: engine.interrupt(signum))
+
+
+def is_failure(fence: Fence, result: FenceResult) -> bool:
+    """A result that fails a strict build: an error, a crash or a timeout, except where the
+    fence said an error is expected (``error=true`` also covers crashes and timeouts)."""
+    if result.status not in FAILURES:
+        return False
+    return not (fence.options.get("error") and result.status in (TIMEOUT, CRASHED))
+
+
+def _log_located(fence: Fence, result: FenceResult, strict: bool) -> None:
+    """One compiler-style line per problem: ``content/posts/x.md:12: error: message``."""
+    for level, text in result.logs:
+        severity = "error" if level >= logging.ERROR else "warning" if (
+            level >= logging.WARNING) else "note"
+        emit(fence.log_path, fence.line, severity, text)
+    if result.status in FAILURES:
+        severity = "error" if is_failure(fence, result) else "warning"
+        emit(fence.log_path, result.line or fence.line, severity, result.message)
+    elif strict and _figure_without_alt(fence, result):
+        emit(fence.log_path, fence.line, "warning", 'figure has no alt text (add alt="...")')
+
+
+def _check_unique_ids(fences: list[Fence]) -> None:
+    seen: dict[str, Fence] = {}
+    for fence in fences:
+        anchor = fence.options.get("id")
+        if not anchor:
+            continue
+        first = seen.setdefault(anchor, fence)
+        if first is not fence and fence.problem is None:
+            fence.problem = f"duplicate id {anchor!r} (already used at line {first.line})"
+            fence.problem_line = fence.line
+
+
+_TRACEBACK_LINE = re.compile(r'File "(?P<file>[^"]*)", line (?P<line>\d+)')
+
+
+def relocate(output: Output, fence: Fence) -> None:
+    """Make a cached error name the post where it is now: renamed, or its lines moved."""
+    origin = output.meta.get("origin")
+    if output.mime != ERROR or not origin or list(origin) == [fence.source, fence.line]:
+        return
+    old_source, old_line = origin[0], int(origin[1])
+    shift = fence.line - old_line
+
+    def moved(match: re.Match[str]) -> str:
+        if match["file"] != old_source:
+            return match[0]
+        return f'File "{fence.source}", line {int(match["line"]) + shift}'
+
+    output.data = _TRACEBACK_LINE.sub(moved, str(output.data))
+    output.meta["origin"] = [fence.source, fence.line]

@@ -48,11 +48,20 @@ class Fence:
     def anchor(self) -> str:
         return f"{self.source}#{self.index}"
 
-    def location(self, line: int | None = None) -> str:
-        """``content/posts/x.md:12``: relative to the working directory when below it."""
+    @property
+    def log_path(self) -> str:
+        """The post as the build log names it: relative to the working directory when below
+        it (``content/posts/x.md``, what editors and CI open), else absolute."""
         rel = os.path.relpath(self.path)
-        shown = self.path if rel.startswith("..") else rel
-        return f"{shown}:{line or self.line}"
+        return self.path if rel.startswith("..") else rel
+
+    def location(self, line: int | None = None) -> str:
+        """``content/posts/x.md:12``, for the build log (see :attr:`log_path`)."""
+        return f"{self.log_path}:{line or self.line}"
+
+    def public_location(self, line: int | None = None) -> str:
+        """``posts/x.md:12``, relative to the content folder: what pages and feeds show."""
+        return f"{self.source}:{line or self.line}"
 
 
 @dataclass

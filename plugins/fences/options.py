@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .settings import check_timeout
+
 
 class OptionError(ValueError):
     """A bad option; ``line`` is the post line it came from."""
@@ -41,10 +43,8 @@ def _bool(text: str) -> bool:
     raise ValueError("expected true or false")
 
 
-def _positive_number(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise ValueError("expected a number of seconds > 0")
+def _seconds(text: str) -> float:
+    value = check_timeout(float(text))
     return int(value) if value.is_integer() else value
 
 
@@ -85,7 +85,7 @@ COMMON_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("fold", _bool, False, False, "source inside a collapsed <details>"),
     OptionSpec("session", pattern(r"[\w.-]{1,64}", "a name of letters, digits, _ . -"), "",
                True, "named namespace within the post"),
-    OptionSpec("timeout", _positive_number, None, False, "seconds for this fence"),
+    OptionSpec("timeout", _seconds, None, False, "seconds for this fence"),
     OptionSpec("error", _bool, False, True, "an exception is expected"),
     OptionSpec("cache", _bool, True, False, "false: run on every build"),
     OptionSpec("backend", choice("auto", "numpy", "cupy"), None, True, "auto, numpy or cupy"),

@@ -36,7 +36,14 @@ def _finalized(pelican: Any) -> None:
 
 
 def connect() -> None:
+    from . import site_errors
+
+    # site_errors first at `initialized` (it may refuse the settings before the engine starts
+    # work) and last at `finalized` (its strict exit comes after the engine has closed).
+    signals.initialized.connect(site_errors.initialized)
     signals.initialized.connect(_initialized)
     signals.readers_init.connect(_readers_init)
     signals.all_generators_finalized.connect(_finished)
+    signals.all_generators_finalized.connect(site_errors.all_generators_finalized)
     signals.finalized.connect(_finalized)
+    signals.finalized.connect(site_errors.finalized)

@@ -8,9 +8,12 @@ imports CuPy, and the fork server never initialises CUDA, so nothing forks after
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,7 +21,9 @@ from multiprocessing import forkserver, spawn
 from typing import Any
 
 from . import worker
+from .capture import read_left_behind
 from .model import CRASHED, ERROR, FAILED, SKIPPED, TIMEOUT, Fence, FenceResult, Output
+from .paths import content_root, scrub
 
 STARTUP_TIMEOUT = 120.0
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -44,6 +49,8 @@ class SessionPool:
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fences")
         self._ctx: Any = None
         self._lock = threading.Lock()
+        self._live: set[Any] = set()  # session processes now running
+        self.cancelled = False
 
     def _context(self) -> Any:
         with self._lock:
@@ -82,43 +89,74 @@ class SessionPool:
         finally:
             _stop(proc, parent)
 
+    def cancel(self) -> None:
+        """Stop now (the build was interrupted): drop queued sessions, kill running ones.
+
+        Safe to call from a signal handler: it only sends signals and sets flags.
+        """
+        self.cancelled = True
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        for proc in list(self._live):
+            _signal(proc.pid, signal.SIGTERM)  # the session's thread sees it die and joins
+
     def shutdown(self) -> None:
         self._threads.shutdown(wait=True)
 
     def _run_session(self, fences: list[Fence]) -> list[FenceResult]:
+        if self.cancelled:
+            return [_broken(SKIPPED, "not run: the build was interrupted") for _ in fences]
         ctx = self._context()
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=worker.session_main, args=(child, self.plugins, os.getpid()),
-                           daemon=True)
+        capture_dir = tempfile.mkdtemp(prefix="fences-session-")
+        # Not daemonic: author code may start its own pools (daemonic processes may not).
+        # The session's guardian, not multiprocessing, makes sure nothing outlives it.
+        proc = ctx.Process(target=worker.session_main,
+                           args=(child, self.plugins, os.getpid(), capture_dir), daemon=False)
         proc.start()
+        self._live.add(proc)
         child.close()
-        results: list[FenceResult] = []
         try:
-            ready = _receive(parent, STARTUP_TIMEOUT)
-            if not isinstance(ready, tuple):
-                why = f"the session process {_death(proc)} before running anything"
-                return [self._done(f, _broken(CRASHED, why)) for f in fences]
-            for i, fence in enumerate(fences):
-                parent.send(fence)
-                limit = float(fence.options.get("timeout") or self.default_timeout)
-                msg = _receive(parent, limit)
-                if msg is _TIMED_OUT:
-                    proc.kill()
-                    result = _broken(
-                        TIMEOUT, f"timed out after {limit:g} s; the session was stopped"
-                    )
-                elif msg is _DIED:
-                    result = _broken(CRASHED, f"the session process {_death(proc)}")
-                else:
-                    result = msg[1]
-                results.append(self._done(fence, result))
-                if result.status in (FAILED, TIMEOUT, CRASHED):
-                    why = f"not run: {fence.location(result.line)} failed earlier in this session"
-                    results += [self._done(f, _broken(SKIPPED, why)) for f in fences[i + 1 :]]
-                    break
-            return results
+            if self.cancelled:  # cancel() ran between the check above and add()
+                return [_broken(SKIPPED, "not run: the build was interrupted") for _ in fences]
+            return self._drive(proc, parent, capture_dir, fences)
         finally:
             _stop(proc, parent)
+            self._live.discard(proc)
+            shutil.rmtree(capture_dir, ignore_errors=True)
+
+    def _drive(self, proc: Any, conn: Any, capture_dir: str,
+               fences: list[Fence]) -> list[FenceResult]:
+        """The per-session loop: send fences one by one, enforce timeouts, and once one
+        fails (or the process dies) mark the rest of the session as skipped."""
+        ready = _receive(conn, STARTUP_TIMEOUT)
+        if not isinstance(ready, tuple):
+            why = f"the session process {_death(proc)} before running anything"
+            return [self._done(f, _broken(CRASHED, why)) for f in fences]
+        results: list[FenceResult] = []
+        for i, fence in enumerate(fences):
+            conn.send(fence)
+            limit = float(fence.options.get("timeout") or self.default_timeout)
+            msg = _receive(conn, limit)
+            if self.cancelled:
+                result = _broken(SKIPPED, "not run: the build was interrupted")
+            elif msg is _TIMED_OUT:
+                printed = _left_behind(capture_dir, fence)
+                _terminate(proc)
+                result = _broken(TIMEOUT, f"timed out after {limit:g} s (raise the limit "
+                                 "with the fence option timeout=SECONDS or the FENCES_TIMEOUT "
+                                 "setting); the session was stopped", printed)
+            elif msg is _DIED:
+                printed = _left_behind(capture_dir, fence)
+                result = _broken(CRASHED, f"the session process {_death(proc)}", printed)
+            else:
+                result = msg[1]
+            results.append(self._done(fence, result))
+            if result.status in (FAILED, TIMEOUT, CRASHED, SKIPPED):
+                why = result.message if result.status == SKIPPED else (
+                    f"not run: {fence.public_location(result.line)} failed earlier in this session")
+                results += [self._done(f, _broken(SKIPPED, why)) for f in fences[i + 1 :]]
+                break
+        return results
 
     def _done(self, fence: Fence, result: FenceResult) -> FenceResult:
         self.on_fence_done(fence, result)
@@ -136,8 +174,18 @@ def _main_script() -> str:
     return spawn.get_preparation_data("fences").get("init_main_from_path", "")
 
 
-def _broken(status: str, message: str) -> FenceResult:
-    return FenceResult(status=status, outputs=[Output(ERROR, message, {})], message=message)
+def _left_behind(capture_dir: str, fence: Fence) -> list[Output]:
+    """What the fence printed before its process was stopped, without the machine's paths."""
+    root = content_root(fence.path, fence.source)
+    printed = read_left_behind(capture_dir)
+    for output in printed:
+        output.data = scrub(str(output.data), root)
+    return printed
+
+
+def _broken(status: str, message: str, printed: list[Output] | None = None) -> FenceResult:
+    outputs = [*(printed or []), Output(ERROR, message, {})]
+    return FenceResult(status=status, outputs=outputs, message=message)
 
 
 def _receive(conn: Any, timeout: float) -> Any:
@@ -164,6 +212,7 @@ def _death(proc: Any) -> str:
 
 
 def _stop(proc: Any, conn: Any) -> None:
+    """End a session: ask politely (None), then have its guardian kill everything."""
     try:
         if proc.is_alive():
             conn.send(None)
@@ -171,6 +220,24 @@ def _stop(proc: Any, conn: Any) -> None:
         pass
     proc.join(1)
     if proc.is_alive():
+        _terminate(proc)
+    conn.close()
+
+
+def _terminate(proc: Any) -> None:
+    """SIGTERM to the guardian, which kills the fence process and all it started; SIGKILL
+    to the whole process group if the guardian does not go within a second."""
+    _signal(proc.pid, signal.SIGTERM)
+    proc.join(1)
+    if proc.is_alive():
+        _signal(-proc.pid, signal.SIGKILL)  # its process group (the guardian called setsid)
+        proc.join(1)
+    if proc.is_alive():
         proc.kill()
         proc.join(1)
-    conn.close()
+
+
+def _signal(pid: int | None, sig: int) -> None:
+    if pid:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)

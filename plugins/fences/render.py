@@ -8,27 +8,58 @@ development, absolute in feeds.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import markdown
+from feedkit.xmlchars import strip_illegal
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from .cache import atomic_write, sha256
-from .model import ERROR, FAILURES, SKIPPED, Fence, FenceKind, FenceResult, RenderContext
+from .model import (
+    ERROR,
+    FAILURES,
+    SKIPPED,
+    STREAM,
+    Fence,
+    FenceKind,
+    FenceResult,
+    Output,
+    RenderContext,
+)
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 OUTPUT_DIR = "fences"
+TERMINAL = frozenset({STREAM, ERROR, "text/plain"})  # text a program wrote, maybe for a tty
+# ECMA-48 escapes: strings (OSC: titles, hyperlinks; DCS, PM, APC), CSI (colours, cursor
+# moves), then any other escape (charset selection...). The visible text between them stays.
+ESCAPES = re.compile(
+    r"\x1b[\]PX^_][^\x07\x1b\n]*(?:\x07|\x1b\\)?"  # unterminated: to the end of the line
+    r"|\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b[ -/]*[0-~]?"
+)
+
+
+def terminal_text(text: str) -> str:
+    """What a terminal would show: escape sequences removed, and on each line the text
+    after a carriage return written over the line from column 0 (progress bars end as
+    their last state). ``\\r\\n`` is a plain newline."""
+    lines = []
+    for line in ESCAPES.sub("", text).replace("\r\n", "\n").split("\n"):
+        shown = ""
+        for part in line.split("\r"):
+            shown = part + shown[len(part):]
+        lines.append(shown)
+    return "\n".join(lines)
 
 
 def xml_safe(html: str) -> str:
-    """Drop terminal colour codes and characters that XML (and so feeds) cannot hold."""
-    return NOT_XML.sub("", ANSI.sub("", html))
+    """Drop the characters that XML (and so feeds) cannot hold."""
+    return strip_illegal(html)
 
 
 class _Linked:
@@ -49,10 +80,16 @@ class Renderer:
         self._md = markdown.Markdown(extensions=["extra"], output_format="html")
 
     def link(self, payload: bytes, ext: str) -> str:
+        """Write ``payload`` as ``fences/<hash>.ext`` (unless already there, whole) and
+        return its ``{static}`` link."""
         name = f"{sha256(payload)[:20]}.{ext}"
         rel = f"{OUTPUT_DIR}/{name}"
         target = self.output / rel
-        if not target.exists():
+        try:  # a file left by an earlier build may be damaged: size first, then bytes
+            whole = target.stat().st_size == len(payload) and target.read_bytes() == payload
+        except OSError:
+            whole = False
+        if not whole:
             atomic_write(target, payload)
         self.context.setdefault("static_content", {})[rel] = _Linked(rel)
         return "{static}/" + rel
@@ -92,7 +129,9 @@ class Renderer:
             lexer = get_lexer_by_name("text")
         return f'<div class="fence-source">{highlight(fence.code, lexer, self._formatter)}</div>'
 
-    def _output(self, output: Any, ctx: RenderContext) -> str:
+    def _output(self, output: Output, ctx: RenderContext) -> str:
+        if output.mime in TERMINAL and isinstance(output.data, str):
+            output = replace(output, data=terminal_text(output.data))
         html = self.pm.hook.fences_render_output(output=output, context=ctx)
         if html is None:
             return f'<pre class="fence-text">{escape(repr(output.data)[:2000])}</pre>'

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .cache import atomic_write
-from .model import Fence, FenceResult
+from .cache import atomic_write, sha256
+from .model import EXPECTED_ERROR, FAILURES, RAN, Fence, FenceResult
+
+log = logging.getLogger(__name__)
+
+RAN_NOW = {RAN, EXPECTED_ERROR, *FAILURES}  # statuses of fences that ran in this build
 
 
 def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[str, Any]:
     fences = [
         {
             "source": fence.source,
-            "line": fence.line,
+            "line": result.line or fence.line,  # the line the log names for a failure
             "kind": fence.kind,
             "session": fence.session,
             "status": result.status,
@@ -27,7 +34,6 @@ def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[
         for fence, result in entries
     ]
     counts = Counter(f["status"] for f in fences)
-    slowest = sorted(entries, key=lambda e: -e[1].seconds)[:5]
     summary = {
         "total": len(fences),
         **{status: counts.get(status, 0) for status in
@@ -35,10 +41,17 @@ def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[
         "seconds": round(wall, 3),
         "slowest": [
             {"location": f"{f.source}:{f.line}", "seconds": round(r.seconds, 4)}
-            for f, r in slowest if r.seconds > 0
+            for f, r in _slowest(entries)[:5]
         ],
     }
     return {"fences": fences, "summary": summary}
+
+
+def _slowest(entries: list[tuple[Fence, FenceResult]]) -> list[tuple[Fence, FenceResult]]:
+    """The fences that ran in this build, longest first. Cached fences are left out: their
+    seconds are those of the build that ran them."""
+    ran = [e for e in entries if e[1].status in RAN_NOW and e[1].seconds > 0]
+    return sorted(ran, key=lambda e: -e[1].seconds)
 
 
 def report_path(settings: dict[str, Any], cache_root: str | Path) -> Path:
@@ -46,8 +59,30 @@ def report_path(settings: dict[str, Any], cache_root: str | Path) -> Path:
     return Path(settings.get("FENCES_REPORT") or Path(cache_root) / "report.json")
 
 
-def write_report(report: dict[str, Any], path: str | Path) -> None:
-    atomic_write(Path(path), json.dumps(report, indent=1).encode())
+def fallback_report_path(path: str | Path) -> Path:
+    """Where the report goes when ``path`` cannot be written: the temporary folder, under a
+    name made of the site's folder (the one above the report's) and a hash of ``path``."""
+    path = Path(path).absolute()
+    site = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.parent.parent.name).strip("-.") or "site"
+    digest = sha256(str(path).encode())[:8]
+    return Path(tempfile.gettempdir()) / f"fences-report-{site}-{digest}.json"
+
+
+def write_report(report: dict[str, Any], path: str | Path) -> Path:
+    """Write the report to ``path``, or, when that fails, to :func:`fallback_report_path`
+    (with a warning naming both). Returns the path written; raises OSError only when
+    neither could be written."""
+    path = Path(path)
+    data = json.dumps(report, indent=1).encode()
+    try:
+        atomic_write(path, data)
+        return path
+    except OSError as exc:
+        fallback = fallback_report_path(path)
+        atomic_write(fallback, data)
+        log.warning("fences: cannot write the report to %s (%s); wrote it to %s instead",
+                    path, exc.strerror or exc, fallback)
+        return fallback
 
 
 def summary_line(report: dict[str, Any], entries: list[tuple[Fence, FenceResult]]) -> str:
@@ -57,8 +92,7 @@ def summary_line(report: dict[str, Any], entries: list[tuple[Fence, FenceResult]
             f"{', ' + str(s['skipped']) + ' skipped' if s['skipped'] else ''}"
             f"{', ' + str(s['expected-error']) + ' expected errors' if s['expected-error'] else ''}"
             f" in {s['seconds']:.2f} s")
-    ran = sorted((e for e in entries if e[1].status == "ran" and e[1].seconds >= 0.01),
-                 key=lambda e: -e[1].seconds)[:3]
+    ran = [e for e in _slowest(entries) if e[1].seconds >= 0.01][:3]
     if ran:
         text += "; slowest: " + ", ".join(f"{f.location()} ({r.seconds:.2f} s)" for f, r in ran)
     return text

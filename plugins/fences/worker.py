@@ -2,20 +2,30 @@
 
 A session process gets fences one at a time from the host, runs each in the session's
 namespace, and sends back a FenceResult. Whatever it does (segfault, ``os._exit``, an
-infinite loop) only this process dies; the host notices and fails this session alone.
+infinite loop) only this process dies; the host notices and fails this session alone. The
+process that runs fences is a child of a guardian (``fences.containment``) that kills
+whatever the session started once it ends.
 """
 
 from __future__ import annotations
 
+import contextlib
+import linecache
 import logging
+import multiprocessing
 import os
-import threading
+import shutil
+import sys
+import tempfile
 import time
 import traceback
+import types
 from typing import Any
 
 from .backends import ArrayBackend, BackendResolver, BackendUnavailable
+from .bounds import bound_line, bound_output
 from .capture import StreamCapture
+from .containment import guard
 from .manager import make_manager
 from .model import (
     ERROR,
@@ -29,12 +39,13 @@ from .model import (
     FenceResult,
     Output,
 )
+from .paths import content_root, scrub
 
 
 class Session:
     """The state of one session: namespace, backend, outputs of the running fence."""
 
-    def __init__(self, plugins: list[str]):
+    def __init__(self, plugins: list[str], capture_dir: str):
         self.pm = make_manager(plugins)
         self.kinds: dict[str, FenceKind] = {
             kind.name: kind for kinds in self.pm.hook.fences_kinds() for kind in kinds
@@ -42,11 +53,18 @@ class Session:
         self.backends = BackendResolver(
             c for cands in self.pm.hook.fences_backend_candidates() for c in cands
         )
-        self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+        # The namespace is a real ``__main__`` module, as in a script: functions defined in
+        # a fence pickle by reference, so multiprocessing pools can run them.
+        main = types.ModuleType("__main__")
+        sys.modules["__main__"] = main
+        self.namespace: dict[str, Any] = main.__dict__
+        self.namespace["__builtins__"] = __builtins__
+        self.pid = os.getpid()
+        self.lines: list[str] = []  # the post as far as the session knows it (tracebacks)
         self.backend: ArrayBackend | None = None
         self.fence: Fence | None = None
         self.outputs: list[Output] = []
-        self.capture = StreamCapture()
+        self.capture = StreamCapture(capture_dir)
         self.logs: list[tuple[int, str]] = []
         handler = _ListHandler(self.logs)
         logging.getLogger("fences").addHandler(handler)  # plugins log under "fences.*"
@@ -54,28 +72,35 @@ class Session:
 
     # -- used by kinds and by the names injected into the namespace ------------------------
     def emit(self, output: Output) -> None:
-        """Add an output after whatever was printed so far."""
+        """Add an output after whatever was printed so far, bounded (see ``fences.bounds``)."""
         self._drain()
-        self.outputs.append(output)
+        self.outputs.append(bound_output(output))
 
     def display(self, value: Any) -> None:
         """Show a value with the first plugin that can format it (IPython protocol...)."""
         self._drain()
-        self.outputs.extend(self.pm.hook.fences_format_value(value=value) or [])
+        outputs = self.pm.hook.fences_format_value(value=value) or []
+        self.outputs.extend(bound_output(o) for o in outputs)
 
     # -- one fence ---------------------------------------------------------------------------
     def run(self, fence: Fence) -> FenceResult:
+        if self.fence is None:
+            sys.argv = [fence.source]  # as if the post were the script; no build paths
         self.fence, self.outputs = fence, []
         self.logs.clear()
+        self._remember_lines(fence)
         kind = self.kinds[fence.kind]
         os.chdir(os.path.dirname(fence.path))  # relative paths (inputs=...) are the post's
         started = time.perf_counter()
         status, message, line = RAN, "", None
         with self.capture:
             try:
-                if kind.uses_backend:
-                    self._bind_backend(fence.options.get("backend") or "auto")
-                kind.run(fence, self)
+                try:
+                    if kind.uses_backend:
+                        self._bind_backend(fence.options.get("backend") or "auto")
+                    kind.run(fence, self)
+                finally:
+                    self._exit_if_forked()
             except FenceError as exc:
                 status = EXPECTED_ERROR if fence.options.get("error") else FAILED
                 message, line = str(exc), exc.line
@@ -84,21 +109,50 @@ class Session:
                 status, message = FAILED, f"backend={fence.options.get('backend')}: {exc}"
                 self.emit(Output(ERROR, message, {}))
             except BaseException as exc:  # noqa: BLE001 - author code may raise anything
-                text, line = format_error(exc, fence.path, fence.source)
+                text, line = format_error(exc, fence.source)
                 status = EXPECTED_ERROR if fence.options.get("error") else FAILED
                 message = traceback.format_exception_only(type(exc), exc)[-1].strip()
                 self.emit(Output(ERROR, text, {"ename": type(exc).__name__}))
-            self._capture_leftovers(fence)
+            problem = self._capture_leftovers(fence)
+            if problem and status not in (FAILED, EXPECTED_ERROR):
+                status, message = FAILED, problem
             self._drain()
+        root = content_root(fence.path, fence.source)
         return FenceResult(
             status=status,
-            outputs=_merge_streams(self.outputs),
+            outputs=[_located(o, fence, root) for o in _merge_streams(self.outputs)],
             seconds=time.perf_counter() - started,
             backend=self.backend.describe() if kind.uses_backend and self.backend else None,
-            message=message,
+            message=scrub(bound_line(message), root),
             line=line,
-            logs=list(self.logs),
+            logs=[(level, scrub(text, root)) for level, text in self.logs],
         )
+
+    def _remember_lines(self, fence: Fence) -> None:
+        """Give tracebacks the post's lines under its content path (no file is read)."""
+        lines = fence.exec_code.splitlines(keepends=True)
+        if len(self.lines) < len(lines):
+            self.lines += ["\n"] * (len(lines) - len(self.lines))
+        first = max(fence.code_line - 1, 0)
+        self.lines[first : len(lines)] = lines[first:]
+        linecache.cache[fence.source] = (len(self.lines), None, self.lines, fence.source)
+
+    def _exit_if_forked(self) -> None:
+        """A process the fence forked (``os.fork()``) that comes back here ends quietly:
+        only the session itself reports results."""
+        if os.getpid() == self.pid:
+            return
+        exc = sys.exc_info()[1]
+        code = 0
+        if isinstance(exc, SystemExit):
+            code = exc.code if isinstance(exc.code, int) else 1
+        elif exc is not None:
+            traceback.print_exc()
+            code = 1
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
 
     def _bind_backend(self, request: str) -> None:
         backend = self.backends.get(request)
@@ -113,7 +167,9 @@ class Session:
         for value in values:
             self.display(value)
 
-    def _capture_leftovers(self, fence: Fence) -> None:
+    def _capture_leftovers(self, fence: Fence) -> str:
+        """Emit what plugins collect at the end of a fence (open figures...); return a
+        one-line problem when that failed (the fence then fails: nothing is cached)."""
         try:
             for outputs in self.pm.hook.fences_capture_outputs(
                 namespace=self.namespace, options=fence.options
@@ -121,7 +177,11 @@ class Session:
                 for output in outputs or []:
                     self.emit(output)
         except Exception as exc:
-            self.emit(Output(ERROR, f"capturing outputs failed: {exc!r}", {}))
+            problem = f"capturing outputs failed: {type(exc).__name__}: {exc}"
+            text, _ = format_error(exc, fence.source)
+            self.emit(Output(ERROR, f"{problem}\n\n{text}", {"ename": type(exc).__name__}))
+            return problem
+        return ""
 
     def _drain(self) -> None:
         self.outputs.extend(self.capture.drain())
@@ -135,25 +195,35 @@ class _ListHandler(logging.Handler):
         self.records = records
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.levelno, record.getMessage()))
+        self.records.append((record.levelno, bound_line(record.getMessage())))
 
 
-def format_error(exc: BaseException, path: str, shown: str) -> tuple[str, int | None]:
+def format_error(exc: BaseException, filename: str) -> tuple[str, int | None]:
     """Traceback trimmed to the author's code (frames in the post file and below).
 
-    The post is named by ``shown`` (its path in the content folder), never by the build
-    machine's absolute path: the text lands in pages and, for ``error=true``, in the cache.
+    Fences are compiled with the post's content path as file name (``posts/x.md``), so the
+    text never holds the build machine's absolute path: it lands in pages and, for
+    ``error=true``, in the cache.
     """
     tbe = traceback.TracebackException.from_exception(exc)
     frames = list(tbe.stack)
-    first = next((i for i, f in enumerate(frames) if f.filename == path), len(frames))
+    first = next((i for i, f in enumerate(frames) if f.filename == filename), len(frames))
     tbe.stack = traceback.StackSummary.from_list(frames[first:])
-    ours = [f.lineno for f in frames if f.filename == path]
+    ours = [f.lineno for f in frames if f.filename == filename]
     line = ours[-1] if ours else None
-    if isinstance(exc, SyntaxError) and exc.filename == path:
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
         line = exc.lineno
-    text = "".join(tbe.format()).replace(f'File "{path}"', f'File "{shown}"')
-    return text, line
+    return "".join(tbe.format()), line
+
+
+def _located(output: Output, fence: Fence, root: str) -> Output:
+    """Text that may name paths is scrubbed; an error remembers where its post was, so a
+    cached traceback is re-located when the post is renamed or its lines move."""
+    if output.mime in (STREAM, ERROR) and isinstance(output.data, str):
+        output.data = scrub(output.data, root)
+    if output.mime == ERROR:
+        output.meta["origin"] = [fence.source, fence.line]
+    return output
 
 
 def _merge_streams(outputs: list[Output]) -> list[Output]:
@@ -173,45 +243,38 @@ def _merge_streams(outputs: list[Output]) -> list[Output]:
     return merged
 
 
-def _die_with_host(host_pid: int) -> None:
-    """If the build is interrupted, a fence stuck in a loop must not outlive it.
+def session_main(conn: Any, plugins: list[str], host_pid: int, capture_dir: str) -> None:
+    """Entry point of a session process: a guardian (see ``fences.containment``) around the
+    process that runs fences until the host sends None."""
 
-    The session's parent is the fork server, which itself waits for its clients, so watch
-    the Pelican process instead.
-    """
-
-    def watch() -> None:
+    def serve() -> None:
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        # Pools in fences fork from the session, as a script's do on Linux (the fork
+        # server's default would look for the fence's functions in the fork server).
+        multiprocessing.set_start_method("fork", force=True)
+        session = Session(plugins, capture_dir)
+        session.capture.attach()
+        conn.send(("ready", None))
         while True:
-            time.sleep(1.0)
             try:
-                os.kill(host_pid, 0)
-            except ProcessLookupError:
-                os._exit(70)
-            except PermissionError:
-                pass
+                fence = conn.recv()
+            except EOFError:
+                return
+            if fence is None:
+                return
+            conn.send(("result", session.run(fence)))
 
-    threading.Thread(target=watch, name="fences-watchdog", daemon=True).start()
-
-
-def session_main(conn: Any, plugins: list[str], host_pid: int) -> None:
-    """Entry point of a session process: run fences until the host sends None."""
-    _die_with_host(host_pid)
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    session = Session(plugins)
-    conn.send(("ready", None))
-    while True:
-        try:
-            fence = conn.recv()
-        except EOFError:
-            return
-        if fence is None:
-            return
-        conn.send(("result", session.run(fence)))
+    guard(host_pid, serve, in_guardian=conn.close,
+          on_host_death=lambda: shutil.rmtree(capture_dir, ignore_errors=True))
 
 
 def probe_main(conn: Any, plugins: list[str]) -> None:
     """Entry point of the backend probe: which backend does ``auto`` give on this machine?"""
-    session = Session(plugins)
+    with tempfile.TemporaryDirectory(prefix="fences-probe-") as folder:
+        _probe(conn, Session(plugins, folder))
+
+
+def _probe(conn: Any, session: Session) -> None:
     try:
         backend = session.backends.get("auto")
         conn.send(("probe", backend.describe(), session.backends.auto_reasons))

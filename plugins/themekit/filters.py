@@ -14,11 +14,15 @@ from markupsafe import Markup
 
 WORDS_PER_MINUTE = 220
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # lxml refuses these
+# huge_tree: without it libxml2 silently drops text nodes over 10 MB (the words vanish).
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
 # Elements whose text is not prose: code that runs, styles, and vector/maths markup.
 _NOT_PROSE = ("script", "style", "svg", "math", "template")
-# A word is a whitespace-separated token with at least one letter or digit in it,
-# so stray punctuation ("#", "=", "·") is not counted.
-_WORD = re.compile(r"\S*\w\S*")
+# A word is a whitespace-separated token with at least one letter or digit in it, so stray
+# punctuation ("#", "=", "·") is not counted. Tokens come from str.split() and each is
+# searched once: linear time (a single pattern like r"\S*\w\S*" backtracks quadratically on a
+# long run of punctuation, e.g. a fence that prints 100,000 dots).
+_WORDLIKE = re.compile(r"\w")  # a letter, a digit or "_", as before
 # Elements that separate words; inline ones (<em>, <code>, Pygments' <span>) do not.
 _BLOCKS = (
     "address",
@@ -65,12 +69,18 @@ class ReadingStats:
 
 def _fragment(html: str | None) -> lxml.html.HtmlElement:
     """An HTML fragment parsed by lxml, inside one <div> (empty for None or blank)."""
-    return lxml.html.fragment_fromstring(_NOT_XML.sub("", html or ""), create_parent="div")
+    return lxml.html.fragment_fromstring(_NOT_XML.sub("", html or ""), create_parent="div",
+                                         parser=_PARSER)
 
 
 def _drop_permalinks(node: lxml.html.HtmlElement) -> None:
     for anchor in node.xpath('.//a[contains(concat(" ", @class, " "), " headerlink ")]'):
         anchor.drop_tree()
+
+
+def count_words(text: str) -> int:
+    """The number of whitespace-separated tokens holding a letter or digit; linear time."""
+    return sum(1 for token in text.split() if _WORDLIKE.search(token))
 
 
 @lru_cache(maxsize=2048)
@@ -86,7 +96,7 @@ def reading_stats(html: str | None) -> ReadingStats:
     for node in root.iter(*_BLOCKS):
         node.text = " " + (node.text or "")
         node.tail = " " + (node.tail or "")
-    words = len(_WORD.findall("".join(root.itertext())))
+    words = count_words("".join(root.itertext()))
     return ReadingStats(words=words, minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)))
 
 

@@ -1,21 +1,33 @@
-"""Session names (``xp``, ``to_numpy``, ``backend``) and the IPython display protocol."""
+"""Session names (``xp``, ``to_numpy``, ``backend``) and the IPython display protocol.
+
+A representation that cannot be used (``_repr_html_`` returning bytes, ``_repr_png_``
+returning something that is not PNG, a method that raises) is a warning logged under
+``fences.display``, which the host prints with the fence's location, and the next
+representation is tried; ``repr`` is the last one.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
+import logging
 from typing import Any
 
 from ..backends import ArrayBackend
 from ..hookspecs import hookimpl
 from ..model import Output
 
-# Tried in this order, as DESIGN 3.1 says; the first method that gives a value wins.
+log = logging.getLogger("fences.display")
+
+# Tried in this order, as DESIGN 3.1 says; the first method that gives a usable value wins.
 PROTOCOL = (
     ("_repr_html_", "text/html"),
     ("_repr_svg_", "image/svg+xml"),
     ("_repr_png_", "image/png"),
     ("_repr_markdown_", "text/markdown"),
 )
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CANARY = "_ipython_canary_method_should_not_exist_"  # IPython's test for "has every attribute"
 
 
 @hookimpl
@@ -27,26 +39,65 @@ def fences_session_setup(namespace: dict[str, Any], backend: ArrayBackend) -> No
 
 @hookimpl(trylast=True)
 def fences_format_value(value: Any) -> list[Output] | None:
-    if isinstance(value, type):
+    if isinstance(value, type) or _attribute(value, _CANARY) is not None:
         return [Output("text/plain", repr(value))]
     for method, mime in PROTOCOL:
         found = _call(value, method)
+        if isinstance(found, tuple) and found:  # (data, metadata) form of the protocol
+            found = found[0]
         if found is None:
             continue
-        if isinstance(found, tuple):  # (data, metadata) form of the protocol
-            found = found[0]
         if mime == "image/png":
-            data = found if isinstance(found, bytes) else base64.b64decode(found)
-            return [Output(mime, data, {"figure": False})]
-        return [Output(mime, str(found))]
+            data = png_bytes(found)
+            if data is not None:
+                return [Output(mime, data, {"figure": False})]
+            _unusable(value, method, f"returned {_describe(found)}, not PNG data")
+        elif isinstance(found, str):
+            return [Output(mime, found)]
+        else:
+            _unusable(value, method, f"returned {_describe(found)}, not str")
     return [Output("text/plain", repr(value))]
 
 
+def png_bytes(found: Any) -> bytes | None:
+    """PNG bytes from raw bytes or base64 text (IPython accepts both); None if not PNG."""
+    if isinstance(found, str):
+        try:
+            found = base64.b64decode("".join(found.split()), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    if isinstance(found, bytearray | memoryview):
+        found = bytes(found)
+    if isinstance(found, bytes) and found.startswith(PNG_SIGNATURE):
+        return found
+    return None
+
+
 def _call(value: Any, method: str) -> Any:
-    func = getattr(value, method, None)
+    func = _attribute(value, method)
     if func is None or not callable(func):
         return None
     try:
         return func()
-    except Exception:
+    except NotImplementedError:  # the protocol's other way to decline, as in IPython
         return None
+    except Exception as exc:
+        _unusable(value, method, f"raised {type(exc).__name__}: {exc}")
+        return None
+
+
+def _attribute(value: Any, name: str) -> Any:
+    try:
+        return getattr(value, name, None)
+    except Exception:  # a property or __getattr__ that raises: no such method
+        return None
+
+
+def _describe(found: Any) -> str:
+    kind = type(found).__name__
+    return f"{kind} of length {len(found):,}" if isinstance(found, bytes | str) else kind
+
+
+def _unusable(value: Any, method: str, problem: str) -> None:
+    log.warning("display: %s.%s %s; showing the next representation",
+                type(value).__name__, method, problem)

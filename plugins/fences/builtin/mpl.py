@@ -61,10 +61,11 @@ def fences_capture_outputs(options: dict[str, Any]) -> list[Output]:
     import matplotlib.pyplot as plt
 
     outputs = []
-    for num in plt.get_fignums():
-        fig = plt.figure(num)
-        outputs.append(render_figure(fig, options.get("fig-format") or "svg"))
-        plt.close(fig)
+    try:
+        for num in plt.get_fignums():
+            outputs.append(render_figure(plt.figure(num), options.get("fig-format") or "svg"))
+    finally:
+        plt.close("all")  # also when one fails to draw: no figure leaks into the next fence
     return outputs
 
 

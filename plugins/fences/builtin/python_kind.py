@@ -1,8 +1,9 @@
 """The ``python exec`` fence kind: run the code in the session namespace.
 
-The code is compiled with the post's path as file name and padded so that its line numbers
-are the post's, so tracebacks and warnings point at the Markdown file. A trailing
-expression is displayed unless the line ends with ``;``.
+The code is compiled with the post's content path (``posts/x.md``) as file name and padded
+so that its line numbers are the post's, so tracebacks and warnings point at the Markdown
+file without naming the build machine's folders. A trailing expression is displayed unless
+the line ends with ``;``.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from ..model import Fence, FenceKind
 
 
 def run_python(fence: Fence, session: Any) -> None:
-    tree = ast.parse(fence.exec_code, filename=fence.path, mode="exec")
+    tree = ast.parse(fence.exec_code, filename=fence.source, mode="exec")
     trailing = None
     if tree.body and isinstance(tree.body[-1], ast.Expr) and not _ends_with_semicolon(fence.code):
         trailing = tree.body.pop()
     namespace = session.namespace
-    exec(compile(tree, fence.path, "exec"), namespace)  # noqa: S102 - that is the product
+    exec(compile(tree, fence.source, "exec"), namespace)  # noqa: S102 - that is the product
     if trailing is not None:
         value = eval(  # noqa: S307
-            compile(ast.Expression(trailing.value), fence.path, "eval"), namespace
+            compile(ast.Expression(trailing.value), fence.source, "eval"), namespace
         )
         if value is not None:
             session.display(value)
