@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,8 @@ GOOD_POST = """
     print(int(xp.arange(10).sum()))
     ```
     """
+FIGURE_POST = ("Title: A figure\nDate: 2026-03-03 10:00\n\n```python exec alt='A line'\n"
+               "import matplotlib.pyplot as plt\nplt.plot([0, 1])\n```\n")
 BAD_POST = ("Title: Broken\nDate: 2026-03-02 10:00\n\n"
             "```python exec\nraise RuntimeError('boom')\n```\n")
 
@@ -45,7 +48,7 @@ def invoke(*args: str, cwd: Path, search_root: bool = False) -> subprocess.Compl
     """Run the real invoke CLI on this repository's tasks.py, from `cwd`."""
     where = ["--search-root", str(ROOT)] if search_root else ["-r", str(ROOT)]
     return subprocess.run([sys.executable, "-m", "invoke", *where, *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300, env=ENV)
+                          capture_output=True, text=True, timeout=300, env=ENV, umask=0o022)
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -222,7 +225,7 @@ def published(tmp_path_factory):
     """One site published twice: with ghp-import (settings from --set), then to a folder."""
     base = tmp_path_factory.mktemp("publish")
     content = base / "content"
-    write_files(content, {"posts/sums.md": GOOD_POST})
+    write_files(content, {"posts/sums.md": GOOD_POST, "posts/figure.md": FIGURE_POST})
     repo, remote = make_repo(base)
     deploy = base / "deploy"
     write_files(deploy, {"stale.html": "from an older deploy"})
@@ -256,6 +259,13 @@ def test_publish_to_a_directory_replaces_its_content(published):
     assert snapshot(deploy) == snapshot(out)
     assert f"{SITEURL}/posts/matrix-sums/" in (deploy / "index.html").read_text()
     assert leftovers(out) == [] and leftovers(deploy) == []
+    # Readable by a web server running as another user (invoke runs with umask 022).
+    for tree in (out, deploy):
+        modes: dict[bool, set[int]] = {}
+        for path in [tree, *tree.rglob("*")]:
+            modes.setdefault(path.is_dir(), set()).add(stat.S_IMODE(path.stat().st_mode))
+        assert modes == {True: {0o755}, False: {0o644}}, tree
+        assert list(tree.glob("fences/*.svg")), "the figure (written by the engine) is checked"
 
 
 def test_publish_with_push_updates_the_remote(tmp_path):

@@ -23,6 +23,7 @@ import select
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -91,15 +92,21 @@ def guard(
 
 
 def _run_and_exit(run: Callable[[], None]) -> NoReturn:
-    code = 0
     try:
         run()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:  # noqa: BLE001 - report and leave, whatever it was
-        import traceback
+    except BaseException as exc:  # noqa: BLE001 - report and leave, whatever it was
+        exit_now(exc)
+    exit_now(None)
 
-        traceback.print_exc()
+
+def exit_now(exc: BaseException | None) -> NoReturn:
+    """Leave this process at once, as a script ending with ``exc`` would (its exit code for
+    SystemExit, 1 and a traceback on stderr for anything else), streams flushed."""
+    code = 0
+    if isinstance(exc, SystemExit):
+        code = exc.code if isinstance(exc.code, int) else 1
+    elif exc is not None:
+        traceback.print_exception(exc)
         code = 1
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):

@@ -26,6 +26,13 @@ def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return flat
 
 
+def shown_path(path: str) -> str:
+    """``path`` as a log names it: relative to the working directory when below it (what
+    editors and CI open), else as given."""
+    rel = os.path.relpath(path)
+    return path if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
+
+
 def located(path: str, line: int | None, severity: str, message: str) -> str:
     """``path:LINE: severity: message`` (``path: severity: message`` without a line)."""
     where = f"{path}:{line}" if line else path

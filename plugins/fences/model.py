@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from .diagnostics import shown_path
 
 # Statuses, as written in the report.
 RAN, CACHED, FAILED, EXPECTED_ERROR = "ran", "cached", "failed", "expected-error"
@@ -50,10 +51,9 @@ class Fence:
 
     @property
     def log_path(self) -> str:
-        """The post as the build log names it: relative to the working directory when below
-        it (``content/posts/x.md``, what editors and CI open), else absolute."""
-        rel = os.path.relpath(self.path)
-        return self.path if rel.startswith("..") else rel
+        """The post as the build log names it (``content/posts/x.md``; see
+        :func:`fences.diagnostics.shown_path`)."""
+        return shown_path(self.path)
 
     def location(self, line: int | None = None) -> str:
         """``content/posts/x.md:12``, for the build log (see :attr:`log_path`)."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import atomic_write
-from .diagnostics import emit, located, one_line
+from .diagnostics import emit, located, one_line, shown_path
 
 BUILD_RECORD = "build.json"
 # Pelican's content cache stores what the readers made, fence placeholders included, and
@@ -43,12 +43,6 @@ def cache_root(settings: dict[str, Any], cwd: str | Path | None = None) -> Path:
     """The fence cache folder; a relative FENCES_CACHE_PATH is relative to where Pelican
     runs (``cwd``, default the current directory), as the engine takes it."""
     return Path(cwd or os.getcwd()) / (settings.get("FENCES_CACHE_PATH") or "fence-cache")
-
-
-def shown_path(path: str) -> str:
-    """``path`` relative to the working directory when below it, else as given."""
-    rel = os.path.relpath(path)
-    return path if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
 
 
 class ErrorRecorder(logging.Handler):

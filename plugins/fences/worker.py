@@ -9,7 +9,6 @@ whatever the session started once it ends.
 
 from __future__ import annotations
 
-import contextlib
 import linecache
 import logging
 import multiprocessing
@@ -25,7 +24,7 @@ from typing import Any
 from .backends import ArrayBackend, BackendResolver, BackendUnavailable
 from .bounds import bound_line, bound_output
 from .capture import StreamCapture
-from .containment import guard
+from .containment import exit_now, guard
 from .manager import make_manager
 from .model import (
     ERROR,
@@ -140,19 +139,8 @@ class Session:
     def _exit_if_forked(self) -> None:
         """A process the fence forked (``os.fork()``) that comes back here ends quietly:
         only the session itself reports results."""
-        if os.getpid() == self.pid:
-            return
-        exc = sys.exc_info()[1]
-        code = 0
-        if isinstance(exc, SystemExit):
-            code = exc.code if isinstance(exc.code, int) else 1
-        elif exc is not None:
-            traceback.print_exc()
-            code = 1
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(code)
+        if os.getpid() != self.pid:
+            exit_now(sys.exc_info()[1])
 
     def _bind_backend(self, request: str) -> None:
         backend = self.backends.get(request)
