@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import tempfile
 from collections.abc import Iterable
@@ -23,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .diagnostics import emit, shown_path
 from .model import FenceResult, Output
-
-log = logging.getLogger(__name__)
 
 FORMAT = 2  # 2: entries carry a checksum
 INLINE_LIMIT = 4096  # text payloads above this go to a blob
@@ -115,7 +113,8 @@ class Cache:
         except (FileNotFoundError, NotADirectoryError):  # no entry, or no cache folder
             return None
         except OSError as exc:
-            log.warning("fences: cannot read cache entry %s (%s); running again", path, exc)
+            emit(shown_path(str(path)), None, "warning",
+                 f"cannot read cache entry ({exc}); running again")
             return None
         try:
             record = json.loads(raw)
@@ -129,7 +128,8 @@ class Cache:
                 backend=record.get("backend"),
             )
         except Exception as exc:  # any damage at all is a miss
-            log.warning("fences: corrupt cache entry %s (%s); running again", path, exc)
+            emit(shown_path(str(path)), None, "warning",
+                 f"corrupt cache entry ({exc}); running again")
             return None
 
     def put(self, key: str, kind: str, result: FenceResult) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 import tempfile
 from collections import Counter
@@ -11,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .cache import atomic_write, sha256
+from .diagnostics import emit, shown_path
 from .model import EXPECTED_ERROR, FAILURES, RAN, Fence, FenceResult
-
-log = logging.getLogger(__name__)
 
 RAN_NOW = {RAN, EXPECTED_ERROR, *FAILURES}  # statuses of fences that ran in this build
 
@@ -80,8 +78,8 @@ def write_report(report: dict[str, Any], path: str | Path) -> Path:
     except OSError as exc:
         fallback = fallback_report_path(path)
         atomic_write(fallback, data)
-        log.warning("fences: cannot write the report to %s (%s); wrote it to %s instead",
-                    path, exc.strerror or exc, fallback)
+        emit(shown_path(str(path)), None, "warning",
+             f"cannot write the report ({exc.strerror or exc}); wrote it to {fallback} instead")
         return fallback
 
 
