@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import os
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from sitetasks.pelican_cli import pelican_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,10 +75,7 @@ def run_pelican(
 def pelican_cmd(content: Path, output: Path, *, conf: str = "pelicanconf.py",
                 settings: dict[str, object] | None = None) -> list[str]:
     """The `pelican` command line run_pelican uses (for tests that need a Popen)."""
-    cmd = [sys.executable, "-m", "pelican", str(content), "-s", str(ROOT / conf), "-o", str(output)]
-    if settings:  # one -e for all: Pelican keeps only the last -e flag's values
-        cmd += ["-e", *(f"{key}={_override(value)}" for key, value in settings.items())]
-    return cmd
+    return pelican_command(content, output, ROOT / conf, settings)
 
 
 def pelican_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -84,9 +84,39 @@ def pelican_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _override(value: object) -> str:
-    """Pelican's -e wants JSON: strings are quoted, None is null, lists and dicts as JSON."""
-    return json.dumps(value)
+_CUPY_PROBE = """
+import sys
+try:
+    import cupy
+except Exception:
+    sys.exit(1)
+if not cupy.is_available() or int(cupy.arange(8, dtype=cupy.int32).sum()) != 28:
+    sys.exit(1)
+"""
+
+
+def cupy_installed() -> bool:
+    """Whether CuPy can be found (no import: the test process never initialises CUDA)."""
+    return importlib.util.find_spec("cupy") is not None
+
+
+@functools.cache
+def cupy_usable() -> bool:
+    """Whether fences can run on CuPy here (it imports, sees a GPU, runs a kernel): the check
+    the engine's CuPy probe makes, in a child process."""
+    if not cupy_installed():
+        return False
+    try:
+        proc = subprocess.run([sys.executable, "-c", _CUPY_PROBE], capture_output=True,
+                              timeout=120)
+    except subprocess.TimeoutExpired:
+        return False
+    return proc.returncode == 0
+
+
+def auto_backend() -> str:
+    """The backend ``backend=auto`` picks on this machine: "cupy" or "numpy"."""
+    return "cupy" if cupy_usable() else "numpy"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import run_pelican, write_files
+from conftest import cupy_usable, run_pelican, write_files
 
 HEAD = "Title: {t}\nDate: 2026-02-0{d}\n\n"
 
@@ -23,9 +23,11 @@ BAD = {
                 "unknown option 'colour'; valid options: alt, backend, cache, caption"),
     "badvalue": ("```python exec\n#| timeout: soon\n1\n```\n", 5,
                  "bad value 'soon' for option 'timeout'"),
-    "cupy": ("```python exec backend=cupy\nxp.ones(3)\n```\n", 4, "backend=cupy"),
     "unterminated": ("```python exec\nprint(1)\n", 4, "unterminated fence"),
 }
+CUPY_POST = "```python exec backend=cupy\nxp.ones(3)\n```\n"  # built on every machine
+if not cupy_usable():  # where CuPy runs, backend=cupy is no error (see test_cupy_request...)
+    BAD["cupy"] = (CUPY_POST, 4, "backend=cupy")
 
 
 def post(name: str, day: int, body: str) -> str:
@@ -36,6 +38,7 @@ def post(name: str, day: int, body: str) -> str:
 def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("fail")
     files = {f"posts/{name}.md": post(name, 1, body) for name, (body, _, _) in BAD.items()}
+    files["posts/cupy.md"] = post("cupy", 1, CUPY_POST)
     files["posts/good.md"] = post("good", 2, "Fine.\n\n```python exec\nprint('still here')\n```\n")
     files["posts/after.md"] = post(
         "after", 3,
@@ -76,6 +79,18 @@ def test_each_bad_input_is_located_in_log_and_page(built, name):
     (entry,) = [f for f in built["report"]["fences"] if f["source"] == f"posts/{name}.md"]
     expected = {"loop": "timeout", "segfault": "crashed", "exit": "crashed"}.get(name, "failed")
     assert entry["status"] == expected
+
+
+def test_cupy_request_is_an_error_only_where_cupy_cannot_run(built):
+    (entry,) = [f for f in built["report"]["fences"] if f["source"] == "posts/cupy.md"]
+    page = built["page"]("cupy")
+    if cupy_usable():
+        assert entry["status"] == "ran" and entry["backend"] == "cupy"
+        assert page.select_one("div.fence-error") is None
+        assert page.select_one("pre.fence-text").text == "array([1., 1., 1.])"
+    else:
+        assert entry["status"] == "failed"
+        assert "backend=cupy" in page.select_one("div.fence-error[role=alert]").text
 
 
 def test_traceback_is_trimmed_to_the_post(built):
@@ -123,8 +138,9 @@ def test_failures_are_not_cached(built):
     entries = list((built["cache"] / "entries").rglob("*.json"))
     statuses = {json.loads(p.read_text())["status"] for p in entries}
     assert statuses <= {"ran", "expected-error"}
-    # good.md, escape.md x2, after.md's expected error is skipped (never ran), syntax: none
-    assert len(entries) == 3
+    # good.md, escape.md x2, after.md's expected error is skipped (never ran), syntax: none;
+    # cupy.md too where CuPy runs
+    assert len(entries) == 3 + cupy_usable()
 
 
 def test_strict_build_fails_and_lists_every_failure(tmp_path):

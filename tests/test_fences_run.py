@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, run_pelican, write_files
+from conftest import ROOT, auto_backend, run_pelican, write_files
 
 POSTS = {
     "posts/state.md": """
@@ -174,11 +174,17 @@ def test_semicolon_suppresses_trailing_value(built):
 
 def test_backend_names_display_and_label(built):
     f = fences(built["page"]("state"))
-    assert f[7].select_one("pre.fence-stdout").text.startswith("numpy NumPy")
+    name = auto_backend()  # CuPy where a usable GPU is, NumPy elsewhere
+    label = "NumPy" if name == "numpy" else "CuPy · "  # a GPU label names the device
+    assert f[7].select_one("pre.fence-stdout").text.startswith(f"{name} {label}")
     texts = [p.text for p in f[7].select("pre.fence-text")]
     assert texts == ["'<b>shown</b>'", "7"]
-    label = f[7].select_one("span.fence-backend")
-    assert label.text == "NumPy" and label["data-backend"] == "numpy"
+    shown = f[7].select_one("span.fence-backend")
+    assert shown["data-backend"] == name
+    if name == "numpy":
+        assert shown.text == "NumPy"
+    else:
+        assert shown.text.startswith("CuPy · ")
 
 
 def test_plain_fence_never_runs(built):
@@ -243,7 +249,7 @@ def test_report_records_every_fence(built):
     assert set(first) >= {"source", "line", "kind", "session", "status", "seconds", "backend"}
     state = [f for f in report["fences"] if f["source"] == "posts/state.md"]
     assert [f["line"] for f in state][:3] == [7, 14, 18]
-    assert {f["backend"] for f in report["fences"]} == {"numpy"}
+    assert {f["backend"] for f in report["fences"]} == {auto_backend()}
     assert "fences: 13 ran, 0 cached, 0 failed" in built["log"]
 
 

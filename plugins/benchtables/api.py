@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .table import BenchTable
-from .timing import Timing, time_cpu, time_cuda
 from .units import summarize
 
 if TYPE_CHECKING:
@@ -75,6 +74,9 @@ def make_benchmark(
             warmup=warmup,
             min_repeats=min_repeats,
             date=datetime.datetime.now(datetime.UTC).date().isoformat(),
+            pretty={name: resolver.pretty(name) for name in requested}
+            | {b.name: b.pretty or b.name for b in ran},
+            timers={b.timer.name: b.timer.description for b in ran},
         )
         if plot:
             table.plot()
@@ -160,7 +162,7 @@ def _row(
             f"case {case!r}: make(xp, **{point}) must return the callable to time, "
             f"got {type(thunk).__name__}"
         )
-    timing = _time(thunk, backend, **budget)
+    timing = backend.timer(thunk, **budget)
     median, p25, p75 = summarize(timing.samples)
     return {
         "case": case,
@@ -171,17 +173,11 @@ def _row(
         "p75_s": p75,
         "repeats": len(timing.samples),
         "loops": timing.loops,
-        "timer": timing.timer,
+        "timer": backend.timer.name,
         "gbps": _rate(bytes_, point, median),
         "gflops": _rate(flops, point, median),
         "speedup": None,
     }
-
-
-def _time(thunk: Callable[[], Any], backend: ArrayBackend, **budget: Any) -> Timing:
-    if backend.name == "cupy" and backend.is_gpu:
-        return time_cuda(thunk, **budget)
-    return time_cpu(thunk, sync=backend.synchronize, **budget)
 
 
 def _rate(work: PerParams, point: dict[str, Any], median: float) -> float | None:

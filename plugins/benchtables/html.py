@@ -1,13 +1,12 @@
-"""HTML for a BenchTable: ``div.bench-wrap > table.bench`` plus ``p.bench-foot``."""
+"""HTML for a benchmark: ``div.bench-wrap > table.bench`` plus ``p.bench-foot``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .table import pretty_name
-from .timing import BATCH_TARGET_S, CUDA_EVENTS, PERF_COUNTER
+from .model import BenchData
 from .units import (
     format_param,
     format_range,
@@ -17,18 +16,9 @@ from .units import (
     is_number,
 )
 
-if TYPE_CHECKING:
-    from .table import BenchTable
 
-VERSION_NAMES = {
-    "numpy": "NumPy",
-    "cupy": "CuPy",
-    "cuda-runtime": "CUDA runtime",
-    "cuda-driver": "CUDA driver",
-}
-
-
-def render_html(table: BenchTable) -> str:
+def render_html(table: BenchData) -> str:
+    """The table, then its footnote (devices, versions, method, date), all escaped."""
     columns = _columns(table)
     caption = f"<caption>{escape(table.title)}</caption>" if table.title else ""
     head = "".join(
@@ -60,7 +50,7 @@ def _cls(numeric: bool) -> str:
 Cell = Callable[[dict[str, Any]], str]
 
 
-def _columns(table: BenchTable) -> list[tuple[str, bool, Cell]]:
+def _columns(table: BenchData) -> list[tuple[str, bool, Cell]]:
     """(header, right-aligned?, cell text) in display order."""
     cols: list[tuple[str, bool, Cell]] = []
     if table.show_case:
@@ -69,7 +59,7 @@ def _columns(table: BenchTable) -> list[tuple[str, bool, Cell]]:
         numeric = all(is_number(r["params"].get(key)) for r in table.rows)
         cols.append((key, numeric, lambda r, k=key: format_param(r["params"].get(k))))
     if len(table.requested) > 1 or len(table.backends) > 1:
-        cols.append(("Backend", False, lambda r: pretty_name(r["backend"])))
+        cols.append(("Backend", False, lambda r: table.pretty_name(r["backend"])))
     cols.append(("Median", True, lambda r: format_time(r["median_s"])))
     cols.append(("IQR", True, lambda r: format_range(r["p25_s"], r["p75_s"])))
     if table.has_bytes:
@@ -77,7 +67,7 @@ def _columns(table: BenchTable) -> list[tuple[str, bool, Cell]]:
     if table.has_flops:
         cols.append(("GFLOP/s", True, lambda r: _maybe(format_rate, r["gflops"])))
     if table.baseline:
-        header = f"vs {pretty_name(table.baseline)}"
+        header = f"vs {table.pretty_name(table.baseline)}"
         cols.append((header, True, lambda r: _maybe(format_speedup, r["speedup"])))
     return cols
 
@@ -86,12 +76,12 @@ def _maybe(fmt: Callable[[float], str], value: float | None) -> str:
     return "—" if value is None else fmt(value)
 
 
-def _footnote(table: BenchTable) -> str:
-    parts = [_backend_note(info) for info in table.backends]
+def _footnote(table: BenchData) -> str:
+    parts = [_backend_note(table, info) for info in table.backends]
     for skip in table.skipped:
         parts.append(
             '<span class="bench-skipped">Not run: '
-            f"{escape(pretty_name(skip['name']))} ({escape(skip['reason'])}).</span>"
+            f"{escape(table.pretty_name(skip['name']))} ({escape(skip['reason'])}).</span>"
         )
     parts.append(f'<span class="bench-method">{escape(_method(table))}</span>')
     if table.date:
@@ -102,9 +92,9 @@ def _footnote(table: BenchTable) -> str:
     return " ".join(parts)
 
 
-def _backend_note(info: dict[str, Any]) -> str:
-    versions = ", ".join(f"{_version_name(k)} {v}" for k, v in _ordered(info["versions"]))
-    text = f"{pretty_name(info['name'])}: {info['device']}"
+def _backend_note(table: BenchData, info: dict[str, Any]) -> str:
+    versions = ", ".join(f"{k} {v}" for k, v in (info.get("versions") or {}).items())
+    text = f"{table.pretty_name(info['name'])}: {info['device']}"
     if info.get("gpu"):
         text += " (GPU)"
     if versions:
@@ -112,17 +102,7 @@ def _backend_note(info: dict[str, Any]) -> str:
     return f'<span class="bench-backend">{escape(text)}.</span>'
 
 
-def _ordered(versions: dict[str, str]) -> list[tuple[str, str]]:
-    known = [(k, versions[k]) for k in VERSION_NAMES if k in versions]
-    rest = sorted((k, v) for k, v in versions.items() if k not in VERSION_NAMES)
-    return known + rest
-
-
-def _version_name(key: str) -> str:
-    return VERSION_NAMES.get(key, key)
-
-
-def _method(table: BenchTable) -> str:
+def _method(table: BenchData) -> str:
     counts = sorted(r["repeats"] for r in table.rows)
     if not counts:
         return "Nothing was timed."
@@ -132,12 +112,9 @@ def _method(table: BenchTable) -> str:
         f"(budget {table.budget:g} s per row, at least {table.min_repeats}, "
         f"after {table.warmup} warm-up calls)."
     )
-    timers = {r["timer"] for r in table.rows}
-    if PERF_COUNTER in timers:
-        text += " CPU: wall-clock time.perf_counter"
-        if any(r.get("loops", 1) > 1 for r in table.rows):
-            text += f", calls under {BATCH_TARGET_S * 1e6:g} µs timed in batches"
-        text += "."
-    if CUDA_EVENTS in timers:
-        text += " GPU: CUDA events (cupyx.profiler.benchmark)."
+    users: dict[str, dict[str, None]] = {}  # timer -> display names of the backends it timed
+    for row in table.rows:
+        users.setdefault(row["timer"], {})[table.pretty_name(row["backend"])] = None
+    for timer, names in users.items():
+        text += f" {', '.join(names)}: {table.timers.get(timer) or timer}."
     return text

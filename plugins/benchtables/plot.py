@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .table import pretty_name
+from .model import BenchData
 from .units import format_param, is_number
 
-if TYPE_CHECKING:
-    from .table import BenchTable
 
-
-def plot_table(table: BenchTable, ax: Any = None) -> Any:
+def plot_table(table: BenchData, ax: Any = None) -> Any:
     """One line (median, IQR band) per case × backend × other parameters; returns the Figure.
 
     The figure is left open (pyplot-managed) so the engine captures it like any figure.
@@ -36,15 +33,15 @@ def plot_table(table: BenchTable, ax: Any = None) -> Any:
     return fig
 
 
-def _series_label(table: BenchTable, row: dict[str, Any], xkey: str | None) -> str:
+def _series_label(table: BenchData, row: dict[str, Any], xkey: str | None) -> str:
     bits = [str(row["case"])] if table.show_case or xkey is None else []
     if len(table.backends) > 1 or not bits:
-        bits.append(pretty_name(row["backend"]))
+        bits.append(table.pretty_name(row["backend"]))
     bits += [f"{k}={format_param(v)}" for k, v in row["params"].items() if k != xkey]
     return " · ".join(bits)
 
 
-def _lines(table: BenchTable, ax: Any, xkey: str) -> None:
+def _lines(table: BenchData, ax: Any, xkey: str) -> None:
     series: dict[str, list[dict[str, Any]]] = {}
     for row in table.rows:  # rows are ordered, so series and points are too
         series.setdefault(_series_label(table, row, xkey), []).append(row)
@@ -64,7 +61,7 @@ def _lines(table: BenchTable, ax: Any, xkey: str) -> None:
     ax.legend()
 
 
-def _bars(table: BenchTable, ax: Any) -> None:
+def _bars(table: BenchData, ax: Any) -> None:
     labels = [_series_label(table, r, None) for r in table.rows]
     ax.barh(range(len(labels)), [r["median_s"] for r in table.rows], log=True)
     ax.set_yticks(range(len(labels)), labels)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import html
 import math
-import re
 from dataclasses import dataclass
 
 import rough
 from rough.core import Drawable, Options
+from xmlsafe import strip_illegal
 
 from .layout import Node, Rect, TextBlock, all_nodes, line_height
 from .model import Arrow, Diagram, Item
@@ -22,7 +22,6 @@ from .route import Route
 from .textmetrics import FONT_FAMILIES, text_size
 
 STROKE_WIDTH = 1.6
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DASHES = {"solid": None, "dashed": "8 6", "dotted": "1.5 5"}
 
 
@@ -62,7 +61,7 @@ STANDALONE = Palette(
 
 def esc(text: str) -> str:
     """Escape for XML text and attributes; drop characters XML 1.0 forbids."""
-    return html.escape(_XML_INVALID.sub("", text), quote=True)
+    return html.escape(strip_illegal(text), quote=True)
 
 
 def num(value: float) -> str:

@@ -1,20 +1,16 @@
 """Remove code points that XML 1.0 forbids (or discourages) so feeds always parse.
 
-The one definition in the code base: fence output (fences/render.py) uses it as well.
+``ILLEGAL_XML`` and ``strip_illegal`` are defined in the dependency-free ``xmlsafe`` package
+(shared with fences, themekit and diagrams) and re-exported here.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import MutableMapping
 
-# C0 controls except tab, LF, CR; DEL and the C1 block; lone surrogates; U+FFFE/U+FFFF.
-ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+from xmlsafe import ILLEGAL_XML, strip_illegal
 
-
-def strip_illegal(text: str) -> str:
-    """Return text without XML-illegal characters."""
-    return ILLEGAL_XML.sub("", text)
+__all__ = ["ILLEGAL_XML", "clean_fields", "clean_value", "strip_illegal"]
 
 
 def clean_value(value: object) -> object:

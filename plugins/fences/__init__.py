@@ -4,9 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .hookspecs import hookimpl  # noqa: E402  (public: plugins decorate with it)
+from .hookspecs import Executor, Session, hookimpl  # noqa: E402  (the public API)
 
-__all__ = ["hookimpl", "register", "__version__"]
+__all__ = ["Executor", "Session", "hookimpl", "register", "__version__"]
 
 
 def register() -> None:

@@ -20,8 +20,8 @@ from pelican.readers import MarkdownReader
 
 from .model import Fence, FenceKind
 from .options import (
-    COMMON_OPTIONS,
     OptionError,
+    kind_specs,
     parse_assignments,
     split_opener,
     take_option_lines,
@@ -67,8 +67,10 @@ class FenceExtension(Extension):
         defaults: dict[str, Any],
         relative: Callable[[str], str],
         on_post: Callable[[str, list[Fence]], None],
+        backend_names: tuple[str, ...] | None = None,
     ):
         super().__init__()
+        self.backend_names = backend_names  # what backend= accepts: auto and the candidates
         self.kinds = kinds
         self.defaults = defaults
         self.relative = relative
@@ -127,7 +129,7 @@ class FencePreprocessor(Preprocessor):
             path=path, source=self.ext.relative(path), line=line, body_line=line + 1,
             kind=kind.name, code="\n".join(body), exec_code="", options={}, index=index,
         )
-        specs = COMMON_OPTIONS + tuple(kind.options)
+        specs = kind_specs(kind, self.ext.backend_names)
         defaults = {**self.ext.defaults, **dict(kind.defaults)}
         try:
             words = split_opener(info, line)

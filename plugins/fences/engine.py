@@ -1,5 +1,6 @@
 """The engine: plan fences as posts are read, resolve them against the cache, run what is
-missing in the session pool while Pelican keeps reading, then render and report.
+missing on the executor (``fences_executor``) while Pelican keeps reading, then render and
+report.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from typing import Any
 from tqdm import tqdm
 
 from . import __version__
-from .backends import AUTO, BackendCandidate
+from .backends import AUTO, BackendCandidate, request_names
 from .cache import Cache, CacheWriteError
 from .collect import FenceExtension, placeholder
 from .diagnostics import emit
+from .hookspecs import Executor
 from .manager import make_manager
 from .model import (
     CACHED,
@@ -42,10 +44,10 @@ from .model import (
     FenceResult,
     Output,
 )
-from .options import COMMON_OPTIONS, result_options
-from .pool import SessionPool
+from .options import kind_specs, result_options
 from .render import Renderer
 from .report import build_report, report_path, summary_line, write_report
+from .settings import SettingsError
 from .settings import read as read_settings
 
 # Where Pelican's generators keep content objects (articles and pages, drafts, hidden...).
@@ -66,7 +68,7 @@ class Engine:
         self.settings = settings
         self.output_path = output_path
         self.content_root = settings["PATH"]
-        checked = read_settings(settings)
+        self.checked = checked = read_settings(settings)
         self.mode = checked.mode
         self.strict = checked.strict
         self.build_id = checked.build_id
@@ -79,12 +81,16 @@ class Engine:
             (c for cands in self.pm.hook.fences_backend_candidates() for c in cands),
             key=lambda c: -c.preference,
         )
+        names = request_names(self.candidates)  # backend= and FENCES_BACKEND accept these
+        if checked.backend not in names:
+            raise SettingsError("FENCES_BACKEND", checked.backend, f"one of {', '.join(names)}")
+        self.backend_names = names
         self.cache = Cache(checked.cache_path)
         self.report_path = report_path(settings, self.cache.root)
         self.timeout = checked.timeout
         self.workers = checked.workers
         self.defaults = {"timeout": self.timeout, "backend": checked.backend}
-        self._pool: SessionPool | None = None
+        self._pool: Executor | None = self._choose_executor()  # a bad setting fails now
         self._best: str | None = None
         self._bar: tqdm | None = None
         self._cache_warned = False
@@ -101,6 +107,7 @@ class Engine:
             defaults=self.defaults,
             relative=lambda p: os.path.relpath(p, self.content_root).replace(os.sep, "/"),
             on_post=self.plan_post,
+            backend_names=self.backend_names,
         )
 
     def reset(self) -> None:
@@ -118,7 +125,9 @@ class Engine:
         for fence in fences:
             kind = self.kinds[fence.kind]
             if kind.shares_session:
-                fence.session = fence.options.get("session") or "default"
+                # Each kind has its own default session (a failing bash fence must not
+                # skip the next Python fence); session=NAME joins fences of any kind.
+                fence.session = fence.options.get("session") or f"{kind.name}:default"
             else:
                 fence.session = f"{kind.name}-{fence.index}"
             sessions.setdefault(fence.session, []).append(fence)
@@ -131,7 +140,7 @@ class Engine:
         for fence in fences:
             kind = self.kinds[fence.kind]
             inputs = self._input_digests(fence)
-            specs = COMMON_OPTIONS + tuple(kind.options)
+            specs = kind_specs(kind)
             material = [__version__, kind.name, kind.version, fence.code,
                         result_options(fence.options, specs), previous, inputs]
             fence.key = hashlib.sha256(
@@ -208,21 +217,31 @@ class Engine:
         return self._best
 
     # -- execute -------------------------------------------------------------------------------
-    def pool(self) -> SessionPool:
+    def pool(self) -> Executor:
+        """The executor sessions run on, chosen by the ``fences_executor`` hook."""
         if self._pool is None:
-            self._pool = SessionPool(self.workers, self.plugins, self.timeout, self._tick)
+            self._pool = self._choose_executor()
         return self._pool
+
+    def _choose_executor(self) -> Executor:
+        executor = self.pm.hook.fences_executor(settings=self.checked)
+        if executor is None:
+            raise SettingsError("FENCES_EXECUTOR", self.checked.executor,
+                                '"local" or an address an installed executor plugin accepts')
+        return executor
 
     def _submit(self, fences: list[Fence]) -> None:
         if self._bar is None:
             self._bar = tqdm(total=0, unit="fence", desc="fences", disable=None, leave=False)
         self._bar.total += len(fences)
         self._bar.refresh()
-        self.running.append((fences, self.pool().submit(fences)))
+        future = self.pool().submit(fences)
+        future.add_done_callback(lambda done: self._tick(len(fences)))
+        self.running.append((fences, future))
 
-    def _tick(self, fence: Fence, result: FenceResult) -> None:
+    def _tick(self, count: int) -> None:
         if self._bar is not None:
-            self._bar.update(1)
+            self._bar.update(count)
 
     def _record(self, fence: Fence, result: FenceResult) -> None:
         self.results[(fence.path, fence.index)] = result

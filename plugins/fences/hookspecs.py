@@ -14,17 +14,94 @@ Where each hook runs matters:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pluggy
 
 if TYPE_CHECKING:
     from .backends import ArrayBackend, BackendCandidate, BackendResolver
-    from .model import FenceKind, Output, RenderContext
+    from .model import Fence, FenceKind, FenceResult, Output, RenderContext
+    from .settings import EngineSettings
 
 PROJECT = "fences"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@runtime_checkable
+class Session(Protocol):
+    """What a fence kind's ``run(fence, session)`` receives (worker): the running session.
+
+    * ``namespace``: the session's globals (a real ``__main__`` module's dict), shared by
+      its fences in order; ``fences_session_setup`` fills it.
+    * ``fence``: the fence being run (its ``code``, ``exec_code`` padded to post lines,
+      validated ``options``, ``source`` path in the content folder, ``line``).
+    * ``backend``: the bound :class:`ArrayBackend`, or None for kinds that use none.
+    * ``emit(output)``: add an output after whatever the fence printed so far (outputs are
+      bounded: huge text is cut with a notice).
+    * ``display(value)``: show a value through ``fences_format_value``, as ``display()``
+      does in a fence.
+
+    Raise ``fences.model.FenceError(message, line)`` for a located failure without a
+    traceback; any other exception is shown as a traceback trimmed to the post.
+    """
+
+    namespace: dict[str, Any]
+    fence: Fence | None
+    backend: ArrayBackend | None
+
+    def emit(self, output: Output) -> None: ...
+
+    def display(self, value: Any) -> None: ...
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Where sessions run. The engine (host) calls, in this order:
+
+    * ``start()``: get ready early (the local executor starts its fork server while Pelican
+      is still reading posts); may be called more than once, and never at all.
+    * ``submit(fences)``: run one session (a post's fences of one session, in order) and
+      return a Future of exactly one :class:`FenceResult` per fence. Implementations drive
+      the session with ``fences.session_loop.run_session`` so timeouts, skipping after a
+      failure and messages behave the same everywhere; the future must not raise for
+      anything a fence does (a crash is a result with status ``crashed``).
+    * ``probe()``: which backend ``auto`` gives where sessions run, as
+      ``(ArrayBackend.describe() or None, [reasons other backends were passed over])``.
+    * ``cancel()``: the build was interrupted. Drop queued sessions and kill running ones at
+      once; called from a signal handler, so it must not block.
+    * ``shutdown()``: the build is over; wait for what is still running and release
+      everything.
+
+    The host owns the cache: an executor never writes it, and results of a session that did
+    not finish are never cached.
+    """
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def submit(self, fences: list[Fence]) -> Future[list[FenceResult]]: ...
+
+    def probe(self) -> tuple[dict[str, Any] | None, list[str]]: ...
+
+    def cancel(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+@hookspec(firstresult=True)
+def fences_executor(settings: EngineSettings) -> Executor | None:
+    """Return the :class:`Executor` that runs this build's sessions, or None to pass (host).
+
+    ``settings`` are the engine's checked settings (``fences.settings.EngineSettings``);
+    ``settings.executor`` is ``FENCES_EXECUTOR`` (``"local"`` by default; a scheduler
+    address such as ``"tcp://host:8786"`` for a cluster executor). The first plugin that
+    returns an executor wins; the built-in ``local`` executor (sessions forked from a warm
+    fork server on this machine) answers last, and only for ``"local"``. When no plugin
+    answers, the build stops with an error naming the setting.
+    """
 
 
 @hookspec
@@ -41,10 +118,15 @@ def fences_kinds() -> list[FenceKind]:
 def fences_backend_candidates() -> list[BackendCandidate]:
     """Return array backends this plugin offers (host and worker).
 
-    A candidate has a name (``numpy``), a preference (higher wins for ``backend=auto``),
-    a cheap host-side ``installed()`` check that must not import the library, and a
-    worker-side ``probe()`` that imports it, checks a device and runs a tiny kernel,
-    returning an :class:`ArrayBackend` or raising ``BackendUnavailable`` with the reason.
+    A :class:`BackendCandidate` has a ``name`` (``numpy``; ``backend=NAME`` and
+    ``FENCES_BACKEND`` accept it), a display name ``pretty`` (``NumPy``; the name when
+    empty), a ``preference`` (higher wins for ``backend=auto``; below NumPy's, 0, it is never
+    picked by ``auto``, only by name), a cheap host-side ``installed()`` check that must not
+    import the library, and a worker-side ``probe()`` that imports it, checks a device and
+    runs a tiny kernel, returning an :class:`ArrayBackend` or raising ``BackendUnavailable``
+    with the reason. The backend carries what is shown and measured: ``pretty``, ``is_gpu``,
+    ``device``, ``versions`` (display name -> version) and ``timer``, which benchmarks call
+    to time a thunk (``WallClock`` by default; CuPy's uses CUDA events).
     """
 
 
@@ -63,12 +145,14 @@ def fences_session_setup(
 
 
 @hookspec(firstresult=True)
-def fences_format_value(value: Any) -> list[Output] | None:
+def fences_format_value(value: Any, options: dict[str, Any]) -> list[Output] | None:
     """Turn a displayed value into outputs, or return None to let the next plugin try (worker).
 
-    Called for ``display(obj)`` and for a fence's trailing expression. The built-in
-    implementation follows the IPython display protocol; the matplotlib plugin claims
-    ``Figure`` objects.
+    Called for ``display(obj)`` and for a fence's trailing expression. ``options`` are the
+    running fence's validated options (the matplotlib plugin renders a displayed figure in
+    its ``fig-format``). Like every argument here it is opt-in: an implementation that
+    does not name it does not get it. The built-in implementation follows the IPython
+    display protocol; the matplotlib plugin claims ``Figure`` objects.
     """
 
 

@@ -20,6 +20,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "fences.builtin.numpy_backend",
     "fences.builtin.cupy_backend",
     "fences.builtin.html",
+    "fences.builtin.local_executor",
     "benchtables.hooks",
 )
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from .diagnostics import shown_path
 
-# Statuses, as written in the report.
+# Statuses, as written in the report. STATUSES is the one list (the report's summary keys).
 RAN, CACHED, FAILED, EXPECTED_ERROR = "ran", "cached", "failed", "expected-error"
 TIMEOUT, CRASHED, SKIPPED = "timeout", "crashed", "skipped"
+STATUSES = (RAN, CACHED, FAILED, EXPECTED_ERROR, TIMEOUT, CRASHED, SKIPPED)
 FAILURES = {FAILED, TIMEOUT, CRASHED}
 
 STREAM = "application/vnd.fences.stream"
@@ -84,7 +85,8 @@ class FenceKind:
     ``language`` and ``marker`` select openers: ```` ```python exec ```` is language
     "python" with marker "exec"; ```` ```diagram ```` has no marker. ``options`` adds
     kind-specific :class:`OptionSpec` entries. ``run(fence, session)`` executes one fence
-    in the worker and emits outputs through ``session.emit``/``session.display``.
+    in the worker (``session`` is a :class:`fences.Session`) and emits outputs through
+    ``session.emit``/``session.display``.
     """
 
     name: str

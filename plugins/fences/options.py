@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .settings import check_timeout
@@ -79,6 +79,7 @@ def _paths(text: str) -> tuple[str, ...]:
     return items
 
 
+# Options every kind takes.
 COMMON_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("echo", _bool, True, False, "show the source"),
     OptionSpec("output", _bool, True, False, "show the outputs"),
@@ -88,14 +89,32 @@ COMMON_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("timeout", _seconds, None, False, "seconds for this fence"),
     OptionSpec("error", _bool, False, True, "an exception is expected"),
     OptionSpec("cache", _bool, True, False, "false: run on every build"),
-    OptionSpec("backend", choice("auto", "numpy", "cupy"), None, True, "auto, numpy or cupy"),
     OptionSpec("caption", _text, "", False, "caption of the fence's figure(s)"),
     OptionSpec("alt", _text, "", False, "alt text of the figure(s)"),
-    OptionSpec("fig-format", choice("svg", "png"), "svg", True, "svg or png (2x)"),
     OptionSpec("inputs", _paths, (), True, "files whose content is part of the cache key"),
     OptionSpec("id", pattern(r"[A-Za-z][\w:-]{0,63}", "a letter then letters, digits, _ : -"),
                "", False, "anchor id for the output"),
 )
+# Taken by kinds that run on an array backend (``FenceKind.uses_backend``).
+BACKEND_OPTION = OptionSpec("backend", pattern(r"[\w.-]{1,64}", "a backend name"), None, True,
+                            "auto or a registered backend name")
+# Taken by kinds whose code draws matplotlib figures (the python kind declares it).
+FIG_FORMAT_OPTION = OptionSpec("fig-format", choice("svg", "png"), "svg", True,
+                               "svg or png (2x)")
+
+
+def kind_specs(kind: Any, backend_names: Iterable[str] | None = None) -> tuple[OptionSpec, ...]:
+    """The options a fence of ``kind`` takes: the common ones, ``backend`` when the kind runs
+    on an array backend (limited to ``backend_names``: ``auto`` and the candidates), then
+    the kind's own. Anything else is an unknown option, and never part of the cache key."""
+    specs = COMMON_OPTIONS
+    if kind.uses_backend:
+        backend = BACKEND_OPTION
+        if backend_names is not None:
+            backend = replace(BACKEND_OPTION, parse=choice(*backend_names))
+        specs += (backend,)
+    return specs + tuple(kind.options)
+
 
 OPTION_LINE = re.compile(r"^#\|\s*(?P<key>[\w-]+)\s*:\s*(?P<value>.*?)\s*$")
 

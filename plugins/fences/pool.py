@@ -15,37 +15,30 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing import forkserver, spawn
 from typing import Any
 
 from . import worker
 from .capture import read_left_behind
-from .model import CRASHED, ERROR, FAILED, SKIPPED, TIMEOUT, Fence, FenceResult, Output
+from .model import Fence, FenceResult, Output
 from .paths import content_root, scrub
+from .session_loop import Died, TimedOut, interrupted, run_session
 
 STARTUP_TIMEOUT = 120.0
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 HOST_MAIN_VARIABLE = "FENCES_HOST_MAIN"
-_TIMED_OUT = object()
-_DIED = object()
 
 
 class SessionPool:
-    """Runs sessions (lists of fences) in isolated processes, ``workers`` at a time."""
+    """The ``local`` executor: sessions in isolated processes, ``workers`` at a time."""
 
-    def __init__(
-        self,
-        workers: int,
-        plugins: list[str],
-        default_timeout: float,
-        on_fence_done: Callable[[Fence, FenceResult], None] = lambda f, r: None,
-    ):
+    name = "local"
+
+    def __init__(self, workers: int, plugins: list[str], default_timeout: float):
         self.plugins = plugins
         self.workers = workers
         self.default_timeout = default_timeout
-        self.on_fence_done = on_fence_done
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fences")
         self._ctx: Any = None
         self._lock = threading.Lock()
@@ -104,7 +97,7 @@ class SessionPool:
 
     def _run_session(self, fences: list[Fence]) -> list[FenceResult]:
         if self.cancelled:
-            return [_broken(SKIPPED, "not run: the build was interrupted") for _ in fences]
+            return interrupted(fences)
         ctx = self._context()
         parent, child = ctx.Pipe()
         capture_dir = tempfile.mkdtemp(prefix="fences-session-")
@@ -117,50 +110,44 @@ class SessionPool:
         child.close()
         try:
             if self.cancelled:  # cancel() ran between the check above and add()
-                return [_broken(SKIPPED, "not run: the build was interrupted") for _ in fences]
-            return self._drive(proc, parent, capture_dir, fences)
+                return interrupted(fences)
+            channel = _LocalChannel(proc, parent, capture_dir)
+            return run_session(channel, fences, self.default_timeout, lambda: self.cancelled)
         finally:
             _stop(proc, parent)
             self._live.discard(proc)
             shutil.rmtree(capture_dir, ignore_errors=True)
 
-    def _drive(self, proc: Any, conn: Any, capture_dir: str,
-               fences: list[Fence]) -> list[FenceResult]:
-        """The per-session loop: send fences one by one, enforce timeouts, and once one
-        fails (or the process dies) mark the rest of the session as skipped."""
-        ready = _receive(conn, STARTUP_TIMEOUT)
-        if not isinstance(ready, tuple):
-            why = f"the session process {_death(proc)} before running anything"
-            return [self._done(f, _broken(CRASHED, why)) for f in fences]
-        results: list[FenceResult] = []
-        for i, fence in enumerate(fences):
-            conn.send(fence)
-            limit = float(fence.options.get("timeout") or self.default_timeout)
-            msg = _receive(conn, limit)
-            if self.cancelled:
-                result = _broken(SKIPPED, "not run: the build was interrupted")
-            elif msg is _TIMED_OUT:
-                printed = _left_behind(capture_dir, fence)
-                _terminate(proc)
-                result = _broken(TIMEOUT, f"timed out after {limit:g} s (raise the limit "
-                                 "with the fence option timeout=SECONDS or the FENCES_TIMEOUT "
-                                 "setting); the session was stopped", printed)
-            elif msg is _DIED:
-                printed = _left_behind(capture_dir, fence)
-                result = _broken(CRASHED, f"the session process {_death(proc)}", printed)
-            else:
-                result = msg[1]
-            results.append(self._done(fence, result))
-            if result.status in (FAILED, TIMEOUT, CRASHED, SKIPPED):
-                why = result.message if result.status == SKIPPED else (
-                    f"not run: {fence.public_location(result.line)} failed earlier in this session")
-                results += [self._done(f, _broken(SKIPPED, why)) for f in fences[i + 1 :]]
-                break
-        return results
 
-    def _done(self, fence: Fence, result: FenceResult) -> FenceResult:
-        self.on_fence_done(fence, result)
-        return result
+class _LocalChannel:
+    """A session process forked from the fork server, talked to over a pipe."""
+
+    def __init__(self, proc: Any, conn: Any, capture_dir: str):
+        self.proc, self.conn, self.capture_dir = proc, conn, capture_dir
+
+    def ready(self) -> bool:
+        return isinstance(_receive(self.conn, STARTUP_TIMEOUT), tuple)
+
+    def send(self, fence: Fence) -> None:
+        self.conn.send(fence)
+
+    def receive(self, timeout: float) -> FenceResult | TimedOut | Died:
+        msg = _receive(self.conn, timeout)
+        return msg if isinstance(msg, TimedOut | Died) else msg[1]
+
+    def left_behind(self, fence: Fence) -> list[Output]:
+        """What the fence printed, read from the session's capture files, paths scrubbed."""
+        root = content_root(fence.path, fence.source)
+        printed = read_left_behind(self.capture_dir)
+        for output in printed:
+            output.data = scrub(str(output.data), root)
+        return printed
+
+    def stop(self) -> None:
+        _terminate(self.proc)
+
+    def death(self) -> str:
+        return _death(self.proc)
 
 
 def _main_script() -> str:
@@ -174,27 +161,13 @@ def _main_script() -> str:
     return spawn.get_preparation_data("fences").get("init_main_from_path", "")
 
 
-def _left_behind(capture_dir: str, fence: Fence) -> list[Output]:
-    """What the fence printed before its process was stopped, without the machine's paths."""
-    root = content_root(fence.path, fence.source)
-    printed = read_left_behind(capture_dir)
-    for output in printed:
-        output.data = scrub(str(output.data), root)
-    return printed
-
-
-def _broken(status: str, message: str, printed: list[Output] | None = None) -> FenceResult:
-    outputs = [*(printed or []), Output(ERROR, message, {})]
-    return FenceResult(status=status, outputs=outputs, message=message)
-
-
 def _receive(conn: Any, timeout: float) -> Any:
     try:
         if not conn.poll(timeout):
-            return _TIMED_OUT
+            return TimedOut()
         return conn.recv()
     except (EOFError, OSError):
-        return _DIED
+        return Died()
 
 
 def _death(proc: Any) -> str:

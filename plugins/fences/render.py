@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import markdown
-from feedkit.xmlchars import strip_illegal
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+from xmlsafe import strip_illegal
 
 from .cache import atomic_write, sha256
 from .model import (

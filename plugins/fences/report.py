@@ -11,7 +11,7 @@ from typing import Any
 
 from .cache import atomic_write, sha256
 from .diagnostics import emit, shown_path
-from .model import EXPECTED_ERROR, FAILURES, RAN, Fence, FenceResult
+from .model import EXPECTED_ERROR, FAILURES, RAN, STATUSES, Fence, FenceResult
 
 RAN_NOW = {RAN, EXPECTED_ERROR, *FAILURES}  # statuses of fences that ran in this build
 
@@ -34,8 +34,7 @@ def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[
     counts = Counter(f["status"] for f in fences)
     summary = {
         "total": len(fences),
-        **{status: counts.get(status, 0) for status in
-           ("ran", "cached", "failed", "expected-error", "timeout", "crashed", "skipped")},
+        **{status: counts.get(status, 0) for status in STATUSES},
         "seconds": round(wall, 3),
         "slowest": [
             {"location": f"{f.source}:{f.line}", "seconds": round(r.seconds, 4)}
@@ -85,7 +84,7 @@ def write_report(report: dict[str, Any], path: str | Path) -> Path:
 
 def summary_line(report: dict[str, Any], entries: list[tuple[Fence, FenceResult]]) -> str:
     s = report["summary"]
-    failed = s["failed"] + s["timeout"] + s["crashed"]
+    failed = sum(s[status] for status in FAILURES)
     text = (f"fences: {s['ran']} ran, {s['cached']} cached, {failed} failed"
             f"{', ' + str(s['skipped']) + ' skipped' if s['skipped'] else ''}"
             f"{', ' + str(s['expected-error']) + ' expected errors' if s['expected-error'] else ''}"

@@ -29,6 +29,7 @@ class EngineSettings:
     workers: int
     backend: str
     build_id: str | None
+    executor: str = "local"
 
 
 def check_timeout(value: float) -> float:
@@ -67,6 +68,10 @@ def read(settings: dict[str, Any]) -> EngineSettings:
     if not isinstance(backend, str):
         raise SettingsError("FENCES_BACKEND", backend, "a backend name such as auto or numpy")
     build_id = settings.get("FENCES_BUILD_ID")
+    executor = settings.get("FENCES_EXECUTOR") or "local"
+    if not isinstance(executor, str):
+        raise SettingsError("FENCES_EXECUTOR", executor, '"local" or a scheduler address')
     return EngineSettings(mode=mode, strict=bool(strict), plugins=tuple(plugins),
                           cache_path=str(cache_path), timeout=timeout, workers=workers,
-                          backend=backend, build_id=None if build_id is None else str(build_id))
+                          backend=backend, build_id=None if build_id is None else str(build_id),
+                          executor=executor)

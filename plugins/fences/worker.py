@@ -78,7 +78,8 @@ class Session:
     def display(self, value: Any) -> None:
         """Show a value with the first plugin that can format it (IPython protocol...)."""
         self._drain()
-        outputs = self.pm.hook.fences_format_value(value=value) or []
+        options = self.fence.options if self.fence is not None else {}
+        outputs = self.pm.hook.fences_format_value(value=value, options=options) or []
         self.outputs.extend(bound_output(o) for o in outputs)
 
     # -- one fence ---------------------------------------------------------------------------

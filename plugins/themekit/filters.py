@@ -11,9 +11,9 @@ from html import escape
 
 import lxml.html
 from markupsafe import Markup
+from xmlsafe import strip_illegal  # lxml refuses XML-illegal characters
 
 WORDS_PER_MINUTE = 220
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # lxml refuses these
 # huge_tree: without it libxml2 silently drops text nodes over 10 MB (the words vanish).
 _PARSER = lxml.html.HTMLParser(huge_tree=True)
 # Elements whose text is not prose: code that runs, styles, and vector/maths markup.
@@ -69,7 +69,7 @@ class ReadingStats:
 
 def _fragment(html: str | None) -> lxml.html.HtmlElement:
     """An HTML fragment parsed by lxml, inside one <div> (empty for None or blank)."""
-    return lxml.html.fragment_fromstring(_NOT_XML.sub("", html or ""), create_parent="div",
+    return lxml.html.fragment_fromstring(strip_illegal(html or ""), create_parent="div",
                                          parser=_PARSER)
 
 

@@ -1,15 +1,41 @@
 """The CuPy backend: picked by ``backend=auto`` only when a GPU really works.
 
 The probe imports CuPy, asks ``cupy.is_available()`` and runs a tiny kernel; it runs in a
-worker process, never in Pelican's (which must not initialise CUDA).
+worker process, never in Pelican's (which must not initialise CUDA). Benchmarks on it are
+timed with CUDA events (``cupyx.profiler.benchmark``).
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from ..backends import ArrayBackend, BackendCandidate, BackendUnavailable
+from ..backends import MAX_REPEATS, ArrayBackend, BackendCandidate, BackendUnavailable, Timing
 from ..hookspecs import hookimpl
+
+PRETTY = "CuPy"
+
+
+@dataclass(frozen=True)
+class CudaEvents:
+    """GPU time per call from CUDA events recorded around each call (cupyx.profiler)."""
+
+    name: str = "cuda-events"
+    description: str = "CUDA events (cupyx.profiler.benchmark)"
+
+    def __call__(
+        self, thunk: Callable[[], Any], *, budget: float, warmup: int, min_repeats: int
+    ) -> Timing:
+        from cupyx.profiler import benchmark
+
+        result = benchmark(thunk, n_repeat=MAX_REPEATS, n_warmup=warmup, max_duration=budget)
+        samples = [float(t) for t in result.gpu_times[0]]
+        if len(samples) < min_repeats:  # the budget ran out first: top up to the minimum
+            more = benchmark(thunk, n_repeat=min_repeats - len(samples), n_warmup=0)
+            samples += [float(t) for t in more.gpu_times[0]]
+        return Timing(samples, 1)
 
 
 def _installed() -> bool:
@@ -33,15 +59,14 @@ def _probe() -> ArrayBackend:
     device = cupy.cuda.Device()
     props = cupy.cuda.runtime.getDeviceProperties(device.id)
     name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
-    versions = {"cupy": cupy.__version__}
-    try:
-        versions["cuda-runtime"] = _cuda_version(cupy.cuda.runtime.runtimeGetVersion())
-        versions["cuda-driver"] = _cuda_version(cupy.cuda.runtime.driverGetVersion())
-    except Exception:
-        pass
     import numpy
 
-    versions["numpy"] = numpy.__version__
+    versions = {"NumPy": numpy.__version__, PRETTY: cupy.__version__}
+    try:
+        versions["CUDA runtime"] = _cuda_version(cupy.cuda.runtime.runtimeGetVersion())
+        versions["CUDA driver"] = _cuda_version(cupy.cuda.runtime.driverGetVersion())
+    except Exception:
+        pass
     return ArrayBackend(
         name="cupy",
         xp=cupy,
@@ -50,6 +75,8 @@ def _probe() -> ArrayBackend:
         is_gpu=True,
         to_numpy=cupy.asnumpy,
         synchronize=cupy.cuda.Stream.null.synchronize,
+        pretty=PRETTY,
+        timer=CudaEvents(),
     )
 
 
@@ -59,4 +86,5 @@ def _cuda_version(code: int) -> str:
 
 @hookimpl
 def fences_backend_candidates() -> list[BackendCandidate]:
-    return [BackendCandidate(name="cupy", preference=10, installed=_installed, probe=_probe)]
+    return [BackendCandidate(name="cupy", pretty=PRETTY, preference=10, installed=_installed,
+                             probe=_probe)]

@@ -70,7 +70,7 @@ def fences_capture_outputs(options: dict[str, Any]) -> list[Output]:
 
 
 @hookimpl
-def fences_format_value(value: Any) -> list[Output] | None:
+def fences_format_value(value: Any, options: dict[str, Any]) -> list[Output] | None:
     if "matplotlib.figure" not in sys.modules:
         return None
     from matplotlib.artist import Artist
@@ -82,9 +82,10 @@ def fences_format_value(value: Any) -> list[Output] | None:
         return None
     import matplotlib.pyplot as plt
 
-    output = render_figure(value, "svg")
-    plt.close(value)
-    return [output]
+    try:
+        return [render_figure(value, options.get("fig-format") or "svg")]
+    finally:
+        plt.close(value)
 
 
 def _artists(value: Any, artist: type) -> bool:

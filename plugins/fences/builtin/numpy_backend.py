@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 
-from ..backends import ArrayBackend, BackendCandidate, cpu_name
+from ..backends import FALLBACK_PREFERENCE, ArrayBackend, BackendCandidate, WallClock, cpu_name
 from ..hookspecs import hookimpl
+
+PRETTY = "NumPy"
 
 
 def _probe() -> ArrayBackend:
@@ -15,8 +17,11 @@ def _probe() -> ArrayBackend:
         name="numpy",
         xp=numpy,
         device=cpu_name(),
-        versions={"numpy": numpy.__version__},
+        versions={PRETTY: numpy.__version__},
+        is_gpu=False,
         to_numpy=numpy.asarray,
+        pretty=PRETTY,
+        timer=WallClock(),
     )
 
 
@@ -25,7 +30,8 @@ def fences_backend_candidates() -> list[BackendCandidate]:
     return [
         BackendCandidate(
             name="numpy",
-            preference=0,
+            pretty=PRETTY,
+            preference=FALLBACK_PREFERENCE,
             installed=lambda: importlib.util.find_spec("numpy") is not None,
             probe=_probe,
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..hookspecs import hookimpl
 from ..model import Fence, FenceKind
+from ..options import FIG_FORMAT_OPTION
 
 
 def run_python(fence: Fence, session: Any) -> None:
@@ -47,4 +48,5 @@ def _ends_with_semicolon(code: str) -> bool:
 
 @hookimpl
 def fences_kinds() -> list[FenceKind]:
-    return [FenceKind(name="python", language="python", marker="exec", run=run_python)]
+    return [FenceKind(name="python", language="python", marker="exec", run=run_python,
+                      options=(FIG_FORMAT_OPTION,))]

@@ -18,9 +18,12 @@ import sys
 import tempfile
 import textwrap
 import time
+from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .pelican_cli import pelican_command
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout (plugins/sitetasks/perf.py)
 
 NUMPY_FENCES = [
     "a = xp.arange({n}, dtype=xp.float64)\nprint(float(a.sum()))",
@@ -36,6 +39,7 @@ FIGURE_FENCE = (
 
 
 def post_text(i: int, exec_word: str = " exec") -> str:
+    """Post number ``i``: prose, math and the fences (``exec_word=""``: plain fences)."""
     blocks = [f"Title: Post {i}\nDate: 2026-01-{i % 28 + 1:02d}\nTags: bench, t{i % 5}\n",
               f"Paragraph about post {i} with math $x_{i}^2$.\n"]
     for j, code in enumerate([*NUMPY_FENCES, FIGURE_FENCE]):
@@ -45,14 +49,16 @@ def post_text(i: int, exec_word: str = " exec") -> str:
 
 
 def write_site(content: Path, posts: int, exec_word: str = " exec") -> None:
+    """Write ``posts`` posts under ``content/posts``."""
     (content / "posts").mkdir(parents=True, exist_ok=True)
     for i in range(posts):
         (content / "posts" / f"post-{i:03d}.md").write_text(post_text(i, exec_word))
 
 
-def pelican(content: Path, output: Path, cache: Path, report: Path) -> float:
-    cmd = [sys.executable, "-m", "pelican", str(content), "-s", str(ROOT / "pelicanconf.py"),
-           "-o", str(output), "-e", f'FENCES_CACHE_PATH="{cache}"', f'FENCES_REPORT="{report}"']
+def pelican(content: Path, output: Path, cache: Path, report: Path, conf: Path) -> float:
+    """Seconds one Pelican build takes (exits when the build fails)."""
+    cmd = pelican_command(content, output, conf,
+                          {"FENCES_CACHE_PATH": str(cache), "FENCES_REPORT": str(report)})
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     seconds = time.perf_counter() - started
@@ -85,15 +91,18 @@ def in_process(content: Path) -> float:
 
 
 def post_seconds(report: Path, source: str) -> float:
+    """Seconds the fences of one post took, from a fence report."""
     data = json.loads(report.read_text())
     return sum(f["seconds"] for f in data["fences"] if f["source"] == source)
 
 
 def main(argv: list[str] | None = None) -> dict:
+    """Run the bench (``python -m sitetasks.perf --help``); print and return the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=3, help="runs of plain/warm (best kept)")
     parser.add_argument("--json", type=Path, default=ROOT / "output" / "bench.json")
+    parser.add_argument("--conf", type=Path, default=ROOT / "pelicanconf.py")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="fences-bench-"))
@@ -104,16 +113,17 @@ def main(argv: list[str] | None = None) -> dict:
         cache, report, out = work / "cache", work / "report.json", work / "out"
         plain_cache = work / "plain-cache"
 
-        pelican(plain_content, work / "plain-out", plain_cache, work / "plain.json")  # warm-up
-        plain = min(pelican(plain_content, work / "plain-out", plain_cache, work / "plain.json")
+        build = partial(pelican, conf=args.conf)
+        build(plain_content, work / "plain-out", plain_cache, work / "plain.json")  # warm-up
+        plain = min(build(plain_content, work / "plain-out", plain_cache, work / "plain.json")
                     for _ in range(args.repeat))
-        cold = pelican(content, out, cache, report)
-        warm = min(pelican(content, out, cache, report) for _ in range(args.repeat))
+        cold = build(content, out, cache, report)
+        warm = min(build(content, out, cache, report) for _ in range(args.repeat))
 
         edited = content / "posts" / "post-007.md"
         edited.write_text(edited.read_text().replace("print(float(b.mean()))",
                                                      "print(float(b.mean()) * 2)"))
-        edit = pelican(content, out, cache, report)
+        edit = build(content, out, cache, report)
         own = post_seconds(report, "posts/post-007.md")
         inproc = in_process(content)
     finally:

@@ -1,0 +1,243 @@
+"""Unit tests of the site-tasks logic (plugins/sitetasks) on real temporary folders.
+
+Fast: no Pelican build runs here; tests/test_tasks.py drives the same code through invoke.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+from fences.cache import Cache
+from fences.model import FenceResult, Output
+from invoke.exceptions import Exit
+from sitetasks import publishing
+from sitetasks.pelican_cli import fence_mode, parse_overrides, pelican_command, run_pelican
+from sitetasks.perf import write_site
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+
+def tree(folder: Path) -> dict[str, str | None]:
+    """Every file (text) and folder (None) under folder, by relative path."""
+    return {str(p.relative_to(folder)): (p.read_text() if p.is_file() else None)
+            for p in sorted(folder.rglob("*"))}
+
+
+def siblings(target: Path) -> list[str]:
+    """Staging or set-aside folders left next to target."""
+    return sorted(p.name for p in target.parent.iterdir() if p.name.startswith(f".{target.name}."))
+
+
+# --- pelican_cli ---------------------------------------------------------------------------
+
+
+def test_pelican_command_puts_every_override_in_one_e_as_json(tmp_path):
+    cmd = pelican_command(tmp_path / "c", tmp_path / "o", tmp_path / "conf.py",
+                          {"A": "x y", "B": None, "C": [1, "2"], "D": True})
+    assert cmd[:3] == [sys.executable, "-m", "pelican"]
+    assert cmd[3:8] == [str(tmp_path / "c"), "-s", str(tmp_path / "conf.py"), "-o",
+                        str(tmp_path / "o")]
+    assert cmd.count("-e") == 1
+    assert cmd[cmd.index("-e") + 1:] == ['A="x y"', "B=null", 'C=[1, "2"]', "D=true"]
+    assert "-e" not in pelican_command("c", "o", "conf.py")
+    assert "-e" not in pelican_command("c", "o", "conf.py", {})
+
+
+def test_parse_overrides_reads_json_and_keeps_bare_words_as_strings():
+    assert parse_overrides(["A=1", "B=/a/path", 'C=["x"]', " D =null", "E=a=b"]) == {
+        "A": 1, "B": "/a/path", "C": ["x"], "D": None, "E": "a=b"}
+    assert parse_overrides(None) == {}
+    for bad in ("novalue", "=1"):
+        with pytest.raises(Exit) as info:
+            parse_overrides([bad])
+        assert info.value.code == 2 and "KEY=VALUE" in info.value.message
+
+
+def test_fence_mode():
+    assert fence_mode(False, False) == {}
+    assert fence_mode(True, False) == {"FENCES_MODE": "frozen"}
+    assert fence_mode(False, True) == {"FENCES_MODE": "rerun"}
+    with pytest.raises(Exit) as info:
+        fence_mode(True, True)
+    assert info.value.code == 2
+
+
+def test_run_pelican_refuses_a_missing_content_folder(tmp_path):
+    with pytest.raises(Exit, match="content folder not found") as info:
+        run_pelican(tmp_path / "conf.py", tmp_path / "nope", tmp_path / "out", {}, tmp_path)
+    assert info.value.code == 1 and not (tmp_path / "out").exists()
+
+
+# --- staging and swapping ------------------------------------------------------------------
+
+
+def test_staging_dir_is_empty_readable_and_next_to_the_target(tmp_path):
+    target = tmp_path / "site" / "output"
+    staging = publishing.staging_dir(target, "new")
+    assert staging.parent == target.parent and staging.name.startswith(".output.new-")
+    assert list(staging.iterdir()) == []
+    assert stat.S_IMODE(staging.stat().st_mode) == 0o755
+    assert publishing.staging_dir(target, "new") != staging
+
+
+def test_replace_dir_swaps_the_whole_folder_and_leaves_nothing(tmp_path):
+    target, new = tmp_path / "out", tmp_path / "new"
+    write_files(target, {"old.html": "old", "sub/x.html": "x"})
+    write_files(new, {"index.html": "new"})
+    publishing.replace_dir(new, target)
+    assert tree(target) == {"index.html": "new"}
+    assert not new.exists() and siblings(target) == []
+
+
+def test_replace_dir_creates_a_missing_target(tmp_path):
+    write_files(tmp_path / "new", {"a.txt": "a"})
+    publishing.replace_dir(tmp_path / "new", tmp_path / "out")
+    assert tree(tmp_path / "out") == {"a.txt": "a"}
+
+
+def test_replace_dir_puts_the_old_folder_back_when_the_new_one_cannot_move(tmp_path):
+    target = tmp_path / "out"
+    write_files(target, {"old.html": "old"})
+    with pytest.raises(OSError):
+        publishing.replace_dir(tmp_path / "missing", target)
+    assert tree(target) == {"old.html": "old"} and siblings(target) == []
+
+
+def test_deploy_directory_replaces_the_target_with_a_copy(tmp_path, capsys):
+    site, deploy = tmp_path / "site", tmp_path / "deploy"
+    write_files(site, {"index.html": "new", "posts/a/index.html": "a"})
+    write_files(deploy, {"stale.html": "stale"})
+    publishing.deploy_directory(site, deploy)
+    assert tree(deploy) == tree(site)
+    assert siblings(deploy) == [] and tree(site)["index.html"] == "new"
+    assert f"Deployed to {deploy}" in capsys.readouterr().out
+
+
+def test_check_method(tmp_path):
+    out = tmp_path / "site" / "output"
+    publishing.check_method("directory", tmp_path / "deploy", out)
+    publishing.check_method("ghp-import", out.parent, out)  # the folder is not used
+    for method, target, words in (("ftp", tmp_path / "d", "unknown deploy method 'ftp'"),
+                                  ("directory", out, "would contain the output folder"),
+                                  ("directory", out.parent, "would contain the output folder")):
+        with pytest.raises(Exit, match=words) as info:
+            publishing.check_method(method, target, out)
+        assert info.value.code == 2
+
+
+def test_resolve_makes_relative_paths_absolute_from_the_working_directory(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert publishing.resolve("a/b", Path("/default")) == tmp_path / "a/b"
+    assert publishing.resolve(None, Path("/default")) == Path("/default")
+
+
+# --- verify_build --------------------------------------------------------------------------
+
+
+def records(root: Path, build: dict | None, report: dict | None) -> dict:
+    """Write the build record and fence report of a pretend build; return its settings."""
+    cache = root / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    if build is not None:
+        (cache / "build.json").write_text(json.dumps(build))
+    if report is not None:
+        (cache / "report.json").write_text(json.dumps(report))
+    return {"FENCES_CACHE_PATH": "cache", "FENCES_REPORT": None}  # relative to root
+
+
+FINISHED = {"build_id": "b1", "complete": True, "missing": []}
+
+
+def test_verify_build_accepts_this_builds_complete_record(tmp_path):
+    publishing.verify_build(records(tmp_path, FINISHED, {"build_id": "b1", "fences": []}),
+                            "b1", tmp_path)
+    publishing.verify_build(records(tmp_path / "nofences", FINISHED, None), "b1",
+                            tmp_path / "nofences")
+
+
+@pytest.mark.parametrize("build, report, words", [
+    (None, None, r"did not finish \(.*build\.json is missing\)"),
+    ({**FINISHED, "build_id": "b0"}, None, "is from build 'b0', not this build 'b1'"),
+    ({**FINISHED, "complete": False}, None, "does not say the build completed"),
+    ({**FINISHED, "missing": ["a.html", "b.html"]}, None,
+     "pages missing from the output: a.html, b.html"),
+    (FINISHED, {"build_id": "b0", "fences": []}, "fence report .* is from build 'b0'"),
+])
+def test_verify_build_refuses(tmp_path, build, report, words):
+    settings = records(tmp_path, build, report)
+    with pytest.raises(Exit, match=f"not publishing: .*{words}") as info:
+        publishing.verify_build(settings, "b1", tmp_path)
+    assert info.value.code == 1
+
+
+def test_verify_build_refuses_unreadable_records(tmp_path):
+    settings = records(tmp_path, None, None)
+    (tmp_path / "cache/build.json").write_text("{not json")
+    with pytest.raises(Exit, match="cannot read the build record"):
+        publishing.verify_build(settings, "b1", tmp_path)
+    records(tmp_path, FINISHED, None)
+    (tmp_path / "cache/report.json").write_text("[")
+    with pytest.raises(Exit, match="cannot read the fence report"):
+        publishing.verify_build(settings, "b1", tmp_path)
+
+
+# --- prune and ghp-import ------------------------------------------------------------------
+
+
+def test_prune_cache_keeps_the_entries_the_report_lists(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    for key, payload in (("kept", b"\x89PNG kept"), ("dropped", b"\x89PNG dropped")):
+        cache.put(key, "python", FenceResult("ran", [Output("image/png", payload)]))
+    settings = records(tmp_path, None, {"fences": [{"key": "kept"}]})
+    line = publishing.prune_cache(settings, tmp_path)
+    assert line.startswith("prune: kept 1 entries; removed 1 entries and 1 blobs")
+    assert line.endswith(f"from {tmp_path / 'cache'}")
+    assert Cache(tmp_path / "cache").get("kept") is not None
+    assert Cache(tmp_path / "cache").get("dropped") is None
+
+
+def test_deploy_ghp_import_commits_the_site_to_the_branch(tmp_path, monkeypatch, capsys):
+    for name, value in GIT_ENV.items():
+        monkeypatch.setenv(name, value)
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    write_files(tmp_path / "site", {"index.html": "hello", "posts/a/index.html": "a"})
+    publishing.deploy_ghp_import(tmp_path / "site", repo, "site", "origin", push=False)
+    files = subprocess.run(["git", "-C", str(repo), "ls-tree", "-r", "--name-only", "site"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(files) == [".nojekyll", "index.html", "posts/a/index.html"]
+    assert f"Deployed to branch site of {repo}" in capsys.readouterr().out
+    assert os.getcwd() != str(repo)  # the working directory is given back
+
+
+def test_deploy_ghp_import_outside_a_repository_fails_with_a_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # never a repo above
+    write_files(tmp_path / "site", {"index.html": "hello"})
+    (tmp_path / "norepo").mkdir()
+    with pytest.raises(Exit, match="ghp-import|no commit") as info:
+        publishing.deploy_ghp_import(tmp_path / "site", tmp_path / "norepo", "site", "origin",
+                                     push=False)
+    assert info.value.code == 1
+
+
+# --- bench ---------------------------------------------------------------------------------
+
+
+def test_bench_site_has_exec_or_plain_fences(tmp_path):
+    write_site(tmp_path / "exec", 3)
+    write_site(tmp_path / "plain", 3, exec_word="")
+    posts = sorted((tmp_path / "exec/posts").iterdir())
+    assert [p.name for p in posts] == ["post-000.md", "post-001.md", "post-002.md"]
+    text = posts[1].read_text()
+    assert text.startswith("Title: Post 1\n") and text.count("```python exec\n") == 5
+    plain = (tmp_path / "plain/posts/post-001.md").read_text()
+    assert "exec" not in plain and plain.count("```python\n") == 5
