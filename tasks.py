@@ -55,6 +55,8 @@ BUILD_HELP = {
     "frozen": "execute no fence: use the cache only, a missing entry is an error",
     "rerun": "ignore the fence cache and run every fence",
 }
+EXECUTOR_HELP = ("where sessions run: local (default) or a Dask scheduler address "
+                 "(tcp://host:8786); sets FENCES_EXECUTOR")
 
 __all__ = ["Interrupted", "parse_overrides", "read_settings", "verify_build"]
 
@@ -66,9 +68,11 @@ def verify_build(settings: dict[str, Any], build_id: str) -> None:
 
 
 def _build(content: str | None, output: str | None, set: list[str] | None,
-           frozen: bool, rerun: bool) -> Path:
+           frozen: bool, rerun: bool, executor: str | None = None) -> Path:
     out = _path(output, DEFAULT_OUTPUT)
     overrides = {**parse_overrides(set), **fence_mode(frozen, rerun)}
+    if executor:
+        overrides["FENCES_EXECUTOR"] = executor
     run_pelican(DEV_CONF, _path(content, DEFAULT_CONTENT), out, overrides, ROOT)
     return out
 
@@ -76,12 +80,12 @@ def _build(content: str | None, output: str | None, set: list[str] | None,
 # --- tasks ---------------------------------------------------------------------------------
 
 
-@task(iterable=["set"], help=BUILD_HELP)
+@task(iterable=["set"], help={**BUILD_HELP, "executor": EXECUTOR_HELP})
 def build(c: Context, content: str | None = None, output: str | None = None,
           set: list[str] | None = None, frozen: bool = False,
-          rerun: bool = False) -> None:
+          rerun: bool = False, executor: str | None = None) -> None:
     """Development build (pelicanconf.py): failing fences render error blocks."""
-    _build(content, output, set, frozen, rerun)
+    _build(content, output, set, frozen, rerun, executor)
 
 
 @task(iterable=["set"], help={k: BUILD_HELP[k] for k in ("content", "output", "set")})

@@ -21,6 +21,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "fences.builtin.cupy_backend",
     "fences.builtin.html",
     "fences.builtin.local_executor",
+    "fences.builtin.dask_executor",
     "benchtables.hooks",
 )
 

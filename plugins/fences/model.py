@@ -76,6 +76,7 @@ class FenceResult:
     message: str = ""  # one-line error summary for the log
     line: int | None = None  # post line the error points at
     logs: list[tuple[int, str]] = field(default_factory=list)  # (level, message) from plugins
+    ran_on: dict[str, Any] | None = None  # where it ran: {"executor", "worker", "device"}
 
 
 @dataclass(frozen=True)

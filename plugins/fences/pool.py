@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -112,7 +113,11 @@ class SessionPool:
             if self.cancelled:  # cancel() ran between the check above and add()
                 return interrupted(fences)
             channel = _LocalChannel(proc, parent, capture_dir)
-            return run_session(channel, fences, self.default_timeout, lambda: self.cancelled)
+            results = run_session(channel, fences, self.default_timeout, lambda: self.cancelled)
+            for result in results:
+                result.ran_on = {"executor": self.name, "worker": socket.gethostname(),
+                                 "device": (result.backend or {}).get("device")}
+            return results
         finally:
             _stop(proc, parent)
             self._live.discard(proc)

@@ -20,7 +20,8 @@ def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[
     fences = [
         {
             "source": fence.source,
-            "line": result.line or fence.line,  # the line the log names for a failure
+            # a failure: the line the log names; anything else: the fence's opening line
+            "line": (result.line if result.status in FAILURES else None) or fence.line,
             "kind": fence.kind,
             "session": fence.session,
             "status": result.status,
@@ -28,6 +29,7 @@ def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[
             "backend": (result.backend or {}).get("name"),
             "key": fence.key,  # the cache entry it reads or writes (``invoke prune`` keeps it)
             **({"message": result.message} if result.message else {}),
+            **({"ran_on": result.ran_on} if result.ran_on else {}),
         }
         for fence, result in entries
     ]

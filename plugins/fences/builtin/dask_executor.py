@@ -1,0 +1,216 @@
+"""The Dask executor: ``FENCES_EXECUTOR = "tcp://host:8786"`` runs sessions on a cluster.
+
+Each session is one Dask task. On the worker it runs exactly as locally: the worker keeps a
+local pool (a fork server of its own) and the session is a fresh child process under a
+guardian, so a segfault or a timeout kills that child, not the Dask worker. Fences travel
+with their content-relative path and the bytes of their declared ``inputs``; the worker
+lays them out in a temporary folder and never sees the build machine's paths. Outputs and
+figure payloads come back in the results; the host owns the cache. Sessions that need a GPU
+(``backend=cupy``, or ``auto`` where the cluster has GPU workers) ask for a ``GPU``
+resource, so they land on workers started with ``--resources GPU=1``.
+
+Needs the ``distributed`` package: ``pip install -e ".[cluster]"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import tempfile
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from ..hookspecs import Executor, hookimpl
+from ..model import CRASHED, FAILED, SKIPPED, Fence, FenceResult
+from ..session_loop import broken, interrupted
+from ..settings import EngineSettings
+
+CLUSTER_EXTRA = 'pip install -e ".[cluster]"'
+CONNECT_SECONDS = 10.0  # an unreachable scheduler is an error within this time
+GPU_RESOURCE = "GPU"
+
+
+class DaskExecutor:
+    """Sessions as tasks on the Dask scheduler at ``address``."""
+
+    name = "dask"
+
+    def __init__(self, address: str, plugins: list[str], default_timeout: float):
+        self.address = address
+        self.plugins = plugins
+        self.default_timeout = default_timeout
+        self._client: Any = None
+        self._problem: str | None = None
+        self._lock = threading.Lock()
+        self._futures: set[Any] = set()
+        self._reported = False  # the unreachable scheduler was reported on a fence
+        self.cancelled = False
+
+    # -- Executor ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._connect()
+
+    def submit(self, fences: list[Fence]) -> Future[list[FenceResult]]:
+        done: Future[list[FenceResult]] = Future()
+        client = self._connect()
+        if self.cancelled:
+            done.set_result(interrupted(fences))
+            return done
+        if client is None:  # one located error for the build; later sessions are skipped
+            status = SKIPPED if self._reported else FAILED
+            self._reported = True
+            done.set_result(_not_run(fences, status, self._problem or "no Dask client"))
+            return done
+        portable, inputs = _portable(fences)
+        resources = {GPU_RESOURCE: 1} if self._needs_gpu(fences) else None
+        task = client.submit(run_remote_session, portable, inputs, self.plugins,
+                             self.default_timeout, resources=resources, retries=1, pure=False)
+        self._futures.add(task)
+        task.add_done_callback(lambda finished: self._settle(finished, fences, done))
+        return done
+
+    def probe(self) -> tuple[dict[str, Any] | None, list[str]]:
+        client = self._connect()
+        if client is None:
+            return None, [self._problem or "no Dask client"]
+        resources = {GPU_RESOURCE: 1} if self._gpu_workers() else None
+        return client.submit(remote_probe, self.plugins, resources=resources,
+                             pure=False).result()
+
+    def cancel(self) -> None:
+        """Drop what is queued; sessions already running on a worker finish there, and
+        their results are ignored (Dask cannot stop a running task)."""
+        self.cancelled = True
+        if self._client is not None:
+            threading.Thread(target=self._cancel_all, daemon=True).start()
+
+    def shutdown(self) -> None:
+        """Close the client (the engine has collected every session's results by now)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        with self._lock:
+            if self._client is None and self._problem is None:
+                self._client, self._problem = _client(self.address)
+            return self._client
+
+    def _cancel_all(self) -> None:
+        try:
+            self._client.cancel(list(self._futures), force=True)
+        except Exception:  # noqa: BLE001 - best effort while the build stops
+            pass
+
+    def _gpu_workers(self) -> bool:
+        workers = self._client.scheduler_info().get("workers", {})
+        return any(GPU_RESOURCE in (w.get("resources") or {}) for w in workers.values())
+
+    def _needs_gpu(self, fences: list[Fence]) -> bool:
+        asked = {f.options.get("backend") for f in fences} - {None}
+        return "cupy" in asked or ("auto" in asked and self._gpu_workers())
+
+    def _settle(self, task: Any, fences: list[Fence], done: Future[list[FenceResult]]) -> None:
+        self._futures.discard(task)
+        if self.cancelled:
+            done.set_result(interrupted(fences))
+            return
+        try:
+            results, where = task.result()
+        except BaseException as exc:  # noqa: BLE001 - a lost worker, a cancelled task...
+            why = f"the Dask task running this session failed ({type(exc).__name__}: {exc})"
+            done.set_result(_not_run(fences, CRASHED, why))
+            return
+        for result in results:
+            result.ran_on = {**where, "device": (result.backend or {}).get("device")}
+        done.set_result(results)
+
+
+def _client(address: str) -> tuple[Any, str | None]:
+    try:
+        from distributed import Client
+    except ImportError:
+        return None, (f"FENCES_EXECUTOR = {address!r} needs the Dask executor's "
+                      f"distributed package: {CLUSTER_EXTRA}")
+    try:
+        return Client(address, timeout=CONNECT_SECONDS, set_as_default=False), None
+    except (OSError, TimeoutError) as exc:
+        return None, (f"cannot reach the Dask scheduler at {address} within "
+                      f"{CONNECT_SECONDS:g} s ({exc}); no fence ran")
+
+
+def _not_run(fences: list[Fence], status: str, why: str) -> list[FenceResult]:
+    first = broken(status, why if status != SKIPPED else f"not run: {why}")
+    return [first] + [broken(SKIPPED, f"not run: {why}") for _ in fences[1:]]
+
+
+def _portable(fences: list[Fence]) -> tuple[list[Fence], dict[str, bytes]]:
+    """The fences without host paths, and the bytes of their declared inputs."""
+    inputs: dict[str, bytes] = {}
+    for fence in fences:
+        folder = os.path.dirname(fence.path)
+        for rel in fence.options.get("inputs") or ():
+            try:
+                inputs[rel] = Path(folder, rel).read_bytes()
+            except OSError:
+                pass  # the plan already reported it
+    return [dataclasses.replace(f, path="") for f in fences], inputs
+
+
+def _lay_out(fences: list[Fence], inputs: dict[str, bytes], root: str) -> list[Fence]:
+    """Give the fences a post path under ``root`` and write their inputs next to it."""
+    post = os.path.join(root, "content", *fences[0].source.split("/"))
+    folder = os.path.dirname(post)
+    os.makedirs(folder, exist_ok=True)
+    for rel, data in inputs.items():
+        target = os.path.normpath(os.path.join(folder, rel))
+        if os.path.commonpath([target, root]) != root:
+            continue  # an input outside the content folder cannot be laid out remotely
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        Path(target).write_bytes(data)
+    return [dataclasses.replace(f, path=post) for f in fences]
+
+
+_pools: dict[tuple[str, ...], Any] = {}
+
+
+def _worker_pool(plugins: list[str], default_timeout: float) -> Any:
+    """This worker's local pool (started once): sessions fork from its own fork server."""
+    from ..pool import SessionPool
+
+    # Dask starts workers as daemonic processes, which multiprocessing forbids to have
+    # children; each session's guardian, not that flag, makes sure sessions end with us.
+    multiprocessing.current_process().daemon = False
+    key = tuple(plugins)
+    if key not in _pools:
+        from distributed import get_worker
+
+        threads = getattr(get_worker(), "nthreads", 1) or 1
+        _pools[key] = SessionPool(threads, plugins, default_timeout)
+    return _pools[key]
+
+
+def run_remote_session(fences: list[Fence], inputs: dict[str, bytes], plugins: list[str],
+                       default_timeout: float) -> tuple[list[FenceResult], dict[str, Any]]:
+    """The Dask task: run one session on this worker, exactly as the local executor does."""
+    from distributed import get_worker
+
+    pool = _worker_pool(plugins, default_timeout)
+    with tempfile.TemporaryDirectory(prefix="fences-remote-") as root:
+        results = pool.submit(_lay_out(fences, inputs, root)).result()
+    return results, {"executor": "dask", "worker": get_worker().address}
+
+
+def remote_probe(plugins: list[str]) -> tuple[dict[str, Any] | None, list[str]]:
+    return _worker_pool(plugins, 60.0).probe()
+
+
+@hookimpl
+def fences_executor(settings: EngineSettings) -> Executor | None:
+    if "://" not in settings.executor:
+        return None
+    return DaskExecutor(settings.executor, list(settings.plugins), settings.timeout)
