@@ -108,3 +108,46 @@ def test_options_a_kind_does_not_use_are_rejected_and_not_keyed(site):
     # FENCES_BACKEND is no part of a diagram's key: changing it re-runs no diagram
     again = site(settings={"FENCES_BACKEND": "numpy"})
     assert again.statuses()[0] == "cached", again.log
+
+
+SETTINGS_PLUGIN = """
+import json, os
+from fences import hookimpl
+
+
+@hookimpl
+def fences_session_setup(namespace, settings):
+    namespace["greeting"] = settings["GREETING"]
+
+
+@hookimpl
+def fences_render_output(output, settings):
+    if output.mime == "text/plain" and output.data == "'shout'":
+        return f"<p class='loud'>{settings['GREETING'].upper()}</p>"
+    return None
+
+
+@hookimpl
+def fences_build_finished(report, settings):
+    with open(os.environ["SETTINGS_COPY"], "w") as fh:
+        json.dump({"greeting": settings["GREETING"], "has_markdown": "MARKDOWN" in settings}, fh)
+"""
+
+
+def test_hooks_that_ask_for_the_settings_get_them(tmp_path):
+    write_files(tmp_path / "lib", {"settingsplugin.py": SETTINGS_PLUGIN})
+    write_files(tmp_path / "content", {"posts/s.md": "Title: S\nDate: 2026-05-07\n\n"
+                                                     "```python exec\nprint(greeting)\n```\n\n"
+                                                     "```python exec\n'shout'\n```\n"})
+    copy = tmp_path / "copy.json"
+    proc = run_pelican(tmp_path / "content", tmp_path / "out",
+                       settings={"FENCES_CACHE_PATH": str(tmp_path / "cache"),
+                                 "FENCES_PLUGINS": ["settingsplugin"], "GREETING": "hello"},
+                       env={"PYTHONPATH": str(tmp_path / "lib"), "SETTINGS_COPY": str(copy)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = (tmp_path / "out/posts/s/index.html").read_text()
+    assert "hello" in page  # fences_session_setup(settings) in the worker
+    assert "<p class='loud'>HELLO</p>" in page or '<p class="loud">HELLO</p>' in page
+    # plain data only: the MARKDOWN setting holds the engine's extension object, so it
+    # stays on the host
+    assert json.loads(copy.read_text()) == {"greeting": "hello", "has_markdown": False}

@@ -285,7 +285,7 @@ class Engine:
             write_report(report, self.report_path)
             if entries:
                 print(summary_line(report, entries), flush=True)  # like Pelican's "Done:" line
-            self.pm.hook.fences_build_finished(report=report)
+            self.pm.hook.fences_build_finished(report=report, settings=self.checked.site)
             failures = [e for e in entries if is_failure(*e)]
             if self.strict and failures:
                 raise FencesFailed(
@@ -305,7 +305,7 @@ class Engine:
 
     def _render(self, generators: Iterable[Any]) -> None:
         renderer = Renderer(self.pm, self.kinds, self.output_path,
-                            _first_context(generators))
+                            _first_context(generators), self.checked.site)
         seen: set[int] = set()
         for generator in generators:
             for name in CONTENT_LISTS:

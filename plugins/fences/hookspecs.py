@@ -10,6 +10,12 @@ Where each hook runs matters:
 
 * host: in the Pelican process (collect, cache, render). Never touches CUDA.
 * worker: in a session process forked from a warm fork server. Array libraries live here.
+
+Arguments are opt-in (pluggy's rule): an implementation names only the arguments it wants,
+so a hook can gain an argument without breaking existing plugins. ``settings``, where a
+hook has it, is the site's settings as plain data: every upper-case Pelican setting whose
+value is JSON (so it can travel to any worker), e.g. ``settings["SITEURL"]`` or a plugin's
+own ``MYPLUGIN_OPTION``.
 """
 
 from __future__ import annotations
@@ -132,7 +138,8 @@ def fences_backend_candidates() -> list[BackendCandidate]:
 
 @hookspec
 def fences_session_setup(
-    namespace: dict[str, Any], backend: ArrayBackend, backends: BackendResolver
+    namespace: dict[str, Any], backend: ArrayBackend, backends: BackendResolver,
+    settings: dict[str, Any],
 ) -> None:
     """Inject names into a session namespace (worker).
 
@@ -145,7 +152,9 @@ def fences_session_setup(
 
 
 @hookspec(firstresult=True)
-def fences_format_value(value: Any, options: dict[str, Any]) -> list[Output] | None:
+def fences_format_value(
+    value: Any, options: dict[str, Any], settings: dict[str, Any]
+) -> list[Output] | None:
     """Turn a displayed value into outputs, or return None to let the next plugin try (worker).
 
     Called for ``display(obj)`` and for a fence's trailing expression. ``options`` are the
@@ -157,7 +166,9 @@ def fences_format_value(value: Any, options: dict[str, Any]) -> list[Output] | N
 
 
 @hookspec
-def fences_capture_outputs(namespace: dict[str, Any], options: dict[str, Any]) -> list[Output]:
+def fences_capture_outputs(
+    namespace: dict[str, Any], options: dict[str, Any], settings: dict[str, Any]
+) -> list[Output]:
     """Return outputs left behind at the end of a fence, in order (worker).
 
     The matplotlib plugin returns every figure still open, rendered in the fence's
@@ -166,7 +177,9 @@ def fences_capture_outputs(namespace: dict[str, Any], options: dict[str, Any]) -
 
 
 @hookspec(firstresult=True)
-def fences_render_output(output: Output, context: RenderContext) -> str | None:
+def fences_render_output(
+    output: Output, context: RenderContext, settings: dict[str, Any]
+) -> str | None:
     """Return the HTML for one output, or None to let the next plugin try (host).
 
     ``output.mime`` names the payload type (``text/plain``, ``text/html``,
@@ -179,7 +192,7 @@ def fences_render_output(output: Output, context: RenderContext) -> str | None:
 
 
 @hookspec
-def fences_build_finished(report: dict[str, Any]) -> None:
+def fences_build_finished(report: dict[str, Any], settings: dict[str, Any]) -> None:
     """Receive the build report once every fence is resolved (host).
 
     ``report`` is the dict written to ``FENCES_REPORT``: ``{"fences": [...], "summary":

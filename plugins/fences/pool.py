@@ -36,8 +36,10 @@ class SessionPool:
 
     name = "local"
 
-    def __init__(self, workers: int, plugins: list[str], default_timeout: float):
+    def __init__(self, workers: int, plugins: list[str], default_timeout: float,
+                 settings: dict[str, Any] | None = None):
         self.plugins = plugins
+        self.settings = settings or {}  # what hooks in the sessions get as ``settings``
         self.workers = workers
         self.default_timeout = default_timeout
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fences")
@@ -72,7 +74,8 @@ class SessionPool:
         """Ask a worker which backend ``auto`` gives here, and why the others were passed over."""
         ctx = self._context()
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=worker.probe_main, args=(child, self.plugins), daemon=True)
+        proc = ctx.Process(target=worker.probe_main, args=(child, self.plugins, self.settings),
+                           daemon=True)
         proc.start()
         child.close()
         try:
@@ -105,7 +108,8 @@ class SessionPool:
         # Not daemonic: author code may start its own pools (daemonic processes may not).
         # The session's guardian, not multiprocessing, makes sure nothing outlives it.
         proc = ctx.Process(target=worker.session_main,
-                           args=(child, self.plugins, os.getpid(), capture_dir), daemon=False)
+                           args=(child, self.plugins, self.settings, os.getpid(), capture_dir),
+                           daemon=False)
         proc.start()
         self._live.add(proc)
         child.close()

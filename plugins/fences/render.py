@@ -71,8 +71,9 @@ class _Linked:
 
 class Renderer:
     def __init__(self, pm: Any, kinds: dict[str, FenceKind], output_path: str,
-                 context: dict[str, Any]):
+                 context: dict[str, Any], settings: dict[str, Any] | None = None):
         self.pm = pm
+        self.settings = settings or {}
         self.kinds = kinds
         self.output = Path(output_path)
         self.context = context
@@ -132,7 +133,8 @@ class Renderer:
     def _output(self, output: Output, ctx: RenderContext) -> str:
         if output.mime in TERMINAL and isinstance(output.data, str):
             output = replace(output, data=terminal_text(output.data))
-        html = self.pm.hook.fences_render_output(output=output, context=ctx)
+        html = self.pm.hook.fences_render_output(output=output, context=ctx,
+                                                 settings=self.settings)
         if html is None:
             return f'<pre class="fence-text">{escape(repr(output.data)[:2000])}</pre>'
         return html

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 MODES = ("run", "frozen", "rerun")
@@ -30,6 +31,9 @@ class EngineSettings:
     backend: str
     build_id: str | None
     executor: str = "local"
+    # The site's settings that plugins may read (hooks take them as ``settings``): every
+    # upper-case setting whose value is plain data, so it can travel to any worker.
+    site: dict[str, Any] = field(default_factory=dict)
 
 
 def check_timeout(value: float) -> float:
@@ -74,4 +78,17 @@ def read(settings: dict[str, Any]) -> EngineSettings:
     return EngineSettings(mode=mode, strict=bool(strict), plugins=tuple(plugins),
                           cache_path=str(cache_path), timeout=timeout, workers=workers,
                           backend=backend, build_id=None if build_id is None else str(build_id),
-                          executor=executor)
+                          executor=executor, site=plain_settings(settings))
+
+
+def plain_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The upper-case settings whose values are plain data (JSON), copied."""
+    plain = {}
+    for name, value in settings.items():
+        if not name.isupper():
+            continue
+        try:
+            plain[name] = json.loads(json.dumps(value))
+        except (TypeError, ValueError):
+            continue  # functions, extension objects, paths...: host-only
+    return plain

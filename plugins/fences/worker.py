@@ -44,8 +44,9 @@ from .paths import content_root, scrub
 class Session:
     """The state of one session: namespace, backend, outputs of the running fence."""
 
-    def __init__(self, plugins: list[str], capture_dir: str):
+    def __init__(self, plugins: list[str], capture_dir: str, settings: dict[str, Any]):
         self.pm = make_manager(plugins)
+        self.settings = settings
         self.kinds: dict[str, FenceKind] = {
             kind.name: kind for kinds in self.pm.hook.fences_kinds() for kind in kinds
         }
@@ -79,7 +80,8 @@ class Session:
         """Show a value with the first plugin that can format it (IPython protocol...)."""
         self._drain()
         options = self.fence.options if self.fence is not None else {}
-        outputs = self.pm.hook.fences_format_value(value=value, options=options) or []
+        outputs = self.pm.hook.fences_format_value(value=value, options=options,
+                                                   settings=self.settings) or []
         self.outputs.extend(bound_output(o) for o in outputs)
 
     # -- one fence ---------------------------------------------------------------------------
@@ -148,7 +150,8 @@ class Session:
         if backend is not self.backend:
             self.backend = backend
             self.pm.hook.fences_session_setup(
-                namespace=self.namespace, backend=backend, backends=self.backends
+                namespace=self.namespace, backend=backend, backends=self.backends,
+                settings=self.settings,
             )
             self.namespace["display"] = self._display_many
 
@@ -161,7 +164,7 @@ class Session:
         one-line problem when that failed (the fence then fails: nothing is cached)."""
         try:
             for outputs in self.pm.hook.fences_capture_outputs(
-                namespace=self.namespace, options=fence.options
+                namespace=self.namespace, options=fence.options, settings=self.settings
             ):
                 for output in outputs or []:
                     self.emit(output)
@@ -232,7 +235,8 @@ def _merge_streams(outputs: list[Output]) -> list[Output]:
     return merged
 
 
-def session_main(conn: Any, plugins: list[str], host_pid: int, capture_dir: str) -> None:
+def session_main(conn: Any, plugins: list[str], settings: dict[str, Any], host_pid: int,
+                 capture_dir: str) -> None:
     """Entry point of a session process: a guardian (see ``fences.containment``) around the
     process that runs fences until the host sends None."""
 
@@ -241,7 +245,7 @@ def session_main(conn: Any, plugins: list[str], host_pid: int, capture_dir: str)
         # Pools in fences fork from the session, as a script's do on Linux (the fork
         # server's default would look for the fence's functions in the fork server).
         multiprocessing.set_start_method("fork", force=True)
-        session = Session(plugins, capture_dir)
+        session = Session(plugins, capture_dir, settings)
         session.capture.attach()
         conn.send(("ready", None))
         while True:
@@ -257,10 +261,10 @@ def session_main(conn: Any, plugins: list[str], host_pid: int, capture_dir: str)
           on_host_death=lambda: shutil.rmtree(capture_dir, ignore_errors=True))
 
 
-def probe_main(conn: Any, plugins: list[str]) -> None:
+def probe_main(conn: Any, plugins: list[str], settings: dict[str, Any]) -> None:
     """Entry point of the backend probe: which backend does ``auto`` give on this machine?"""
     with tempfile.TemporaryDirectory(prefix="fences-probe-") as folder:
-        _probe(conn, Session(plugins, folder))
+        _probe(conn, Session(plugins, folder, settings))
 
 
 def _probe(conn: Any, session: Session) -> None:

@@ -15,6 +15,7 @@ Needs the ``distributed`` package: ``pip install -e ".[cluster]"``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import multiprocessing
 import os
 import tempfile
@@ -38,8 +39,10 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, address: str, plugins: list[str], default_timeout: float):
+    def __init__(self, address: str, plugins: list[str], default_timeout: float,
+                 settings: dict[str, Any] | None = None):
         self.address = address
+        self.settings = settings or {}
         self.plugins = plugins
         self.default_timeout = default_timeout
         self._client: Any = None
@@ -67,7 +70,8 @@ class DaskExecutor:
         portable, inputs = _portable(fences)
         resources = {GPU_RESOURCE: 1} if self._needs_gpu(fences) else None
         task = client.submit(run_remote_session, portable, inputs, self.plugins,
-                             self.default_timeout, resources=resources, retries=1, pure=False)
+                             self.default_timeout, self.settings, resources=resources,
+                             retries=1, pure=False)
         self._futures.add(task)
         task.add_done_callback(lambda finished: self._settle(finished, fences, done))
         return done
@@ -77,7 +81,7 @@ class DaskExecutor:
         if client is None:
             return None, [self._problem or "no Dask client"]
         resources = {GPU_RESOURCE: 1} if self._gpu_workers() else None
-        return client.submit(remote_probe, self.plugins, resources=resources,
+        return client.submit(remote_probe, self.plugins, self.settings, resources=resources,
                              pure=False).result()
 
     def cancel(self) -> None:
@@ -178,39 +182,43 @@ def _lay_out(fences: list[Fence], inputs: dict[str, bytes], root: str) -> list[F
 _pools: dict[tuple[str, ...], Any] = {}
 
 
-def _worker_pool(plugins: list[str], default_timeout: float) -> Any:
+def _worker_pool(plugins: list[str], default_timeout: float,
+                 settings: dict[str, Any]) -> Any:
     """This worker's local pool (started once): sessions fork from its own fork server."""
     from ..pool import SessionPool
 
     # Dask starts workers as daemonic processes, which multiprocessing forbids to have
     # children; each session's guardian, not that flag, makes sure sessions end with us.
     multiprocessing.current_process().daemon = False
-    key = tuple(plugins)
+    key = (tuple(plugins), default_timeout, json.dumps(settings, sort_keys=True))
     if key not in _pools:
         from distributed import get_worker
 
         threads = getattr(get_worker(), "nthreads", 1) or 1
-        _pools[key] = SessionPool(threads, plugins, default_timeout)
+        _pools[key] = SessionPool(threads, plugins, default_timeout, settings)
     return _pools[key]
 
 
 def run_remote_session(fences: list[Fence], inputs: dict[str, bytes], plugins: list[str],
-                       default_timeout: float) -> tuple[list[FenceResult], dict[str, Any]]:
+                       default_timeout: float, settings: dict[str, Any],
+                       ) -> tuple[list[FenceResult], dict[str, Any]]:
     """The Dask task: run one session on this worker, exactly as the local executor does."""
     from distributed import get_worker
 
-    pool = _worker_pool(plugins, default_timeout)
+    pool = _worker_pool(plugins, default_timeout, settings)
     with tempfile.TemporaryDirectory(prefix="fences-remote-") as root:
         results = pool.submit(_lay_out(fences, inputs, root)).result()
     return results, {"executor": "dask", "worker": get_worker().address}
 
 
-def remote_probe(plugins: list[str]) -> tuple[dict[str, Any] | None, list[str]]:
-    return _worker_pool(plugins, 60.0).probe()
+def remote_probe(plugins: list[str], settings: dict[str, Any],
+                 ) -> tuple[dict[str, Any] | None, list[str]]:
+    return _worker_pool(plugins, 60.0, settings).probe()
 
 
 @hookimpl
 def fences_executor(settings: EngineSettings) -> Executor | None:
     if "://" not in settings.executor:
         return None
-    return DaskExecutor(settings.executor, list(settings.plugins), settings.timeout)
+    return DaskExecutor(settings.executor, list(settings.plugins), settings.timeout,
+                        settings.site)

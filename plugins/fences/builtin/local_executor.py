@@ -11,4 +11,5 @@ from ..settings import EngineSettings
 def fences_executor(settings: EngineSettings) -> Executor | None:
     if settings.executor != "local":
         return None
-    return SessionPool(settings.workers, list(settings.plugins), settings.timeout)
+    return SessionPool(settings.workers, list(settings.plugins), settings.timeout,
+                       settings.site)
