@@ -216,7 +216,7 @@ def remote_probe(plugins: list[str], settings: dict[str, Any],
     return _worker_pool(plugins, 60.0, settings).probe()
 
 
-@hookimpl
+@hookimpl(trylast=True)  # a third-party executor for a scheduler address answers first
 def fences_executor(settings: EngineSettings) -> Executor | None:
     if "://" not in settings.executor:
         return None
