@@ -49,12 +49,6 @@ class BenchData:
         """The display name of backend ``name`` (the name itself when it has none)."""
         return self.pretty.get(name) or name
 
-    def backend_info(self, name: str) -> dict[str, Any]:
-        for info in self.backends:
-            if info["name"] == name:
-                return info
-        return {"name": name, "label": self.pretty_name(name), "device": "", "versions": {}}
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-able record of everything the table and its footnote show."""
         data = asdict(self)

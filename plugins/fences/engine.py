@@ -87,9 +87,7 @@ class Engine:
         self.backend_names = names
         self.cache = Cache(checked.cache_path)
         self.report_path = report_path(settings, self.cache.root)
-        self.timeout = checked.timeout
-        self.workers = checked.workers
-        self.defaults = {"timeout": self.timeout, "backend": checked.backend}
+        self.defaults = {"timeout": checked.timeout, "backend": checked.backend}
         self._pool: Executor | None = self._choose_executor()  # a bad setting fails now
         self._best: str | None = None
         self._bar: tqdm | None = None

@@ -2,9 +2,9 @@
 
 A plugin is any module or object with functions decorated by ``fences.hookimpl`` and named
 like a hook below. Built-in capabilities (Python execution, matplotlib capture, the NumPy and
-CuPy backends, output renderers) are plugins on this contract, registered exactly like a
-third-party one: from the ``pelican_fences`` entry-point group or the ``FENCES_PLUGINS``
-setting (importable module names).
+CuPy backends, output renderers, the local and Dask executors) are plugins on this contract,
+registered exactly like a third-party one: from the ``pelican_fences`` entry-point group or
+the ``FENCES_PLUGINS`` setting (importable module names).
 
 Where each hook runs matters:
 
