@@ -26,5 +26,5 @@ def test_readme_examples_build_strictly_and_every_fence_runs(tmp_path):
     report = json.loads((tmp_path / "cache" / "report.json").read_text())
     statuses = {(f["source"], f["kind"]): f["status"] for f in report["fences"]}
     assert set(statuses.values()) == {"ran"}, statuses
-    assert {kind for _, kind in statuses} == {"python", "diagram"}
+    assert {kind for _, kind in statuses} == {"python", "diagram", "cpp"}
     assert "<figure" in (tmp_path / "out/posts/power-iteration-in-ten-lines/index.html").read_text()

@@ -135,7 +135,7 @@ class FencePreprocessor(Preprocessor):
             words = split_opener(info, line)
             skip = 2 if kind.marker else 1
             raw = parse_assignments(words[skip:], line)
-            from_lines, count = take_option_lines(body, line + 1)
+            from_lines, count = take_option_lines(body, line + 1, kind.comment)
             raw.update(from_lines)
             fence.options = validate(raw, specs, defaults)
         except OptionError as exc:
@@ -162,7 +162,7 @@ def _claim(kinds: list[FenceKind], info: str) -> FenceKind | None:
     if not words:
         return None
     for kind in kinds:
-        if words[0] != kind.language:
+        if words[0] != kind.language and words[0] not in kind.aliases:
             continue
         if kind.marker is None or (len(words) > 1 and words[1] == kind.marker):
             return kind

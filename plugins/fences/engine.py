@@ -113,6 +113,7 @@ class Engine:
         self.posts: dict[str, list[Fence]] = {}
         self.results: dict[tuple[str, int], FenceResult] = {}
         self.running: list[tuple[list[Fence], Future[list[FenceResult]]]] = []
+        self._toolchains: dict[str, str | None] = {}
 
     # -- plan ----------------------------------------------------------------------------------
     def plan_post(self, path: str, fences: list[Fence]) -> None:
@@ -125,10 +126,13 @@ class Engine:
             if kind.shares_session:
                 # Each kind has its own default session (a failing bash fence must not
                 # skip the next Python fence); session=NAME joins fences of any kind.
-                fence.session = fence.options.get("session") or f"{kind.name}:default"
+                joins = (kind.session_for and kind.session_for(fence.options)) or kind.name
+                fence.session = fence.options.get("session") or f"{joins}:default"
             else:
                 fence.session = f"{kind.name}-{fence.index}"
             sessions.setdefault(fence.session, []).append(fence)
+            if self.mode != "frozen":
+                self.toolchain(fence)  # once per kind and build: reports a missing one
         for session in sessions.values():
             self._key_session(session)
             self._resolve_session(session)
@@ -186,20 +190,42 @@ class Engine:
         if hit is None:
             return None
         hit.status = CACHED  # nothing ran (an expected error is cached with its traceback)
-        if self.mode == "run" and self._better_backend_exists(fence, hit):
+        if self.mode == "run" and (self._better_backend_exists(fence, hit)
+                                   or self._other_toolchain(fence, hit)):
             return None
         for output in hit.outputs:
             relocate(output, fence)
         return hit
 
     def _better_backend_exists(self, fence: Fence, hit: FenceResult) -> bool:
-        if (fence.options.get("backend") or AUTO) != AUTO or not hit.backend:
-            return False
+        if (not self.kinds[fence.kind].uses_backend or not hit.backend
+                or (fence.options.get("backend") or AUTO) != AUTO):
+            return False  # a label of another kind (a compiler) is no backend
         rank = {c.name: c.preference for c in self.candidates}
         recorded = rank.get(hit.backend.get("name"), -1)
         if not any(c.preference > recorded and c.installed() for c in self.candidates):
             return False  # cheap: nothing better is even installed
         return rank.get(self.best_backend(), -1) > recorded
+
+    def _other_toolchain(self, fence: Fence, hit: FenceResult) -> bool:
+        """The result was made with another compiler than this machine's (a missing one
+        keeps it)."""
+        current = self.toolchain(fence)
+        return current is not None and (hit.backend or {}).get("toolchain") != current
+
+    def toolchain(self, fence: Fence) -> str | None:
+        """The identity of what runs ``fence``'s kind here (None: nothing here can, or the
+        kind needs nothing); a missing toolchain is reported once per build, at the first
+        fence that needs it."""
+        if fence.kind not in self._toolchains:
+            kind = self.kinds[fence.kind]
+            found = kind.toolchain() if kind.toolchain else None
+            self._toolchains[fence.kind] = found.identity if found else None
+            if found is not None and found.identity is None:
+                emit(fence.log_path, fence.line, "warning",
+                     f"{kind.name} fences cannot run on this machine: {found.missing} "
+                     "(cached results are kept and shown)")
+        return self._toolchains[fence.kind]
 
     def best_backend(self) -> str:
         """What ``auto`` gives on this machine; probes in a worker only if CuPy is installed."""

@@ -48,6 +48,12 @@ class Session(Protocol):
       bounded: huge text is cut with a notice).
     * ``display(value)``: show a value through ``fences_format_value``, as ``display()``
       does in a fence.
+    * ``workdir``: a private folder for files the session makes (compiled programs); it is
+      removed with the session, however the session ends.
+    * ``label(record)``: say what made the result when no array backend did (a compiler,
+      a GPU): ``name``, ``label`` (shown beside the outputs), ``device``, ``gpu``,
+      ``versions`` and, for kinds with a ``FenceKind.toolchain``, its ``toolchain``
+      identity, which the host compares on a cache hit.
 
     Raise ``fences.model.FenceError(message, line)`` for a located failure without a
     traceback; any other exception is shown as a traceback trimmed to the post.
@@ -60,6 +66,11 @@ class Session(Protocol):
     def emit(self, output: Output) -> None: ...
 
     def display(self, value: Any) -> None: ...
+
+    @property
+    def workdir(self) -> str: ...
+
+    def label(self, record: dict[str, Any]) -> None: ...
 
 
 @runtime_checkable
@@ -114,9 +125,13 @@ def fences_executor(settings: EngineSettings) -> Executor | None:
 def fences_kinds() -> list[FenceKind]:
     """Return fence kinds this plugin provides (host and worker).
 
-    A kind says which fence openers it claims (``python exec``, ``diagram``), which extra
-    options it accepts, whether its fences share a session namespace, and how one fence runs
-    inside a worker (``FenceKind.run``). The engine core knows no kind by name.
+    A kind says which fence openers it claims (``python exec``, ``diagram``, ``cpp exec``
+    and its alias ``c++ exec``), which extra options it accepts and how its option lines
+    start (``#|``, ``//|``), whether its fences share a session namespace and which one
+    (``session_for``), what toolchain runs it here (``toolchain``: a compiler's identity,
+    compared on cache hits; a missing one is reported once), and how one fence runs inside
+    a worker (``FenceKind.run``). The engine core knows no kind by name: the language
+    kinds in ``plugins/langkit/`` register through entry points like any third party's.
     """
 
 

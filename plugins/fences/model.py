@@ -80,14 +80,37 @@ class FenceResult:
 
 
 @dataclass(frozen=True)
+class Toolchain:
+    """What runs a kind's fences on this machine, as the host sees it (a compiler...).
+
+    ``identity`` names it exactly (resolved path and version line); results record the
+    identity they were made with, and a cached result made with another one is re-run
+    where this machine has a toolchain. ``None`` means this machine cannot run the kind:
+    ``missing`` says why (``rustc not found on PATH``), is logged once per build, and
+    cached results are kept, as results made on a GPU are kept on a machine without one.
+    """
+
+    identity: str | None
+    missing: str = ""
+
+
+@dataclass(frozen=True)
 class FenceKind:
     """A fence kind: which openers it claims and how one of its fences runs in a worker.
 
     ``language`` and ``marker`` select openers: ```` ```python exec ```` is language
-    "python" with marker "exec"; ```` ```diagram ```` has no marker. ``options`` adds
+    "python" with marker "exec"; ```` ```diagram ```` has no marker. ``aliases`` are other
+    languages it claims (``sh`` for bash). ``comment`` starts its option lines
+    (``#| key: value``; ``//| key: value`` for C-like kinds). ``options`` adds
     kind-specific :class:`OptionSpec` entries. ``run(fence, session)`` executes one fence
     in the worker (``session`` is a :class:`fences.Session`) and emits outputs through
     ``session.emit``/``session.display``.
+
+    ``toolchain`` (host, optional) tells what runs the kind here; see :class:`Toolchain`.
+    ``session_for(options)`` (optional) names the kind whose default session a fence
+    joins when it has no ``session=`` (a C fence that exports functions to Python joins
+    ``"python"``); by default each kind has its own. ``needs_gpu``: its fences run only
+    on a GPU (cuda), so a cluster executor sends their sessions to GPU workers.
     """
 
     name: str
@@ -99,17 +122,26 @@ class FenceKind:
     uses_backend: bool = True
     version: str = "1"
     defaults: tuple[tuple[str, Any], ...] = ()  # option defaults of this kind, e.g. echo off
+    aliases: tuple[str, ...] = ()
+    comment: str = "#"
+    toolchain: Callable[[], Toolchain] | None = None
+    session_for: Callable[[dict[str, Any]], str | None] | None = None
+    needs_gpu: bool = False
 
 
 class FenceError(Exception):
-    """A located problem a kind reports without a traceback (bad diagram JSON...).
+    """A located problem a kind reports without a traceback (bad diagram JSON, a compile
+    error...).
 
-    ``line`` is the line in the post, when known.
+    ``line`` is the line in the post, when known. ``message`` is one line for the log;
+    ``detail``, when given, is what the page's error block shows instead (a compiler's
+    whole diagnostic with the offending source line).
     """
 
-    def __init__(self, message: str, line: int | None = None):
+    def __init__(self, message: str, line: int | None = None, detail: str = ""):
         super().__init__(message)
         self.line = line
+        self.detail = detail
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Callable, Iterable
@@ -116,7 +117,10 @@ def kind_specs(kind: Any, backend_names: Iterable[str] | None = None) -> tuple[O
     return specs + tuple(kind.options)
 
 
-OPTION_LINE = re.compile(r"^#\|\s*(?P<key>[\w-]+)\s*:\s*(?P<value>.*?)\s*$")
+@functools.cache
+def _option_line(comment: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(comment)}\|\s*(?P<key>[\w-]+)\s*:\s*(?P<value>.*?)\s*$")
+
 
 
 def split_opener(info: str, line: int) -> list[str]:
@@ -138,16 +142,21 @@ def parse_assignments(words: Iterable[str], line: int) -> dict[str, tuple[str, i
     return found
 
 
-def take_option_lines(body: list[str], first_line: int) -> tuple[dict[str, tuple[str, int]], int]:
-    """Read leading ``#| key: value`` lines; return them and how many lines they span."""
+def take_option_lines(
+    body: list[str], first_line: int, comment: str = "#"
+) -> tuple[dict[str, tuple[str, int]], int]:
+    """Read leading ``#| key: value`` lines (``//| key: value`` where the kind's line comment
+    is ``//``); return them and how many lines they span."""
     found: dict[str, tuple[str, int]] = {}
     count = 0
+    option_line = _option_line(comment)
     for offset, text in enumerate(body):
-        match = OPTION_LINE.match(text)
+        match = option_line.match(text)
         if not match:
-            if text.startswith("#|"):
-                raise OptionError(f"option line {text!r} is not of the form '#| key: value'",
-                                  first_line + offset)
+            if text.startswith(f"{comment}|"):
+                raise OptionError(
+                    f"option line {text!r} is not of the form '{comment}| key: value'",
+                    first_line + offset)
             break
         value = match["value"]
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":

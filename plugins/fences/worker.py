@@ -65,6 +65,8 @@ class Session:
         self.fence: Fence | None = None
         self.outputs: list[Output] = []
         self.capture = StreamCapture(capture_dir)
+        self.capture_dir = capture_dir
+        self.ran_with: dict[str, Any] | None = None
         self.logs: list[tuple[int, str]] = []
         handler = _ListHandler(self.logs)
         logging.getLogger("fences").addHandler(handler)  # plugins log under "fences.*"
@@ -84,11 +86,25 @@ class Session:
                                                    settings=self.settings) or []
         self.outputs.extend(bound_output(o) for o in outputs)
 
+    @property
+    def workdir(self) -> str:
+        """A private folder for files the session makes (compiled programs); it goes when
+        the session does, however it ends (it lives in the host's capture folder)."""
+        path = os.path.join(self.capture_dir, "work")
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def label(self, record: dict[str, Any]) -> None:
+        """Say what made this fence's result when no array backend did (a compiler, a GPU):
+        ``name``, ``label``, ``device``, ``gpu``, ``versions`` and, for kinds with a
+        toolchain, its ``toolchain`` identity. Shown beside the outputs and cached."""
+        self.ran_with = dict(record)
+
     # -- one fence ---------------------------------------------------------------------------
     def run(self, fence: Fence) -> FenceResult:
         if self.fence is None:
             sys.argv = [fence.source]  # as if the post were the script; no build paths
-        self.fence, self.outputs = fence, []
+        self.fence, self.outputs, self.ran_with = fence, [], None
         self.logs.clear()
         self._remember_lines(fence)
         kind = self.kinds[fence.kind]
@@ -106,7 +122,7 @@ class Session:
             except FenceError as exc:
                 status = EXPECTED_ERROR if fence.options.get("error") else FAILED
                 message, line = str(exc), exc.line
-                self.emit(Output(ERROR, message, {}))
+                self.emit(Output(ERROR, exc.detail or message, {}))
             except BackendUnavailable as exc:
                 status, message = FAILED, f"backend={fence.options.get('backend')}: {exc}"
                 self.emit(Output(ERROR, message, {}))
@@ -124,7 +140,8 @@ class Session:
             status=status,
             outputs=[_located(o, fence, root) for o in _merge_streams(self.outputs)],
             seconds=time.perf_counter() - started,
-            backend=self.backend.describe() if kind.uses_backend and self.backend else None,
+            backend=(self.backend.describe() if kind.uses_backend and self.backend
+                     else self.ran_with),
             message=scrub(bound_line(message), root),
             line=line,
             logs=[(level, scrub(text, root)) for level, text in self.logs],

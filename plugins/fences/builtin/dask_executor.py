@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..hookspecs import Executor, hookimpl
+from ..manager import make_manager
 from ..model import CRASHED, FAILED, SKIPPED, Fence, FenceResult
 from ..session_loop import broken, interrupted
 from ..settings import EngineSettings
@@ -115,8 +116,15 @@ class DaskExecutor:
         return any(GPU_RESOURCE in (w.get("resources") or {}) for w in workers.values())
 
     def _needs_gpu(self, fences: list[Fence]) -> bool:
+        if any(self._gpu_kinds().get(f.kind) for f in fences):
+            return self._gpu_workers()  # none: it runs anywhere and says what is missing
         asked = {f.options.get("backend") for f in fences} - {None}
         return "cupy" in asked or ("auto" in asked and self._gpu_workers())
+
+    def _gpu_kinds(self) -> dict[str, bool]:
+        """Kinds whose fences run only on a GPU (``FenceKind.needs_gpu``: cuda)."""
+        pm = make_manager(self.plugins)
+        return {k.name: k.needs_gpu for kinds in pm.hook.fences_kinds() for k in kinds}
 
     def _settle(self, task: Any, fences: list[Fence], done: Future[list[FenceResult]]) -> None:
         self._futures.discard(task)

@@ -4,6 +4,11 @@ A representation that cannot be used (``_repr_html_`` returning bytes, ``_repr_p
 returning something that is not PNG, a method that raises) is a warning logged under
 ``fences.display``, which the host prints with the fence's location, and the next
 representation is tried; ``repr`` is the last one.
+
+A value whose only representation is the default one naming a memory address
+(``<matplotlib.lines.Line2D object at 0x7f...>``, or a list of them, as ``plt.plot(...)``
+returns) shows nothing: that text is noise that changes on every build, so pages would never
+be byte-identical (sphinx-gallery skips it too). ``print(value)`` still prints it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from typing import Any
 
 from ..backends import ArrayBackend
@@ -28,6 +34,7 @@ PROTOCOL = (
 )
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CANARY = "_ipython_canary_method_should_not_exist_"  # IPython's test for "has every attribute"
+_ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+>")
 
 
 @hookimpl
@@ -56,7 +63,10 @@ def fences_format_value(value: Any) -> list[Output] | None:
             return [Output(mime, found)]
         else:
             _unusable(value, method, f"returned {_describe(found)}, not str")
-    return [Output("text/plain", repr(value))]
+    text = repr(value)
+    if _ADDRESS.search(text):
+        return []  # an address changes every build: nothing worth showing
+    return [Output("text/plain", text)]
 
 
 def png_bytes(found: Any) -> bytes | None:
