@@ -26,7 +26,8 @@ DEFAULT_CATEGORY = "notes"
 STATIC_PATHS = ["images", "extra"]
 THEME = str(ROOT / "theme")
 PLUGIN_PATHS = [str(ROOT / "plugins")]
-PLUGINS = ["pelican.plugins.render_math", "themekit", "feedkit", "fences"]
+# After "fences": xrefs and citations read the posts' HTML once the fences are in it.
+PLUGINS = ["pelican.plugins.render_math", "themekit", "feedkit", "fences", "citations", "xrefs"]
 
 ARTICLE_URL = "posts/{slug}/"
 ARTICLE_SAVE_AS = "posts/{slug}/index.html"
@@ -72,6 +73,8 @@ MARKDOWN = {
         "markdown.extensions.extra": {},
         "markdown.extensions.meta": {},
         "markdown.extensions.toc": {"permalink": "#", "toc_depth": "2-3"},
+        "markdown.extensions.admonition": {},
+        "callouts": {},  # GitHub's > [!NOTE] callouts (plugins/callouts)
     },
     "output_format": "html5",
 }

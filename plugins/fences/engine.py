@@ -339,11 +339,14 @@ class Engine:
                         continue
                     seen.add(id(obj))
                     html = obj._content
-                    for fence in fences:
-                        result = self.results[(fence.path, fence.index)]
+                    results = [self.results[(f.path, f.index)] for f in fences]
+                    for fence, result in zip(fences, results, strict=True):
                         html = html.replace(placeholder(fence),
                                             renderer.fence_html(fence, result))
                     obj._content = html
+                    self.pm.hook.fences_post_rendered(post=obj, fences=fences,
+                                                      results=results,
+                                                      settings=self.checked.site)
         _forget_memoized_content()
 
     def close(self) -> None:

@@ -207,6 +207,22 @@ def fences_render_output(
 
 
 @hookspec
+def fences_post_rendered(
+    post: Any, fences: list[Fence], results: list[FenceResult], settings: dict[str, Any]
+) -> None:
+    """See one post's fences and results right after they were rendered into it (host).
+
+    Called once per article or page that has engine fences, at Pelican's
+    ``all_generators_finalized``, before any page or feed is written. ``post`` is Pelican's
+    content object (``post.source_path``, ``post.save_as``, ``post.url``, ``post._content``
+    with the fences' HTML in place); ``fences`` are its fences in order and ``results`` their
+    results (same order; cached results too). A plugin may write files under
+    ``settings["OUTPUT_PATH"]`` (a notebook of the post) and set attributes on ``post`` for
+    the theme (``post.notebook_url``), or amend ``post._content``.
+    """
+
+
+@hookspec
 def fences_build_finished(report: dict[str, Any], settings: dict[str, Any]) -> None:
     """Receive the build report once every fence is resolved (host).
 
