@@ -206,13 +206,14 @@ def test_display_protocol(built):
 
 def test_figures_captured_in_order_with_caption_alt_and_hashed_names(built):
     f = fences(built["page"]("rich"))[1]
-    figures = f.select("figure.fence-figure")
+    figures = f.select("figure.fence-subfigure")  # two figures, one caption: sub-figures
     assert len(figures) == 2
     srcs = [fig.img["src"] for fig in figures]
     assert all(re.fullmatch(r"(\.\./)+fences/[0-9a-f]{20}\.svg", s) for s in srcs)
     assert srcs[0] != srcs[1]
-    assert figures[0].img["alt"] == "A parabola"
-    assert figures[0].figcaption.text == "Squares"
+    assert figures[0].img["alt"] == "A parabola (a)"
+    assert [fig.figcaption.text for fig in figures] == ["(a)", "(b)"]
+    assert f.select_one("figure.fence-subfigures > figcaption").text == "Squares"
     out = built["base"] / "out"
     svg = (out / "fences" / srcs[0].split("fences/")[1]).read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg

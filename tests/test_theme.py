@@ -276,7 +276,7 @@ def test_theme_applied_before_stylesheets(dev: Build) -> None:
     assert "localStorage" in inline.string and "data-theme" in inline.string
     assert inline.sourceline < first_css.sourceline
     hrefs = [link["href"].rsplit("/", 1)[1] for link in head.find_all("link", rel="stylesheet")]
-    assert hrefs == ["main.css", "pygments.css", "diagrams.css", "bench.css"]
+    assert hrefs == ["main.css", "pygments.css", "diagrams.css", "bench.css", "authoring.css"]
 
 
 def test_dark_mode_css(dev: Build) -> None:

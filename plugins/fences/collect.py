@@ -3,13 +3,22 @@
 The extension runs inside Pelican's own Markdown reader, so the parser that renders a post
 is the one that decides what a fence is. It runs right after whitespace normalisation, while
 line numbers still match the file, and hands each post's fences to the engine.
+
+Fences are found where Markdown allows them: at the top level, in blockquotes (``> ``
+prefixed lines) and in list items (indented by the item's indentation). A fence's body is
+taken out of its container (quote markers removed, dedented by the fence's indentation) and
+its placeholder is put back inside the same container, indented the way Python-Markdown
+nests list items (four spaces a level). Quarto's openers (```` ```{python} ````) run like
+```` ```python exec ````.
 """
 
 from __future__ import annotations
 
 import contextvars
+import difflib
 import hashlib
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +27,7 @@ from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 from pelican.readers import MarkdownReader
 
+from .diagnostics import emit, shown_path
 from .model import Fence, FenceKind
 from .options import (
     OptionError,
@@ -28,7 +38,13 @@ from .options import (
     validate,
 )
 
-OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+OPEN = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+QUOTE = re.compile(r" {0,3}> ?")  # one blockquote level, as Python-Markdown strips it
+ITEM = re.compile(r"^(?P<indent> *)(?P<marker>[-*+]|\d{1,9}[.)])(?P<space> +|$)")
+ADMONITION = re.compile(r"^(?P<indent> *)!!! ?[\w-]")  # its body is indented by four spaces
+# Quarto's executable opener: {python}, {python echo=false}, {r, echo=FALSE}; not Pandoc's
+# {.python} class, {=html} raw block or Quarto's {{python}} (shown, never run).
+BRACE = re.compile(r"^\{(?P<lang>[A-Za-z][\w+-]*)(?P<rest>[^{}]*)\}(?P<after>.*)$")
 
 
 @dataclass
@@ -81,6 +97,241 @@ class FenceExtension(Extension):
         md.preprocessors.register(FencePreprocessor(md, self), "fences_collect", 28)
 
 
+# -- containers: blockquotes and list items -------------------------------------------------
+
+
+@dataclass
+class _Item:
+    """An open list item (or admonition): where its marker is and where its text starts."""
+
+    marker: int  # indentation of the list marker
+    content: int  # column of the item's text (CommonMark's rule)
+    name: str = "list item"
+
+    @property
+    def depth(self) -> int:
+        """Python-Markdown's nesting level: a nested list is indented by four spaces."""
+        return self.marker // 4 + 1
+
+    @property
+    def inner(self) -> int:
+        """Lines indented less than this (after a blank line) end the item."""
+        return min(self.content, 4 * self.depth)
+
+    @property
+    def limit(self) -> int:
+        """The deepest indentation of a fence in the item (deeper: an indented code block)."""
+        return max(self.content, 4 * self.depth) + 3
+
+
+@dataclass
+class _Opener:
+    """A fence opener found in its container."""
+
+    line: int  # index in ``lines``
+    quotes: int  # blockquote depth
+    indent: int  # spaces before the fence within the quote (the body is dedented by it)
+    fence: str
+    info: str
+    item: _Item | None  # the list item holding it
+    lead: str = ""  # the list marker, when the fence opens on the item's own line
+
+    @property
+    def where(self) -> str:
+        return self.item.name if self.item else "blockquote" if self.quotes else "file"
+
+    def prefix(self) -> str:
+        """What the placeholder line starts with to stay in the same container."""
+        if self.lead:
+            return self.lead
+        return "> " * self.quotes + " " * (4 * self.item.depth if self.item else 0)
+
+    def around(self, neighbour: str | None) -> list[str]:
+        """The blank line between the placeholder and a neighbouring line: one that stays in
+        the blockquote when the neighbour is in it too (a quote's paragraph must not run into
+        the placeholder), none when the neighbour is blank."""
+        if neighbour is None:
+            return []
+        quotes, rest = _unquote(neighbour)
+        if not rest.strip():
+            return []
+        return [("> " * self.quotes).rstrip() if quotes >= self.quotes else ""]
+
+
+def _unquote(line: str, limit: int | None = None) -> tuple[int, str]:
+    depth, pos = 0, 0
+    while limit is None or depth < limit:
+        match = QUOTE.match(line, pos)
+        if not match:
+            break
+        depth, pos = depth + 1, match.end()
+    return depth, line[pos:]
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" "))
+
+
+def _dedent(text: str, spaces: int) -> str:
+    return text[min(spaces, _indent(text)):]
+
+
+def _is_opener(match: re.Match[str] | None) -> bool:
+    return bool(match) and not (match["fence"][0] == "`" and "`" in match["info"])
+
+
+class _Containers:
+    """Follows blockquotes, list items and ``!!!`` admonitions line by line, far enough to
+    tell where a fence belongs: a fence indented under a list item is in the item, the same
+    indentation elsewhere is an indented code block (never run)."""
+
+    def __init__(self) -> None:
+        self.quotes = 0
+        self.items: list[_Item] = []
+        self.blank = False
+
+    def opener(self, lines: list[str], i: int) -> _Opener | None:
+        line = lines[i]
+        quotes, rest = _unquote(line)
+        if quotes != self.quotes:
+            self.quotes, self.items = quotes, []
+        if not rest.strip():
+            self.blank = True
+            return None
+        after_blank, self.blank = self.blank, False
+        indent = _indent(rest)
+        item = ITEM.match(rest)
+        if item:
+            while self.items and self.items[-1].marker >= indent:
+                self.items.pop()
+            space = len(item["space"])
+            content = item.end("marker") + (space if 1 <= space <= 4 else 1)
+            self.items.append(_Item(indent, content))
+            text = rest[min(content, len(rest)):]
+            match = OPEN.match(text)
+            if not _is_opener(match) or len(match["indent"]) > 3:
+                return None
+            lead = line[: len(line) - len(text)] + match["indent"]
+            return _Opener(i, quotes, content + len(match["indent"]), match["fence"],
+                           match["info"], self.items[-1], lead)
+        admonition = ADMONITION.match(rest)
+        if admonition:
+            while self.items and self.items[-1].marker >= indent:
+                self.items.pop()
+            self.items.append(_Item(indent, indent + 4, "admonition"))
+            return None
+        if after_blank:
+            while self.items and indent < self.items[-1].inner:
+                self.items.pop()
+        match = OPEN.match(rest)
+        if not _is_opener(match):
+            return None
+        while self.items and not self.items[-1].marker < indent <= self.items[-1].limit:
+            if indent > self.items[-1].limit:
+                return None  # an indented code block inside the item
+            self.items.pop()
+        if not self.items and indent > 3:
+            return None  # an indented code block
+        owner = self.items[-1] if self.items else None
+        return _Opener(i, quotes, indent, match["fence"], match["info"], owner)
+
+
+def _body(lines: list[str], op: _Opener) -> tuple[list[str], int | None, int]:
+    """The fence's body lines out of their container, the index of its closing line (None:
+    none before the end of the container) and the index where scanning goes on."""
+    closer = re.compile(rf"^(?P<indent> *){re.escape(op.fence[0])}{{{len(op.fence)},}}\s*$")
+    deepest = op.indent + 3 if op.item else 3
+    body: list[str] = []
+    for j in range(op.line + 1, len(lines)):
+        quotes, rest = _unquote(lines[j], op.quotes)
+        if quotes < op.quotes:
+            return body, None, j  # the blockquote ended
+        if op.item and rest.strip() and _indent(rest) < op.item.inner:
+            return body, None, j  # the list item ended
+        match = closer.match(rest)
+        if match and len(match["indent"]) <= deepest:
+            return body, j, j + 1
+        body.append(_dedent(rest, op.indent))
+    return body, None, len(lines)
+
+
+# -- which kind claims an opener --------------------------------------------------------------
+
+
+@dataclass
+class _Claim:
+    kind: FenceKind | None  # None: no installed kind runs it (``problem`` says why)
+    brace: re.Match[str] | None = None  # a Quarto opener
+    problem: str | None = None
+
+
+def _claim(kinds: list[FenceKind], info: str) -> _Claim | None:
+    """Which kind runs a fence with this opener; None for a plain code block."""
+    words = info.split()
+    if not words:
+        return None
+    brace = BRACE.match(info.strip())
+    if brace:
+        lang = brace["lang"]
+        kind = _by_language(kinds, lang)
+        if kind is None:
+            return _Claim(None, brace, _unknown(kinds, lang, f"```{{{lang}}}"))
+        if kind.marker is None:
+            return _Claim(None, brace, f"{kind.name} fences are not opened with "
+                          f"```{{{lang}}}: write ```{kind.language}")
+        return _Claim(kind, brace)
+    for kind in kinds:
+        if words[0] != kind.language and words[0] not in kind.aliases:
+            continue
+        if kind.marker is None or (len(words) > 1 and words[1] == kind.marker):
+            return _Claim(kind)
+    markers = {kind.marker for kind in kinds if kind.marker}
+    if len(words) > 1 and words[1] in markers:
+        return _Claim(None, None, _unknown(kinds, words[0], f"```{words[0]} {words[1]}"))
+    return None
+
+
+def _by_language(kinds: list[FenceKind], lang: str) -> FenceKind | None:
+    return next((k for k in kinds if lang == k.language or lang in k.aliases), None)
+
+
+def _unknown(kinds: list[FenceKind], lang: str, opener: str) -> str:
+    names = sorted(
+        k.language + (f" ({', '.join(k.aliases)})" if k.aliases else "") for k in kinds
+    )
+    known = sorted({k.language for k in kinds} | {a for k in kinds for a in k.aliases})
+    close = difflib.get_close_matches(lang.lower(), known, n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return (f"unknown fence kind {lang!r} ({opener}): no installed kind runs it; "
+            f"installed kinds: {', '.join(names)}{hint}")
+
+
+def _host(kinds: list[FenceKind]) -> FenceKind:
+    """Whose options a fence of no installed kind is shown with (only the common ones)."""
+    return min(kinds, key=lambda k: (k.uses_backend, len(k.options), k.name))
+
+
+def _language(info: str) -> str:
+    """The language an opener names: ``r`` for ``r exec``, ``julia`` for ``{julia}``."""
+    word = info.strip().lstrip("{").split(maxsplit=1)[0] if info.strip() else "unknown"
+    return re.sub(r"[^\w+-]", "", word.rstrip("}")) or "unknown"
+
+
+def _brace_words(rest: str, line: int) -> list[str]:
+    """Quarto/Pandoc options inside the braces: ``echo=false``, comma or space separated."""
+    lexer = shlex.shlex(rest, posix=True)
+    lexer.whitespace_split = True
+    lexer.whitespace += ","
+    lexer.commenters = ""
+    try:
+        return list(lexer)
+    except ValueError as exc:
+        raise OptionError(f"cannot read the fence options ({exc})", line) from exc
+
+
+# -- the preprocessor ---------------------------------------------------------------------------
+
+
 class FencePreprocessor(Preprocessor):
     def __init__(self, md: Markdown, ext: FenceExtension):
         super().__init__(md)
@@ -94,76 +345,91 @@ class FencePreprocessor(Preprocessor):
         kinds = self.ext.kinds()
         out: list[str] = []
         fences: list[Fence] = []
+        containers = _Containers()
         i = 0
         while i < len(lines):
-            match = OPEN.match(lines[i])
-            if not match or (match["fence"][0] == "`" and "`" in match["info"]):
+            op = containers.opener(lines, i)
+            if op is None:
                 out.append(lines[i])
                 i += 1
                 continue
-            close = _closing(lines, i + 1, match["fence"])
-            kind = _claim(kinds, match["info"])
-            end = len(lines) if close is None else close + 1
-            if kind is None:
+            claim = _claim(kinds, op.info)
+            body, close, end = _body(lines, op)
+            self._check_swallowed(reading.path, op, body, kinds, claim is not None)
+            if claim is None:
                 out.extend(lines[i:end])
                 i = end
                 continue
-            body = lines[i + 1 : close if close is not None else len(lines)]
-            fence = self._fence(reading.path, i + 1, kind, match["info"], body, len(fences))
-            if close is None:
-                fence.problem = (
-                    f"unterminated fence: no closing {match['fence']} before the end of the file"
-                )
+            fence = self._fence(reading.path, i + 1, claim, kinds, op.info, body, len(fences))
+            if close is None and fence.problem is None:
+                container = "the end of the file" if end == len(lines) else (
+                    f"the end of the {op.where} (line {end + 1})")
+                fence.problem = f"unterminated fence: no closing {op.fence} before {container}"
                 fence.problem_line = i + 1
             fences.append(fence)
-            out += ["", self.md.htmlStash.store(placeholder(fence)), ""]
+            out += op.around(out[-1] if out else None)
+            out.append(op.prefix() + self.md.htmlStash.store(placeholder(fence)))
+            out += op.around(lines[end] if end < len(lines) else None)
             i = end
         if fences:
             self.ext.on_post(reading.path, fences)
         return out
 
     def _fence(
-        self, path: str, line: int, kind: FenceKind, info: str, body: list[str], index: int
+        self, path: str, line: int, claim: _Claim, kinds: list[FenceKind], info: str,
+        body: list[str], index: int,
     ) -> Fence:
+        kind = claim.kind or _host(kinds)
         fence = Fence(
             path=path, source=self.ext.relative(path), line=line, body_line=line + 1,
             kind=kind.name, code="\n".join(body), exec_code="", options={}, index=index,
         )
         specs = kind_specs(kind, self.ext.backend_names)
         defaults = {**self.ext.defaults, **dict(kind.defaults)}
-        try:
-            words = split_opener(info, line)
-            skip = 2 if kind.marker else 1
-            raw = parse_assignments(words[skip:], line)
-            from_lines, count = take_option_lines(body, line + 1, kind.comment)
-            raw.update(from_lines)
-            fence.options = validate(raw, specs, defaults)
-        except OptionError as exc:
-            fence.options = validate({}, specs, defaults)
-            fence.problem, fence.problem_line = str(exc), exc.line
-            count = 0
+        count = 0
+        if claim.kind is None:  # no installed kind runs it: show it, with the error
+            fence.kind = _language(info)  # the engine records it without running anything
+            fence.options = {**validate({}, specs, defaults), "echo": True, "output": True}
+            fence.problem, fence.problem_line = claim.problem, line
+        else:
+            try:
+                if claim.brace:
+                    words = (_brace_words(claim.brace["rest"], line)
+                             + split_opener(claim.brace["after"], line))
+                else:
+                    words = split_opener(info, line)[2 if kind.marker else 1:]
+                raw = parse_assignments(words, line)
+                from_lines, count = take_option_lines(body, line + 1, kind.comment)
+                raw.update(from_lines)
+                fence.options = validate(raw, specs, defaults)
+            except OptionError as exc:
+                fence.options = validate({}, specs, defaults)
+                fence.problem, fence.problem_line = str(exc), exc.line
+                count = 0
         shown = body[count:]
         fence.code = "\n".join(shown)
         fence.exec_code = "\n" * (line + count) + fence.code
         fence.code_line = line + count + 1
         return fence
 
-
-def _closing(lines: list[str], start: int, opener: str) -> int | None:
-    closer = re.compile(rf"^ {{0,3}}{re.escape(opener[0])}{{{len(opener)},}}\s*$")
-    for j in range(start, len(lines)):
-        if closer.match(lines[j]):
-            return j
-    return None
-
-
-def _claim(kinds: list[FenceKind], info: str) -> FenceKind | None:
-    words = info.split()
-    if not words:
-        return None
-    for kind in kinds:
-        if words[0] != kind.language and words[0] not in kind.aliases:
-            continue
-        if kind.marker is None or (len(words) > 1 and words[1] == kind.marker):
-            return kind
-    return None
+    def _check_swallowed(self, path: str, op: _Opener, body: list[str],
+                         kinds: list[FenceKind], engine: bool) -> None:
+        """Warn when a fence's body holds a line that opens another fence: its closing
+        fence is most likely missing, and it swallowed prose and the next fence. A line of
+        the same character and at least as long would have needed a closing line that
+        closes this fence too, so only such lines are suspicious (a ```` fence may show
+        ``` fences); in a plain code block only openers of engine fences are."""
+        for offset, text in enumerate(body):
+            match = OPEN.match(text)
+            if (not _is_opener(match) or len(match["indent"]) > 3 or not match["info"].strip()
+                    or match["fence"][0] != op.fence[0] or len(match["fence"]) < len(op.fence)):
+                continue
+            if not engine and _claim(kinds, match["info"]) is None:
+                continue
+            opened, inner = op.line + 1, op.line + 2 + offset
+            longer = op.fence[0] * (len(match["fence"]) + 1)
+            emit(shown_path(path), opened, "warning",
+                 f"the fence opened at line {opened} runs on to line {inner}, which opens "
+                 f"another fence ({text.strip()}): is the closing {op.fence} of line {opened} "
+                 f"missing? (a fence that shows fences needs a longer opener, e.g. {longer})")
+            return

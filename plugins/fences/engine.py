@@ -36,6 +36,7 @@ from .model import (
     EXPECTED_ERROR,
     FAILED,
     FAILURES,
+    NOT_RUN,
     RAN,
     SKIPPED,
     TIMEOUT,
@@ -122,7 +123,11 @@ class Engine:
         _check_unique_ids(fences)
         sessions: dict[str, list[Fence]] = {}
         for fence in fences:
-            kind = self.kinds[fence.kind]
+            kind = self.kinds.get(fence.kind)
+            if kind is None:  # a language no installed kind runs: collect said so
+                fence.session = f"{fence.kind}-{fence.index}"
+                self._record(fence, _problem(fence))
+                continue
             if kind.shares_session:
                 # Each kind has its own default session (a failing bash fence must not
                 # skip the next Python fence); session=NAME joins fences of any kind.
@@ -131,11 +136,18 @@ class Engine:
             else:
                 fence.session = f"{kind.name}-{fence.index}"
             sessions.setdefault(fence.session, []).append(fence)
-            if self.mode != "frozen":
+            if self.mode != "frozen" and fence.options.get("eval", True):
                 self.toolchain(fence)  # once per kind and build: reports a missing one
         for session in sessions.values():
-            self._key_session(session)
-            self._resolve_session(session)
+            # eval=false: shown, not run; the session runs as if the fence were not there
+            runs = []
+            for fence in session:
+                if fence.options.get("eval", True) or fence.problem:
+                    runs.append(fence)
+                else:
+                    self._record(fence, FenceResult(NOT_RUN, message="eval=false: not run"))
+            self._key_session(runs)
+            self._resolve_session(runs)
 
     def _key_session(self, fences: list[Fence]) -> None:
         previous = ""

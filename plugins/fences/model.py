@@ -11,7 +11,8 @@ from .diagnostics import shown_path
 # Statuses, as written in the report. STATUSES is the one list (the report's summary keys).
 RAN, CACHED, FAILED, EXPECTED_ERROR = "ran", "cached", "failed", "expected-error"
 TIMEOUT, CRASHED, SKIPPED = "timeout", "crashed", "skipped"
-STATUSES = (RAN, CACHED, FAILED, EXPECTED_ERROR, TIMEOUT, CRASHED, SKIPPED)
+NOT_RUN = "not-run"  # ``eval=false``: shown, never run, never cached; no failure
+STATUSES = (RAN, CACHED, FAILED, EXPECTED_ERROR, TIMEOUT, CRASHED, SKIPPED, NOT_RUN)
 FAILURES = {FAILED, TIMEOUT, CRASHED}
 
 STREAM = "application/vnd.fences.stream"

@@ -3,6 +3,12 @@
 Payloads are written under ``<output>/fences/`` with content-hashed names and linked as
 ``{static}/fences/<name>``, which Pelican rewrites per context: relative on pages in
 development, absolute in feeds.
+
+Markdown a fence produces (``_repr_markdown_``, ``output: asis``) is converted with the
+site's own Markdown settings (``MARKDOWN``, with pelican-render-math's extension), less
+``meta`` and the fence collector, so ``$x$`` in it becomes the same math markup as in the
+post. Several figures of a fence with a caption (or ``layout-ncol``) become sub-figures of
+one ``<figure>``: see :meth:`Renderer._figures`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 from xmlsafe import strip_illegal
 
+from .builtin.html import is_figure
 from .cache import atomic_write, sha256
 from .model import (
     ERROR,
@@ -34,6 +41,7 @@ from .model import (
 )
 
 OUTPUT_DIR = "fences"
+BOX = '<div class="fence-outputs">'
 TERMINAL = frozenset({STREAM, ERROR, "text/plain"})  # text a program wrote, maybe for a tty
 # ECMA-48 escapes: strings (OSC: titles, hyperlinks; DCS, PM, APC), CSI (colours, cursor
 # moves), then any other escape (charset selection...). The visible text between them stays.
@@ -78,7 +86,7 @@ class Renderer:
         self.output = Path(output_path)
         self.context = context
         self._formatter = HtmlFormatter(cssclass="highlight")
-        self._md = markdown.Markdown(extensions=["extra"], output_format="html")
+        self._md: markdown.Markdown | None = None  # made at first use: most posts need none
 
     def link(self, payload: bytes, ext: str) -> str:
         """Write ``payload`` as ``fences/<hash>.ext`` (unless already there, whole) and
@@ -96,26 +104,33 @@ class Renderer:
         return "{static}/" + rel
 
     def markdown(self, text: str) -> str:
+        """Markdown -> HTML as the site renders posts (math included)."""
+        if self._md is None:
+            self._md = site_markdown(self.context.get("MARKDOWN"))
         self._md.reset()
         return self._md.convert(text)
 
     def fence_html(self, fence: Fence, result: FenceResult) -> str:
         options = fence.options
         kind = self.kinds.get(fence.kind)
+        failed = result.status in FAILURES or result.status == SKIPPED
+        if options.get("include") is False and not failed:
+            return ""  # Quarto's include: false: it ran, nothing shows (errors still do)
         parts = []
         if options.get("echo") and fence.code.strip():
             source = self._source(fence, kind)
             if options.get("fold"):
-                source = f'<details class="fence-fold"><summary>Code</summary>{source}</details>'
+                shown = " open" if options["fold"] == "show" else ""  # Quarto's code-fold: show
+                source = (f'<details class="fence-fold"{shown}><summary>Code</summary>'
+                          f"{source}</details>")
             parts.append(source)
-        failed = result.status in FAILURES or result.status == SKIPPED
         if options.get("output") or failed:
             ctx = RenderContext(fence=fence, result=result, link=self.link,
                                 markdown=self.markdown)
             shown = [o for o in result.outputs if options.get("output") or o.mime == ERROR]
-            html = "".join(self._output(o, ctx) for o in shown)
-            if html:
-                parts.append(f'<div class="fence-outputs">{html}</div>')
+            parts += self._outputs(self._figures(shown, options), ctx,
+                                   asis=options.get("output") == "asis")
+            if any(p.startswith(BOX) for p in parts):
                 parts.append(_backend_label(result.backend))
         anchor = f' id="{escape(options["id"])}"' if options.get("id") else ""
         status = f" fence-{result.status}" if failed else ""
@@ -123,12 +138,51 @@ class Renderer:
             f'<div class="fence fence-{escape(fence.kind)}{status}"{anchor}>{"".join(parts)}</div>'
         )
 
+    def _outputs(self, shown: list[Output], ctx: RenderContext, asis: bool) -> list[str]:
+        """The outputs' HTML: runs of outputs boxed in ``fence-outputs``, except what
+        ``output: asis`` puts into the post itself (stdout and Markdown values, rendered as
+        Markdown, unboxed). Sub-figures are gathered into one ``<figure>`` where the first
+        of them was."""
+        parts: list[str] = []
+        run: list[str | list[str]] = []  # the current box; a list stands for the sub-figures
+        subfigures: list[str] | None = None
+        for output in shown:
+            if asis and _as_markdown(output):
+                parts += _box(run, ctx.fence.options)
+                run = []
+                parts.append(self.markdown(terminal_text(str(output.data))))
+            elif "subfigure" in output.meta:
+                if subfigures is None:
+                    subfigures = []
+                    run.append(subfigures)
+                subfigures.append(self._output(output, ctx))
+            else:
+                run.append(self._output(output, ctx))
+        return parts + _box(run, ctx.fence.options)
+
+    @staticmethod
+    def _figures(shown: list[Output], options: dict[str, Any]) -> list[Output]:
+        """Mark the figures of a fence as sub-figures ``a``, ``b``... (copies; cached
+        outputs are left alone) when there are several and a caption or ``layout-ncol``
+        says they belong together. One figure, or several with neither, stay as they are."""
+        figures = [i for i, o in enumerate(shown) if is_figure(o)]
+        if len(figures) < 2 or not (options.get("caption") or _columns(options) > 1):
+            return shown
+        marked = list(shown)
+        for n, i in enumerate(figures):
+            marked[i] = replace(shown[i], meta={**shown[i].meta, "subfigure": _letter(n)})
+        return marked
+
     def _source(self, fence: Fence, kind: FenceKind | None) -> str:
         try:
             lexer = get_lexer_by_name(kind.language if kind else fence.kind)
         except ClassNotFound:
             lexer = get_lexer_by_name("text")
-        return f'<div class="fence-source">{highlight(fence.code, lexer, self._formatter)}</div>'
+        formatter = self._formatter
+        lines = _line_numbers(fence.options.get("hl_lines"))
+        if lines:  # Pygments' own hl_lines: <span class="hll">, as codehilite gives plain fences
+            formatter = HtmlFormatter(cssclass="highlight", hl_lines=lines)
+        return f'<div class="fence-source">{highlight(fence.code, lexer, formatter)}</div>'
 
     def _output(self, output: Output, ctx: RenderContext) -> str:
         if output.mime in TERMINAL and isinstance(output.data, str):
@@ -138,6 +192,81 @@ class Renderer:
         if html is None:
             return f'<pre class="fence-text">{escape(repr(output.data)[:2000])}</pre>'
         return html
+
+
+def site_markdown(config: dict[str, Any] | None) -> markdown.Markdown:
+    """A Markdown converter with the site's ``MARKDOWN`` settings, without ``meta`` (output
+    that starts with ``Key: value`` is text, not metadata) and without the fence collector
+    (fences in output never run). Without settings: Python-Markdown's ``extra``."""
+    from .collect import FenceExtension  # imports Pelican: only where settings exist
+
+    if not config:
+        return markdown.Markdown(extensions=["extra"], output_format="html")
+    meta = {"meta", "markdown.extensions.meta"}
+    kept = {k: v for k, v in config.items() if k not in ("extensions", "extension_configs")}
+    kept["extensions"] = [e for e in config.get("extensions") or []
+                          if e not in meta and not isinstance(e, FenceExtension)]
+    kept["extension_configs"] = {k: v for k, v in (config.get("extension_configs") or {}).items()
+                                 if k not in meta}
+    md = markdown.Markdown(**kept)
+    if "meta" in md.preprocessors:
+        md.preprocessors.deregister("meta")
+    return md
+
+
+def _as_markdown(output: Output) -> bool:
+    """Whether ``output: asis`` renders this output as Markdown in the post: what the fence
+    printed to stdout and Markdown values. A cut one is shown boxed (cut markup could
+    break the page), with its notice."""
+    if output.meta.get("truncated"):
+        return False
+    if output.mime == STREAM:
+        return output.meta.get("name", "stdout") == "stdout"
+    return output.mime == "text/markdown"
+
+
+def _columns(options: dict[str, Any]) -> int:
+    try:
+        return min(max(int(options.get("layout-ncol") or 1), 1), 6)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _letter(n: int) -> str:
+    """0 -> a, 25 -> z, 26 -> aa..."""
+    text = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        text = chr(ord("a") + rest) + text
+    return text
+
+
+def _line_numbers(value: Any) -> list[int]:
+    """``hl_lines`` as Pygments takes it (1-based lines of the shown code)."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = re.split(r"[\s,]+", value.strip())
+    try:
+        return sorted({int(v) for v in value if int(v) > 0})
+    except (TypeError, ValueError):
+        return []
+
+
+def _box(run: list[str | list[str]], options: dict[str, Any]) -> list[str]:
+    html = "".join(_figure_group(p, options) if isinstance(p, list) else p for p in run)
+    return [f"{BOX}{html}</div>"] if html else []
+
+
+def _figure_group(subfigures: list[str], options: dict[str, Any]) -> str:
+    """One ``<figure>`` holding the sub-figures (in ``layout-ncol`` columns) and the fence's
+    caption once, under them."""
+    caption = options.get("caption")
+    figcaption = f'<figcaption class="fence-caption">{escape(caption)}</figcaption>' if (
+        caption) else ""
+    return (f'<figure class="fence-figure fence-subfigures fence-ncol-{_columns(options)}">'
+            f'{"".join(subfigures)}{figcaption}</figure>')
 
 
 def _backend_label(backend: dict[str, Any] | None) -> str:

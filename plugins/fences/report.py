@@ -90,6 +90,7 @@ def summary_line(report: dict[str, Any], entries: list[tuple[Fence, FenceResult]
     text = (f"fences: {s['ran']} ran, {s['cached']} cached, {failed} failed"
             f"{', ' + str(s['skipped']) + ' skipped' if s['skipped'] else ''}"
             f"{', ' + str(s['expected-error']) + ' expected errors' if s['expected-error'] else ''}"
+            f"{', ' + str(s['not-run']) + ' not run (eval=false)' if s['not-run'] else ''}"
             f" in {s['seconds']:.2f} s")
     ran = [e for e in _slowest(entries) if e[1].seconds >= 0.01][:3]
     if ran:

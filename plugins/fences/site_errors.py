@@ -90,6 +90,16 @@ class _Site:
 _current: list[_Site] = []
 
 
+def record_error(text: str) -> bool:
+    """Add an already printed, located error (``path:LINE: error: ...``) to this build's
+    site errors, so a strict build fails at the end as for any other; False when no build
+    is recording (the caller should log it as an ERROR instead)."""
+    if not _current:
+        return False
+    _current[0].recorder.errors.append(text)
+    return True
+
+
 def initialized(pelican: Any) -> None:
     """Refuse Pelican's content cache; drop the last build's record; record errors."""
     settings = pelican.settings

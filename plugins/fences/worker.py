@@ -9,6 +9,7 @@ whatever the session started once it ends.
 
 from __future__ import annotations
 
+import contextlib
 import linecache
 import logging
 import multiprocessing
@@ -19,6 +20,8 @@ import tempfile
 import time
 import traceback
 import types
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from .backends import ArrayBackend, BackendResolver, BackendUnavailable
@@ -111,7 +114,7 @@ class Session:
         os.chdir(os.path.dirname(fence.path))  # relative paths (inputs=...) are the post's
         started = time.perf_counter()
         status, message, line = RAN, "", None
-        with self.capture:
+        with self.capture, _warnings_hidden(fence.options.get("warning") is False):
             try:
                 try:
                     if kind.uses_backend:
@@ -194,6 +197,20 @@ class Session:
 
     def _drain(self) -> None:
         self.outputs.extend(self.capture.drain())
+
+
+@contextlib.contextmanager
+def _warnings_hidden(hide: bool) -> Iterator[None]:
+    """``warning=false``: Python warnings raised while the fence runs and its figures are
+    drawn are ignored (the ``warnings`` module only: other stderr output is still shown).
+    Otherwise the filters are left alone, so a fence's ``warnings.filterwarnings`` holds
+    for the rest of its session."""
+    if not hide:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 class _ListHandler(logging.Handler):

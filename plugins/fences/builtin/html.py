@@ -1,7 +1,16 @@
-"""Output renderers: one mime type -> HTML. Captured text is always escaped."""
+"""Output renderers: one mime type -> HTML. Captured text is always escaped.
+
+Figures (matplotlib's, and displayed PNG/JPEG images) are ``<figure class="fence-figure">``
+with the fence's caption; sub-figures (``meta["subfigure"]``, set by the renderer when a
+fence has several) are ``<figure class="fence-subfigure">`` with "(a)", "(b)"... and the
+renderer puts the caption once under them all. ``text/latex`` that is one formula becomes
+display math in pelican-render-math's markup (``<div class="math">$$...$$</div>``), so the
+page's MathJax and the feeds' MathML treat it as the post's own math.
+"""
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from ..hookspecs import hookimpl
@@ -9,7 +18,24 @@ from ..model import ERROR, STREAM, Output, RenderContext
 
 # How the truncation notice names what was cut, by the mime type it had.
 _WHAT = {ERROR: "the error", "text/plain": "the value", "text/html": "the HTML",
-         "image/svg+xml": "the SVG", "text/markdown": "the Markdown"}
+         "image/svg+xml": "the SVG", "text/markdown": "the Markdown",
+         "text/latex": "the LaTeX"}
+# Images written to files and shown as figures, by mime type: the file's extension.
+IMAGES = {"image/png": "png", "image/jpeg": "jpg"}
+# One formula: $$...$$, \[...\], \begin{env}...\end{env}, $...$ or \(...\).
+_FORMULA = re.compile(
+    r"\$\$(?P<d1>(?:(?!\$\$).)+)\$\$"
+    r"|\\\[(?P<d2>(?:(?!\\\]).)+)\\\]"
+    r"|(?P<env>\\begin\{(?P<name>[^}]+)\}.+\\end\{(?P=name)\})"
+    r"|\$(?P<i1>[^$]+)\$"
+    r"|\\\((?P<i2>(?:(?!\\\)).)+)\\\)", re.S)
+_DISPLAYSTYLE = re.compile(r"^\s*\\displaystyle\b\s*")
+
+
+def is_figure(output: Output) -> bool:
+    """Whether ``output`` is shown as a figure (with the fence's caption and alt text)."""
+    return output.mime in IMAGES or (output.mime == "image/svg+xml"
+                                     and bool(output.meta.get("figure")))
 
 
 def _pre(css: str, text: str) -> str:
@@ -32,14 +58,34 @@ def _figure(output: Output, context: RenderContext, ext: str) -> str:
     options = context.fence.options
     src = context.link(output.data if isinstance(output.data, bytes) else output.data.encode(),
                        ext)
-    size = ""
-    if output.meta.get("width") and output.meta.get("height"):
-        size = f' width="{int(output.meta["width"])}" height="{int(output.meta["height"])}"'
-    alt = options.get("alt") or options.get("caption") or ""
+    size = "".join(f' {k}="{int(output.meta[k])}"' for k in ("width", "height")
+                   if output.meta.get(k))
+    alt = options.get("alt") or options.get("caption") or output.meta.get("alt") or ""
     caption = options.get("caption")
+    letter = output.meta.get("subfigure")
+    if letter:  # one of several: "(a)" under it, the fence's caption under them all
+        alt = f"{alt} ({letter})" if alt else ""
+        caption = f"({letter})" if caption else ""
     img = f'<img src="{src}" alt="{escape(alt)}"{size} loading="lazy" decoding="async">'
     figcaption = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
-    return f'<figure class="fence-figure">{img}{figcaption}</figure>'
+    css = "fence-subfigure" if letter else "fence-figure"
+    return f'<figure class="{css}">{img}{figcaption}</figure>'
+
+
+def latex_html(text: str, context: RenderContext) -> str:
+    """LaTeX as the post's math: one formula is display math (a leading ``\\displaystyle``,
+    as ``IPython.display.Math`` writes it, is dropped); text with math in it goes through
+    the site's Markdown, which marks its ``$...$`` as math."""
+    source = text.strip()
+    match = _FORMULA.fullmatch(source)
+    if match is None:
+        return f'<div class="fence-latex">{context.markdown(source)}</div>'
+    if match["env"]:
+        math = source
+    else:
+        tex = next(match[g] for g in ("d1", "d2", "i1", "i2") if match[g] is not None)
+        math = f"$${_DISPLAYSTYLE.sub('', tex).strip()}$$"
+    return f'<div class="fence-latex"><div class="math">{escape(math, quote=False)}</div></div>'
 
 
 @hookimpl(trylast=True)
@@ -61,11 +107,13 @@ def fences_render_output(output: Output, context: RenderContext) -> str | None:
         return f'<div class="fence-html">{data}</div>'
     if mime == "text/markdown":
         return f'<div class="fence-markdown">{context.markdown(str(data))}</div>'
+    if mime == "text/latex":
+        return latex_html(str(data), context)
     if mime == "image/svg+xml":
         if output.meta.get("figure"):
             return _figure(output, context, "svg")
         if isinstance(data, str):
             return f'<div class="fence-html">{data}</div>'
-    if mime == "image/png":
-        return _figure(output, context, "png")
+    if mime in IMAGES:
+        return _figure(output, context, IMAGES[mime])
     return None

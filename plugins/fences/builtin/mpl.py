@@ -2,10 +2,16 @@
 
 SVG by default (byte-deterministic: fixed hash salt, no date), PNG at 2x with
 ``fig-format=png``. ``display(fig)`` shows a figure at once and closes it.
+
+``fig-width``/``fig-height`` (inches, as in Quarto) resize each figure the fence shows as it
+is captured, and the image is then exactly that size: saved without the tight bounding box,
+laid out with matplotlib's constrained layout unless the figure chose a layout itself. With
+one of the two, the other keeps the figure's aspect ratio.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import sys
@@ -25,23 +31,46 @@ def configure_determinism() -> None:
     matplotlib.rcParams["savefig.dpi"] = 100
 
 
-def render_figure(fig: Any, fmt: str) -> Output:
-    """One figure as an SVG or 2x PNG output, with its CSS pixel size."""
+def render_figure(fig: Any, fmt: str, options: dict[str, Any] | None = None) -> Output:
+    """One figure as an SVG or 2x PNG output, with its CSS pixel size (resized first to the
+    fence's ``fig-width``/``fig-height`` when ``options`` give them)."""
+    bbox = None if _resize(fig, options or {}) else "tight"
     buf = io.BytesIO()
     if fmt == "png":
-        fig.savefig(buf, format="png", dpi=fig.dpi * 2, bbox_inches="tight",
+        fig.savefig(buf, format="png", dpi=fig.dpi * 2, bbox_inches=bbox,
                     metadata={"Software": None})
         data = buf.getvalue()
         width, height = _png_size(data)
         size = (round(width / 2), round(height / 2))
         return Output("image/png", data, {"figure": True, "width": size[0], "height": size[1]})
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(buf, format="svg", bbox_inches=bbox, metadata={"Date": None})
     data = buf.getvalue()
     meta: dict[str, Any] = {"figure": True}
     match = SVG_SIZE.search(data[:2000])
     if match:  # pt -> CSS px
         meta["width"], meta["height"] = (round(float(v) * 4 / 3) for v in match.groups())
     return Output("image/svg+xml", data, meta)
+
+
+def _resize(fig: Any, options: dict[str, Any]) -> bool:
+    """Apply ``fig-width``/``fig-height`` (inches); whether the figure was resized."""
+    width, height = options.get("fig-width"), options.get("fig-height")
+    if not width and not height:
+        return False
+    old_w, old_h = fig.get_size_inches()
+    if not width:
+        width = height * old_w / old_h
+    elif not height:
+        height = width * old_h / old_w
+    fig.set_size_inches(width, height)
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if engine is None or isinstance(engine, PlaceHolderLayoutEngine):
+        # labels fit inside the new size (a tight_layout() made at the old size is stale)
+        with contextlib.suppress(RuntimeError, ValueError):
+            fig.set_layout_engine("constrained")
+    return True
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -63,7 +92,8 @@ def fences_capture_outputs(options: dict[str, Any]) -> list[Output]:
     outputs = []
     try:
         for num in plt.get_fignums():
-            outputs.append(render_figure(plt.figure(num), options.get("fig-format") or "svg"))
+            outputs.append(render_figure(plt.figure(num), options.get("fig-format") or "svg",
+                                         options))
     finally:
         plt.close("all")  # also when one fails to draw: no figure leaks into the next fence
     return outputs
@@ -83,7 +113,7 @@ def fences_format_value(value: Any, options: dict[str, Any]) -> list[Output] | N
     import matplotlib.pyplot as plt
 
     try:
-        return [render_figure(value, options.get("fig-format") or "svg")]
+        return [render_figure(value, options.get("fig-format") or "svg", options)]
     finally:
         plt.close(value)
 

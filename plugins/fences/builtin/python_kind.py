@@ -49,4 +49,5 @@ def _ends_with_semicolon(code: str) -> bool:
 @hookimpl
 def fences_kinds() -> list[FenceKind]:
     return [FenceKind(name="python", language="python", marker="exec", run=run_python,
+                      version="2",  # 2: mime bundles, LaTeX and JPEG values
                       options=(FIG_FORMAT_OPTION,))]

@@ -1,0 +1,411 @@
+"""Quarto-style cross-references in one post's HTML: number, caption, link.
+
+Labels (Quarto's prefixes): ``fig-`` on a fence (or ``![..](..){#fig-x}``) with figure(s),
+``tbl-`` on a fence with a table or on a Markdown table (``: Caption {#tbl-x}`` after it),
+``eq-`` after display math (``$$..$$ {#eq-x}``), ``sec-`` on a heading. References ``@fig-x``,
+``[@fig-x]``, ``[@fig-a; @fig-b]`` and ``-@fig-x`` (number only) in prose become links; those in
+code, pre, math, links, SVG and scripts are left alone. Numbers are per post, in order.
+
+Only the parts that are rewritten change: ``<pre>``, ``<svg>``, ``<math>``, ``<script>``,
+``<style>`` and ``<textarea>`` blocks are kept byte for byte (set aside before parsing).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+PREFIXES = ("fig", "tbl", "eq", "sec")
+_LABEL = r"(?:fig|tbl|eq|sec)-[A-Za-z0-9_](?:[\w-]*[A-Za-z0-9_])?"
+# A reference: not after a word character, "@", "." or "-" (so a@fig-x.com is no reference).
+_ONE = rf"(?<![\w@.+-])(-?)@({_LABEL})"
+_REF = re.compile(rf"\[\s*-?@{_LABEL}(?:\s*;\s*-?@{_LABEL})*\s*\]|{_ONE}")
+_INNER = re.compile(rf"(-?)@({_LABEL})")
+# Anything worth parsing a post for.
+NEEDS = re.compile(rf"@{_LABEL}|id=\"(?:fig|tbl|eq|sec)-|\{{#(?:eq|tbl)-")
+_EQ_LABEL = re.compile(r"\s*\{#(eq-[A-Za-z0-9_][\w-]*)\s*\}")
+_TBL_LABEL = re.compile(r"\s*\{#(tbl-[A-Za-z0-9_][\w-]*)\s*\}\s*$")
+_SUB = re.compile(r"^\s*\(([a-z])\)\s*")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_SKIP_TAGS = {"a", "code", "pre", "kbd", "samp", "script", "style", "textarea", "svg",
+              "math", "title"}
+_SKIP_CLASSES = {"math", "fence-source", "headerlink"}
+_KEEP_BLOCKS = ("pre", "script", "style", "textarea", "svg", "math")
+
+
+@dataclass
+class Target:
+    label: str
+    text: str  # what a reference says: "Figure 2", "Equation (3)", a heading's text
+    number: str = ""  # the bare number ``-@label`` shows ("2"; an equation's as "(3)")
+
+
+@dataclass
+class Problem:
+    label: str  # the label (for lines: searched in the source)
+    message: str
+    reference: bool = True  # a reference (@label) rather than a label's definition
+
+
+@dataclass
+class Result:
+    html: str
+    targets: dict[str, Target] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+# -- keeping blocks aside ---------------------------------------------------------------------
+def _balanced_end(html: str, tag: str, start: int) -> int:
+    """End offset of the element opened at ``start`` (nested same-name tags counted)."""
+    opener = re.compile(rf"<(/?){tag}\b[^>]*?(/?)>", re.I)
+    depth = 0
+    for match in opener.finditer(html, start):
+        if match.group(1):
+            depth -= 1
+        elif not match.group(2):
+            depth += 1
+        if depth == 0:
+            return match.end()
+    return len(html)
+
+
+def set_aside(html: str) -> tuple[str, dict[str, str]]:
+    """Replace kept blocks with comment placeholders; return (html, {placeholder: block})."""
+    token = secrets.token_hex(4)
+    kept: dict[str, str] = {}
+    opener = re.compile(rf"<({'|'.join(_KEEP_BLOCKS)})\b", re.I)
+    out, pos = [], 0
+    while True:
+        match = opener.search(html, pos)
+        if match is None:
+            break
+        end = _balanced_end(html, match.group(1).lower(), match.start())
+        key = f"xrefs-{token}-{len(kept)}"
+        kept[key] = html[match.start():end]
+        out.append(html[pos:match.start()])
+        out.append(f"<!--{key}-->")
+        pos = end
+    out.append(html[pos:])
+    return "".join(out), kept
+
+
+def put_back(html: str, kept: dict[str, str]) -> str:
+    for key, block in kept.items():
+        html = html.replace(f"<!--{key}-->", block, 1)
+    return html
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _classes(tag: Tag) -> list[str]:
+    value = tag.get("class") or []
+    return value.split() if isinstance(value, str) else list(value)
+
+
+def _skipped(node: NavigableString) -> bool:
+    for parent in node.parents:
+        if parent.name in _SKIP_TAGS or _SKIP_CLASSES.intersection(_classes(parent)):
+            return True
+    return False
+
+
+def _next_node(node):
+    nxt = node.next_sibling
+    while isinstance(nxt, NavigableString) and not isinstance(nxt, Comment) and not nxt.strip():
+        nxt = nxt.next_sibling
+    return nxt
+
+
+def _number_span(soup: BeautifulSoup, text: str) -> Tag:
+    span = soup.new_tag("span", attrs={"class": "xref-number"})
+    span.string = text
+    return span
+
+
+def _prefix_caption(soup: BeautifulSoup, caption: Tag, number: str, sub: str = "") -> None:
+    """Caption "Figure 2: text" ("Figure 2(a) text" for a sub-figure already lettered)."""
+    first = caption.contents[0] if caption.contents else None
+    text = caption.get_text().strip()
+    if sub:
+        lettered = _SUB.match(text)
+        if lettered and isinstance(first, NavigableString) and _SUB.match(str(first)):
+            first.replace_with(_SUB.sub("", str(first), count=1))
+            caption.insert(0, " ")
+            caption.insert(0, _number_span(soup, f"{number}({lettered.group(1)})"))
+            return
+        number = f"{number}({sub})"
+    if not text:
+        caption.clear()
+        caption.append(_number_span(soup, number))
+        return
+    caption.insert(0, " ")
+    caption.insert(0, _number_span(soup, f"{number}:"))
+
+
+def _own_caption(figure: Tag, name: str) -> Tag | None:
+    return next((c for c in figure.find_all(name, recursive=False)), None)
+
+
+def _top_level(root: Tag, name: str) -> list[Tag]:
+    found = root.find_all(name)
+    return [t for t in found if not any(p.name == name for p in t.parents if p is not root)
+            and t is not root]
+
+
+# -- passes -----------------------------------------------------------------------------------
+def _label_equations(soup: BeautifulSoup) -> None:
+    """``<div class="math">..</div> {#eq-x}`` -> ``<div class="xref-equation" id="eq-x">``."""
+    for math in soup.find_all("div", class_="math"):
+        nxt = _next_node(math)
+        label = None
+        if isinstance(nxt, NavigableString) and not isinstance(nxt, Comment):
+            match = _EQ_LABEL.match(str(nxt))
+            if match:
+                label = match.group(1)
+                nxt.replace_with(str(nxt)[match.end():])
+        elif isinstance(nxt, Tag) and nxt.name == "p" and nxt.contents:
+            first = nxt.contents[0]
+            match = _EQ_LABEL.match(str(first)) if isinstance(first, NavigableString) else None
+            if match:
+                label = match.group(1)
+                rest = str(first)[match.end():].lstrip()
+                if rest:
+                    first.replace_with(rest)
+                else:
+                    first.extract()
+                if not nxt.get_text().strip() and not nxt.find(True):
+                    nxt.decompose()
+        if label:
+            wrapper = soup.new_tag("div", attrs={"class": "xref-equation", "id": label})
+            math.wrap(wrapper)
+
+
+def _table_captions(soup: BeautifulSoup) -> None:
+    """``: Caption {#tbl-x}`` (a lone ``<dd>``) or ``Table: Caption {#tbl-x}`` right after a
+    table becomes its ``<caption>`` and the label its id."""
+    for table in soup.find_all("table"):
+        nxt = _next_node(table)
+        if not isinstance(nxt, Tag) or table.find("caption", recursive=False):
+            continue
+        if nxt.name == "dl":
+            children = nxt.find_all(True, recursive=False)
+            if len(children) != 1 or children[0].name != "dd":
+                continue
+            holder = children[0]
+            paragraphs = holder.find_all(True, recursive=False)
+            if len(paragraphs) == 1 and paragraphs[0].name == "p":
+                holder = paragraphs[0]
+        elif nxt.name == "p" and nxt.get_text().lstrip().startswith("Table:"):
+            holder = nxt
+        else:
+            continue
+        if not _TBL_LABEL.search(holder.get_text()):
+            continue  # a definition list, or a caption Quarto would not number
+        caption = soup.new_tag("caption")
+        for child in list(holder.contents):
+            caption.append(child.extract())
+        label = _strip_caption_text(caption)
+        if label and not table.get("id"):
+            table["id"] = label
+        nxt.decompose()
+        table.insert(0, caption)
+
+
+def _strip_caption_text(caption: Tag) -> str | None:
+    """Drop a leading "Table:" and a trailing ``{#tbl-x}`` from a caption's text; return the
+    label."""
+    strings = [s for s in caption.descendants if isinstance(s, NavigableString)]
+    if strings:
+        strings[0].replace_with(re.sub(r"^\s*Table:\s*", "", str(strings[0])))
+        strings = [s for s in caption.descendants if isinstance(s, NavigableString)]
+    if not strings:
+        return None
+    label = _TBL_LABEL.search(str(strings[-1]))
+    if label is None:
+        return None
+    strings[-1].replace_with(str(strings[-1])[: label.start()].rstrip())
+    return label.group(1)
+
+
+def _image_figures(soup: BeautifulSoup) -> None:
+    """``<p><img id="fig-x" alt="Caption"></p>`` (attr_list) -> a ``<figure>``."""
+    for img in soup.find_all("img", id=re.compile(r"^fig-")):
+        parent = img.parent
+        if parent is None or parent.name != "p" or parent.get_text().strip() or len(
+                parent.find_all(True)) != 1:
+            continue
+        figure = soup.new_tag("figure", attrs={"id": img["id"], "class": "xref-figure"})
+        del img["id"]
+        caption = soup.new_tag("figcaption")
+        caption.string = img.get("alt") or ""
+        parent.replace_with(figure)
+        figure.append(img)
+        figure.append(caption)
+
+
+def _number(soup: BeautifulSoup, result: Result) -> None:
+    counts = dict.fromkeys(PREFIXES, 0)
+    for element in soup.find_all(id=True):
+        label = str(element["id"])
+        prefix = label.split("-", 1)[0]
+        if prefix not in counts or "-" not in label:
+            continue
+        if label in result.targets:
+            result.problems.append(Problem(label, f"duplicate label '{label}': references "
+                                           "go to its first use", reference=False))
+            continue
+        target = None
+        if prefix == "fig":
+            figures = [element] if element.name == "figure" else _top_level(element, "figure")
+            if figures:
+                counts["fig"] += 1
+                number = f"Figure {counts['fig']}"
+                for index, figure in enumerate(figures):
+                    caption = _own_caption(figure, "figcaption")
+                    if caption is None:
+                        caption = soup.new_tag("figcaption")
+                        figure.append(caption)
+                    _prefix_caption(soup, caption, number,
+                                    chr(ord("a") + index) if len(figures) > 1 else "")
+                target = Target(label, number, str(counts["fig"]))
+        elif prefix == "tbl":
+            tables = [element] if element.name == "table" else _top_level(element, "table")
+            if tables:
+                counts["tbl"] += 1
+                number = f"Table {counts['tbl']}"
+                table = tables[0]
+                caption = _own_caption(table, "caption")
+                if caption is None:
+                    caption = soup.new_tag("caption")
+                    table.insert(0, caption)
+                caption["class"] = [*_classes(caption), "xref-caption"]
+                _prefix_caption(soup, caption, number)
+                target = Target(label, number, str(counts["tbl"]))
+        elif prefix == "eq":
+            if "xref-equation" in _classes(element):
+                counts["eq"] += 1
+                number = f"({counts['eq']})"
+                span = soup.new_tag("span", attrs={"class": "eq-number"})
+                span.string = number
+                element.append(span)
+                target = Target(label, f"Equation {number}", str(counts["eq"]))
+        elif element.name in _HEADINGS:
+            text = "".join(s for s in element.strings if not _skipped_heading(s, element))
+            target = Target(label, " ".join(text.split()) or label)
+        if target is None:
+            result.problems.append(Problem(label, _not_numbered(prefix, label), reference=False))
+        else:
+            result.targets[label] = target
+
+
+def _skipped_heading(node: NavigableString, heading: Tag) -> bool:
+    for parent in node.parents:
+        if parent is heading:
+            return False
+        if "headerlink" in _classes(parent):
+            return True
+    return False
+
+
+def _not_numbered(prefix: str, label: str) -> str:
+    if prefix == "sec":
+        return f"label '{label}' is not on a heading; references to it are not linked"
+    what = {"fig": "no figure (does the fence show an image?)", "tbl": "no table",
+            "eq": "no display math right before it"}[prefix]
+    return f"label '{label}' has {what}; it is not numbered"
+
+
+def _link(soup: BeautifulSoup, target: Target, bare: bool) -> Tag:
+    link = soup.new_tag("a", attrs={"class": "xref", "href": f"#{target.label}"})
+    if bare and target.number:
+        eq = target.label.startswith("eq-")
+        link.string = f"({target.number})" if eq else target.number
+    else:
+        link.string = target.text
+    return link
+
+
+def _references(soup: BeautifulSoup, result: Result) -> None:
+    for node in list(soup.find_all(string=_INNER)):
+        if isinstance(node, Comment) or _skipped(node):
+            continue
+        text, pieces, pos = str(node), [], 0
+        for match in _REF.finditer(text):
+            refs = _INNER.findall(match.group(0))
+            missing = [label for _, label in refs if label not in result.targets]
+            for label in missing:
+                result.problems.append(Problem(label, _unknown(label, result.targets)))
+            if missing:
+                continue  # the whole reference stays as it was written
+            pieces.append(text[pos:match.start()])
+            for index, (dash, label) in enumerate(refs):
+                if index:
+                    pieces.append(", ")
+                pieces.append(_link(soup, result.targets[label], bool(dash)))
+            pos = match.end()
+        if pieces:
+            pieces.append(text[pos:])
+            node.replace_with(*[p for p in pieces if not isinstance(p, str) or p])
+
+
+def _unknown(label: str, targets: dict[str, Target]) -> str:
+    close = difflib.get_close_matches(label, list(targets), n=1, cutoff=0.6)
+    hint = f"; did you mean @{close[0]}?" if close else ""
+    kind = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section"}[
+        label.split("-", 1)[0]]
+    return f"unknown cross-reference @{label}: no {kind} in this post has that label{hint}"
+
+
+def process(html: str) -> Result:
+    """Number the labelled things of one post's HTML and link its references."""
+    if not NEEDS.search(html):
+        return Result(html)
+    text, kept = set_aside(html)
+    soup = BeautifulSoup(text, "html.parser")
+    _label_equations(soup)
+    _table_captions(soup)
+    _image_figures(soup)
+    result = Result(html)
+    _number(soup, result)
+    _references(soup, result)
+    result.html = put_back(str(soup), kept)
+    return result
+
+
+# -- where a label is in the Markdown ---------------------------------------------------------
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+).*?\1")
+
+
+def prose_lines(source: str) -> list[tuple[int, str]]:
+    """(line number, text) of the lines outside fenced code, inline code spans blanked."""
+    lines, fence = [], None
+    for number, line in enumerate(source.splitlines(), 1):
+        opener = _FENCE.match(line)
+        if fence:
+            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opener:
+            fence = opener.group(1)
+            continue
+        lines.append((number, _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)))
+    return lines
+
+
+def reference_lines(source: str, label: str) -> list[int]:
+    """Lines of the prose where ``@label`` is written, in order (once per occurrence)."""
+    pattern = re.compile(rf"(?<![\w@.+-])-?@{re.escape(label)}(?![\w-]*[A-Za-z0-9_])")
+    return [n for n, text in prose_lines(source) for _ in pattern.finditer(text)]
+
+
+def label_line(source: str, label: str) -> int | None:
+    """The first line that names ``label`` as a label (not as a reference)."""
+    pattern = re.compile(rf"(?<![@\w-]){re.escape(label)}(?![\w-])")
+    for number, line in enumerate(source.splitlines(), 1):
+        if pattern.search(line):
+            return number
+    return None
