@@ -22,6 +22,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from fences.contents import content_objects, forget_memoized_content
 from fences.diagnostics import emit, located, shown_path
 from pelican import signals
 
@@ -31,8 +32,6 @@ from .style import PostCitations
 
 log = logging.getLogger("citations")
 
-CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "pages",
-                 "hidden_pages", "hidden_translations", "draft_pages", "draft_translations")
 SETTING = "BIBLIOGRAPHY"
 _META = re.compile(r"^\s*bibliography\s*:", re.IGNORECASE | re.MULTILINE)
 _HREF_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
@@ -258,16 +257,6 @@ def references_html(cites: PostCitations) -> str:
             + "\n".join(rows) + "\n</div>\n</section>")
 
 
-def _forget_memoized_content() -> None:
-    """Pelican memoizes content and summaries; drop what was computed before."""
-    from pelican.contents import Content
-
-    for name in ("get_content", "get_summary"):
-        memo = Content.__dict__.get(name)
-        if memo is not None and hasattr(memo, "cache"):
-            memo.cache.clear()
-
-
 def _initialized(pelican: Any) -> None:
     _state["settings"] = pelican.settings
 
@@ -278,14 +267,9 @@ def _finalized(generators: Any) -> None:
         generators = list(generators)
         settings = generators[0].settings if generators else {}
     processor = Processor(settings)
-    seen: set[int] = set()
-    for generator in generators:
-        for name in CONTENT_LISTS:
-            for obj in getattr(generator, name, None) or []:
-                if id(obj) not in seen:
-                    seen.add(id(obj))
-                    processor.post(obj)
-    _forget_memoized_content()
+    for obj in content_objects(generators):
+        processor.post(obj)
+    forget_memoized_content()
     processor.finish()
 
 

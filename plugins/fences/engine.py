@@ -26,6 +26,7 @@ from . import __version__
 from .backends import AUTO, BackendCandidate, request_names
 from .cache import Cache, CacheWriteError
 from .collect import FenceExtension, placeholder
+from .contents import content_objects, forget_memoized_content
 from .diagnostics import emit
 from .hookspecs import Executor
 from .manager import make_manager
@@ -50,10 +51,6 @@ from .render import Renderer
 from .report import build_report, report_path, summary_line, write_report
 from .settings import SettingsError
 from .settings import read as read_settings
-
-# Where Pelican's generators keep content objects (articles and pages, drafts, hidden...).
-CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "pages",
-                 "hidden_pages", "hidden_translations", "draft_pages", "draft_translations")
 
 
 class FencesFailed(SystemExit):
@@ -342,24 +339,18 @@ class Engine:
     def _render(self, generators: Iterable[Any]) -> None:
         renderer = Renderer(self.pm, self.kinds, self.output_path,
                             _first_context(generators), self.checked.site)
-        seen: set[int] = set()
-        for generator in generators:
-            for name in CONTENT_LISTS:
-                for obj in getattr(generator, name, None) or []:
-                    fences = self.posts.get(getattr(obj, "source_path", None) or "")
-                    if not fences or id(obj) in seen:
-                        continue
-                    seen.add(id(obj))
-                    html = obj._content
-                    results = [self.results[(f.path, f.index)] for f in fences]
-                    for fence, result in zip(fences, results, strict=True):
-                        html = html.replace(placeholder(fence),
-                                            renderer.fence_html(fence, result))
-                    obj._content = html
-                    self.pm.hook.fences_post_rendered(post=obj, fences=fences,
-                                                      results=results,
-                                                      settings=self.checked.site)
-        _forget_memoized_content()
+        for obj in content_objects(generators):
+            fences = self.posts.get(getattr(obj, "source_path", None) or "")
+            if not fences:
+                continue
+            html = obj._content
+            results = [self.results[(f.path, f.index)] for f in fences]
+            for fence, result in zip(fences, results, strict=True):
+                html = html.replace(placeholder(fence), renderer.fence_html(fence, result))
+            obj._content = html
+            self.pm.hook.fences_post_rendered(post=obj, fences=fences, results=results,
+                                              settings=self.checked.site)
+        forget_memoized_content()
 
     def close(self) -> None:
         if self._pool is not None:
@@ -404,16 +395,6 @@ def _first_context(generators: Iterable[Any]) -> dict[str, Any]:
         if hasattr(generator, "context"):
             return generator.context
     return {}
-
-
-def _forget_memoized_content() -> None:
-    """Pelican memoizes content and summaries; drop what was computed before rendering."""
-    from pelican.contents import Content
-
-    for name in ("get_content", "get_summary"):
-        memo = Content.__dict__.get(name)
-        if memo is not None and hasattr(memo, "cache"):
-            memo.cache.clear()
 
 
 def _figure_without_alt(fence: Fence, result: FenceResult) -> bool:

@@ -13,13 +13,11 @@ import logging
 import re
 from typing import Any
 
+from fences.contents import content_objects, forget_memoized_content
 from pelican import signals
 
 from .core import Problem, label_line, process, reference_lines
 
-CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "pages",
-                 "hidden_pages", "hidden_translations", "draft_pages", "draft_translations",
-                 "hidden_articles")
 log = logging.getLogger(__name__)
 _XREF_LINK = re.compile(r'<a class="xref" href="[^"]*">(.*?)</a>', re.S)
 
@@ -28,22 +26,12 @@ def _settings(generators: Any) -> dict[str, Any]:
     return next((g.settings for g in generators if hasattr(g, "settings")), {})
 
 
-def _objects(generators: Any):
-    seen: set[int] = set()
-    for generator in generators:
-        for name in CONTENT_LISTS:
-            for obj in getattr(generator, name, None) or []:
-                if id(obj) not in seen:
-                    seen.add(id(obj))
-                    yield obj
-
-
 def finalized(generators: Any) -> None:
     """all_generators_finalized receiver: number and link every post's cross-references."""
     generators = list(generators)
     strict = bool(_settings(generators).get("FENCES_STRICT"))
     changed = []
-    for obj in _objects(generators):
+    for obj in content_objects(generators):
         html = getattr(obj, "_content", None)
         if not isinstance(html, str):
             continue
@@ -54,10 +42,10 @@ def finalized(generators: Any) -> None:
         if result.problems:
             _report(obj, result.problems, strict)
     if changed:
-        _forget_memoized_content()
+        forget_memoized_content()
         for obj in changed:
             _plain_summary(obj)
-        _forget_memoized_content()
+        forget_memoized_content()
 
 
 def _report(obj: Any, problems: list[Problem], strict: bool) -> None:
@@ -108,16 +96,6 @@ def _plain_summary(obj: Any) -> None:
     plain = _XREF_LINK.sub(r'<span class="xref">\1</span>', summary)
     obj.metadata["summary"] = plain
     obj._summary = plain
-
-
-def _forget_memoized_content() -> None:
-    """Pelican memoizes content and summaries; drop what was computed before this rewrite."""
-    from pelican.contents import Content
-
-    for name in ("get_content", "get_summary"):
-        memo = Content.__dict__.get(name)
-        if memo is not None and hasattr(memo, "cache"):
-            memo.cache.clear()
 
 
 def register() -> None:
