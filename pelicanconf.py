@@ -27,7 +27,10 @@ STATIC_PATHS = ["images", "extra"]
 THEME = str(ROOT / "theme")
 PLUGIN_PATHS = [str(ROOT / "plugins")]
 # After "fences": xrefs and citations read the posts' HTML once the fences are in it.
-PLUGINS = ["pelican.plugins.render_math", "themekit", "feedkit", "fences", "citations", "xrefs"]
+PLUGINS = [
+    "pelican.plugins.render_math", "themekit", "feedkit", "fences", "citations", "xrefs",
+    "sitefiles",  # sitemap.xml and robots.txt
+]
 
 ARTICLE_URL = "posts/{slug}/"
 ARTICLE_SAVE_AS = "posts/{slug}/index.html"
@@ -47,6 +50,9 @@ CATEGORIES_SAVE_AS = "categories/index.html"
 AUTHORS_URL = "authors/"
 AUTHORS_SAVE_AS = "authors/index.html"
 ARCHIVES_URL = "archives/"
+# "404" renders theme/templates/404.html to 404.html at the output root (GitHub Pages and
+# most servers show it for any missing path).
+DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404"]
 DEFAULT_PAGINATION = 10
 # Summaries are whole first paragraphs: never cut inside math, a figure or a link.
 SUMMARY_MAX_LENGTH = None

@@ -6,8 +6,10 @@ import functools
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,3 +149,17 @@ def site(tmp_path: Path):
         return Build(proc.returncode, proc.stdout + proc.stderr, out, content, cache_path)
 
     return build
+
+
+@pytest.fixture
+def short_tmpdir(tmp_path: Path):
+    """``tmp_path / "tmp"`` under a short name, for a build's TMPDIR: the fork server's
+    socket lives under TMPDIR and AF_UNIX paths are limited to 107 bytes, which pytest's
+    own temporary folders exceed under xdist after a hundred runs."""
+    target = tmp_path / "tmp"
+    target.mkdir(exist_ok=True)
+    holder = Path(tempfile.mkdtemp(prefix="t", dir="/tmp"))
+    link = holder / "t"
+    link.symlink_to(target)
+    yield link
+    shutil.rmtree(holder, ignore_errors=True)

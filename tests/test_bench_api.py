@@ -126,7 +126,7 @@ def test_statistics_and_derived_columns(reductions):
         assert float(cells[4].replace(",", "")) == pytest.approx(row["gbps"], rel=0.01)
         assert float(cells[5].replace(",", "")) == pytest.approx(row["gflops"], rel=0.01)
         assert cells[2] == format_time(row["median_s"])
-        assert cells[3] == format_range(row["p25_s"], row["p75_s"])
+        assert cells[3] == format_range(row["p25_s"], row["p75_s"], row["median_s"])  # row unit
 
 
 def test_single_callable_vs_dict(benchmark):

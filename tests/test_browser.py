@@ -392,3 +392,59 @@ def test_theme_toggle_changes_colours_and_survives_reload(
         assert chosen["background"] == light["background"] and chosen["theme"] == "light"
     finally:
         context.close()
+
+
+JS_CODE_BLOCKS = """() => {
+  const blocks = Array.from(document.querySelectorAll('.highlight'))
+    .filter(b => !b.closest('.fence-outputs'));
+  const pres = blocks.map(b => Array.from(b.querySelectorAll('pre'))
+    .find(p => !p.closest('.linenos, .linenodiv')));
+  const regions = Array.from(document.querySelectorAll('main [role=region]'));
+  return {
+    blocks: blocks.length,
+    plain: blocks.filter(b => !b.closest('.fence')).length,
+    buttons: blocks.filter(b => b.querySelectorAll(':scope > .copy-button').length === 1).length,
+    inOutputs: document.querySelectorAll('.fence-outputs .copy-button').length,
+    unfocusable: pres.filter(p => !(p && p.tabIndex === 0 && p.getAttribute('role') === 'region'
+      && /^Code\\b/.test(p.getAttribute('aria-label') || ''))).length,
+    names: regions.map(r => r.getAttribute('aria-label')),
+  };
+}"""
+
+
+def test_code_blocks_scroll_and_copy_on_a_phone(
+    browser: Browser, base_url: str, site: Path, pages: list[SitePage]
+) -> None:
+    """At 390 px every code block is a focusable, named region with one copy button, and
+    the button puts the block's source (only) on the clipboard."""
+    posts = [p for p in pages if p.name != "home"]
+    html = {p.path: (site / p.path / "index.html").read_text(encoding="utf-8") for p in posts}
+    # A post with a plain Markdown block (named by the script) if there is one.
+    post = max(posts, key=lambda p: ('<div class="highlight"><pre><span>' in html[p.path],
+                                     html[p.path].count('class="highlight"')))
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True,
+                                  has_touch=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
+    try:
+        page = context.new_page()
+        page.goto(base_url + post.path, wait_until="load")
+        found = page.evaluate(JS_CODE_BLOCKS)
+        assert found["blocks"] > 0, f"{post.name} has no code block"
+        assert found["unfocusable"] == 0 and found["inOutputs"] == 0, found
+        assert found["buttons"] == found["blocks"], found
+        assert len(set(found["names"])) == len(found["names"]), found["names"]  # unique landmarks
+
+        block = page.locator(".highlight:not(.fence .highlight)" if found["plain"]
+                             else ".fence-source .highlight").first
+        button = block.locator(".copy-button")
+        assert button.get_attribute("aria-label") == "Copy code"
+        button.focus()
+        assert page.evaluate("() => document.activeElement.className") == "copy-button"
+        source = block.locator("pre").first.evaluate("p => p.textContent.replace(/\\n$/, '')")
+        button.click()
+        page.wait_for_function("b => b.textContent === 'Copied'", arg=button.element_handle())
+        assert button.get_attribute("data-copied") == source
+        assert page.evaluate("() => navigator.clipboard.readText()") == source
+    finally:
+        context.close()

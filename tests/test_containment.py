@@ -50,11 +50,11 @@ def _wait_for(predicate, seconds: float) -> bool:
     return predicate()
 
 
-def _start_build(tmp_path: Path, files: dict[str, str], **settings) -> subprocess.Popen:
+def _start_build(tmp_path: Path, files: dict[str, str], tmp: Path,
+                 **settings) -> subprocess.Popen:
+    """Build in the background with TMPDIR=tmp (the short_tmpdir fixture)."""
     write_files(tmp_path / "content", files)
     merged = {"FENCES_CACHE_PATH": str(tmp_path / "cache"), **settings}
-    tmp = tmp_path / "tmp"
-    tmp.mkdir(exist_ok=True)
     return subprocess.Popen(
         pelican_cmd(tmp_path / "content", tmp_path / "out", settings=merged),
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -100,9 +100,10 @@ def _session_pids(tmp_path: Path) -> list[int]:
     return [int((tmp_path / "ready" / name).read_text()) for name in ("spawn", "gil")]
 
 
-def test_killed_build_leaves_no_process_and_releases_its_stdout(tmp_path):
+def test_killed_build_leaves_no_process_and_releases_its_stdout(tmp_path, short_tmpdir):
     marker = f"fences-test-{uuid.uuid4().hex[:8]}"
-    build = _start_build(tmp_path, _stuck_posts(tmp_path, marker), FENCES_WORKERS=2)
+    build = _start_build(tmp_path, _stuck_posts(tmp_path, marker), short_tmpdir,
+                         FENCES_WORKERS=2)
     try:
         assert _wait_for(lambda: _both_running(tmp_path), 60), "the fences never started"
         assert _wait_for(lambda: len(_processes_with(marker)) >= 2, 10)
@@ -122,7 +123,8 @@ def test_killed_build_leaves_no_process_and_releases_its_stdout(tmp_path):
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_interrupted_build_stops_everything_and_caches_nothing(tmp_path, sig, code):
+def test_interrupted_build_stops_everything_and_caches_nothing(tmp_path, short_tmpdir, sig,
+                                                              code):
     marker = f"fences-test-{uuid.uuid4().hex[:8]}"
     files = _stuck_posts(tmp_path, marker)
     queued = "".join(
@@ -130,7 +132,7 @@ def test_interrupted_build_stops_everything_and_caches_nothing(tmp_path, sig, co
     )
     for i in range(4):  # more sessions than workers: some are still queued
         files[f"posts/queued{i}.md"] = HEAD.format(t=f"Queued {i}", d=3) + queued
-    build = _start_build(tmp_path, files, FENCES_WORKERS=2)
+    build = _start_build(tmp_path, files, short_tmpdir, FENCES_WORKERS=2)
     try:
         assert _wait_for(lambda: _both_running(tmp_path), 60), "the fences never started"
         sessions = _session_pids(tmp_path)

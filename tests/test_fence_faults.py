@@ -162,13 +162,12 @@ def test_bad_engine_settings_are_one_clear_line(tmp_path):
     assert "Traceback" not in log and "KeyError" not in log
 
 
-def test_an_unwritable_cache_is_a_warning_and_the_page_still_builds(tmp_path):
+def test_an_unwritable_cache_is_a_warning_and_the_page_still_builds(tmp_path, short_tmpdir):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     write_files(tmp_path / "content", {"posts/a.md": post("A", 1,
                                                           "```python exec\nprint(6 * 7)\n```\n")})
-    tmp = tmp_path / "tmp"  # where the report falls back to
-    tmp.mkdir()
+    tmp = short_tmpdir  # where the report falls back to
     proc = run_pelican(tmp_path / "content", tmp_path / "out",
                        settings={"FENCES_CACHE_PATH": str(blocker / "cache")},
                        env={"TMPDIR": str(tmp)})

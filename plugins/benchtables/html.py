@@ -1,4 +1,12 @@
-"""HTML for a benchmark: ``div.bench-wrap > table.bench`` plus ``p.bench-foot``."""
+"""HTML for a benchmark: ``div.bench-wrap > div.bench-scroll > table.bench``, then
+``p.bench-foot``.
+
+``div.bench-scroll`` is what scrolls sideways on a narrow screen: a keyboard-reachable
+region (``tabindex="0"``, ``role="region"``, named "Benchmark table: <title>"). Numeric
+cells carry ``style="text-align:right"`` besides ``class="num"``, so feed readers that drop
+classes (and the theme's CSS) keep the numbers aligned. Each row shows its median and IQR in
+one unit, the median's.
+"""
 
 from __future__ import annotations
 
@@ -36,15 +44,17 @@ def render_html(table: BenchData) -> str:
             f'<tr><td class="bench-empty" colspan="{len(columns)}">'
             "No backend could run.</td></tr>"
         )
+    label = f"Benchmark table: {table.title}" if table.title else "Benchmark table"
     return (
-        f'<div class="bench-wrap"><table class="bench">{caption}'
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f'<div class="bench-wrap"><div class="bench-scroll" tabindex="0" role="region" '
+        f'aria-label="{escape(label)}"><table class="bench">{caption}'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
         f'<p class="bench-foot">{_footnote(table)}</p></div>'
     )
 
 
 def _cls(numeric: bool) -> str:
-    return ' class="num"' if numeric else ""
+    return ' class="num" style="text-align:right"' if numeric else ""
 
 
 Cell = Callable[[dict[str, Any]], str]
@@ -61,7 +71,7 @@ def _columns(table: BenchData) -> list[tuple[str, bool, Cell]]:
     if len(table.requested) > 1 or len(table.backends) > 1:
         cols.append(("Backend", False, lambda r: table.pretty_name(r["backend"])))
     cols.append(("Median", True, lambda r: format_time(r["median_s"])))
-    cols.append(("IQR", True, lambda r: format_range(r["p25_s"], r["p75_s"])))
+    cols.append(("IQR", True, lambda r: format_range(r["p25_s"], r["p75_s"], r["median_s"])))
     if table.has_bytes:
         cols.append(("GB/s", True, lambda r: _maybe(format_rate, r["gbps"])))
     if table.has_flops:

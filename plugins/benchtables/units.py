@@ -25,7 +25,10 @@ def time_unit(seconds: float) -> tuple[float, str]:
 
 
 def _sig3(value: float) -> str:
-    """Three significant digits without an exponent for values in [1, 1000)."""
+    """Three significant digits without an exponent for values in [1, 1000); larger values
+    (an IQR end in the median's smaller unit) keep their integer digits: ``1,050``."""
+    if value >= 1000:
+        return f"{value:,.0f}"
     if value >= 100:
         return f"{value:.0f}"
     if value >= 10:
@@ -33,21 +36,28 @@ def _sig3(value: float) -> str:
     return f"{value:.2f}"
 
 
+def display_unit(seconds: float) -> tuple[float, str]:
+    """The unit :func:`format_time` shows ``seconds`` in: :func:`time_unit`, one unit up
+    when three digits round to 1000 (999.7 µs is ``1.00 ms``)."""
+    unit = time_unit(seconds)
+    at = TIME_UNITS.index(unit)
+    if at > 0 and float(_sig3(seconds / unit[0]).replace(",", "")) >= 1000:
+        return TIME_UNITS[at - 1]
+    return unit
+
+
 def format_time(seconds: float) -> str:
     """``1.23 ms``, ``456 ns``: the unit is picked per value."""
-    scale, name = time_unit(seconds)
-    text = _sig3(seconds / scale)
-    if float(text) >= 1000 and scale < 1.0:  # 999.7 µs rounds to 1000: go up one unit
-        scale, name = scale * 1000, dict((s, n) for s, n in TIME_UNITS)[scale * 1000]
-        text = _sig3(seconds / scale)
-    return f"{text} {name}"
+    scale, name = display_unit(seconds)
+    return f"{_sig3(seconds / scale)} {name}"
 
 
-def format_range(low: float, high: float) -> str:
-    """``11.9–12.8 µs``: both ends in the unit of the higher one."""
-    unit = format_time(high).split(" ")[1]
-    scale = dict((n, s) for s, n in TIME_UNITS)[unit]
-    return f"{_sig3(low / scale)}–{_sig3(high / scale)} {unit}"
+def format_range(low: float, high: float, unit: float | None = None) -> str:
+    """``11.9–12.8 µs``: both ends in the unit of ``unit`` seconds when given (a table row
+    passes its median, so the row shows one unit: ``938 µs``, ``900–1,050 µs``), else in the
+    unit of the higher end."""
+    scale, name = display_unit(high if unit is None else unit)
+    return f"{_sig3(low / scale)}–{_sig3(high / scale)} {name}"
 
 
 def format_rate(value: float) -> str:

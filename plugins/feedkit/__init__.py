@@ -2,8 +2,14 @@
 
 Connected to ``feed_generated`` (items are added, the file is not yet written), it rewrites
 each entry's content and summary: TeX from pelican-render-math becomes MathML, scripts and
-event handlers go, every link and image URL is made absolute against the entry's link, and
-XML-illegal characters are stripped from every text field of the feed and its items.
+event handlers go, heading permalinks ("#") go, benchmark tables get inline right alignment
+for their numeric cells, every link and image URL is made absolute against the entry's link,
+and XML-illegal characters are stripped from every text field of the feed and its items.
+
+Connected to ``article_generator_finalized`` (before any feed is written), it replaces a
+``modified`` that Pelican took from the file's mtime (``DEFAULT_DATE = "fs"``) with the
+post's ``Date`` or the file's last git commit date, so ``updated`` in feeds is honest (see
+``dates``).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from urllib.parse import urlsplit
 
 from pelican import signals
 
+from .dates import fix_article_dates
+from .headings import permalink_class
 from .rewrite import EntryRewriter
 from .xmlchars import clean_fields
 
@@ -23,7 +31,7 @@ _state: dict[str, EntryRewriter] = {}
 def _start(pelican: Any) -> None:
     """One rewriter (and so one math cache) per Pelican run, also under autoreload."""
     math_class = (pelican.settings.get("MATH_JAX") or {}).get("math_tag_class", "math")
-    _state["rewriter"] = EntryRewriter(math_class)
+    _state["rewriter"] = EntryRewriter(math_class, permalink_class(pelican.settings))
 
 
 def _base_for(link: str) -> str:
@@ -50,4 +58,5 @@ def rewrite_feed(context: Any, feed: Any) -> None:
 
 def register() -> None:
     signals.initialized.connect(_start)
+    signals.article_generator_finalized.connect(fix_article_dates)
     signals.feed_generated.connect(rewrite_feed)

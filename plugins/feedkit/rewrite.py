@@ -1,11 +1,14 @@
-"""The per-entry HTML pipeline: math, then sanitising, then URLs, then XML-safe text."""
+"""The per-entry HTML pipeline: math, sanitising, heading permalinks, figures, table
+alignment, then URLs, then XML-safe text."""
 
 from __future__ import annotations
 
 from .figures import prefer_feed_images
+from .headings import DEFAULT_CLASS, strip_permalinks
 from .markup import inner_html, parse_fragment
 from .mathml import MathConverter, convert_math
 from .sanitize import remove_scripts
+from .tables import align_numeric_cells
 from .urls import absolutize
 from .xmlchars import strip_illegal
 
@@ -14,9 +17,10 @@ class EntryRewriter:
     """Rewrite entry HTML for feeds; results are memoised because one article is in
     many feeds (all, each tag, category, author) within a build."""
 
-    def __init__(self, math_class: str = "math") -> None:
+    def __init__(self, math_class: str = "math", permalink_class: str = DEFAULT_CLASS) -> None:
         self.math = MathConverter()
         self.math_class = math_class
+        self.permalink_class = permalink_class
         self._cache: dict[tuple[str, str], str] = {}
 
     def __call__(self, markup: str, base: str) -> str:
@@ -30,7 +34,9 @@ class EntryRewriter:
         # Math first: latex2mathml output may carry markup of its own (\href, \text{<..>}).
         convert_math(root, self.math, self.math_class)
         remove_scripts(root)
+        strip_permalinks(root, self.permalink_class)
         prefer_feed_images(root)
+        align_numeric_cells(root)
         if base:
             absolutize(root, base)
         return strip_illegal(inner_html(root))

@@ -9,6 +9,11 @@ site's own Markdown settings (``MARKDOWN``, with pelican-render-math's extension
 ``meta`` and the fence collector, so ``$x$`` in it becomes the same math markup as in the
 post. Several figures of a fence with a caption (or ``layout-ncol``) become sub-figures of
 one ``<figure>``: see :meth:`Renderer._figures`.
+
+The ``<pre>`` of the source and of text outputs (streams, values, tracebacks) is what
+scrolls sideways on a narrow screen, so it is a keyboard-reachable named region:
+``tabindex="0" role="region" aria-label="Code"`` (``"Output"``, ``"Error output"`` for
+stderr, ``"Traceback"``). The theme's script numbers names that repeat on a page.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ from .model import (
 
 OUTPUT_DIR = "fences"
 BOX = '<div class="fence-outputs">'
+REGION = ' tabindex="0" role="region" aria-label="{}"'
+# The <pre> a builtin text renderer writes (fences.builtin.html), and the region's name.
+TEXT_PRE = re.compile(r'<pre class="(fence-(?:text|stream|traceback)\b[^"]*)">')
 TERMINAL = frozenset({STREAM, ERROR, "text/plain"})  # text a program wrote, maybe for a tty
 # ECMA-48 escapes: strings (OSC: titles, hyperlinks; DCS, PM, APC), CSI (colours, cursor
 # moves), then any other escape (charset selection...). The visible text between them stays.
@@ -182,16 +190,29 @@ class Renderer:
         lines = _line_numbers(fence.options.get("hl_lines"))
         if lines:  # Pygments' own hl_lines: <span class="hll">, as codehilite gives plain fences
             formatter = HtmlFormatter(cssclass="highlight", hl_lines=lines)
-        return f'<div class="fence-source">{highlight(fence.code, lexer, formatter)}</div>'
+        code = highlight(fence.code, lexer, formatter)
+        code = code.replace("<pre>", f'<pre{REGION.format("Code")}>', 1)
+        return f'<div class="fence-source">{code}</div>'
 
     def _output(self, output: Output, ctx: RenderContext) -> str:
         if output.mime in TERMINAL and isinstance(output.data, str):
             output = replace(output, data=terminal_text(output.data))
         html = self.pm.hook.fences_render_output(output=output, context=ctx,
                                                  settings=self.settings)
-        if html is None:
-            return f'<pre class="fence-text">{escape(repr(output.data)[:2000])}</pre>'
+        if html is None:  # no renderer: the escaped repr
+            return (f'<pre class="fence-text"{REGION.format("Output")}>'
+                    f"{escape(repr(output.data)[:2000])}</pre>")
+        if output.mime in TERMINAL:  # escaped text: its only <pre> is the renderer's own
+            html = TEXT_PRE.sub(_text_region, html, count=1)
         return html
+
+
+def _text_region(match: re.Match[str]) -> str:
+    """``<pre class="fence-text">`` as a named, focusable scrolling region."""
+    css = match[1]
+    name = ("Traceback" if "fence-traceback" in css
+            else "Error output" if "fence-stderr" in css else "Output")
+    return f'<pre class="{css}"{REGION.format(name)}>'
 
 
 def site_markdown(config: dict[str, Any] | None) -> markdown.Markdown:

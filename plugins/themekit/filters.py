@@ -1,4 +1,4 @@
-"""Template filters: `reading_stats` and `toc`, both taking an HTML string."""
+"""Template filters: `reading_stats` and `toc` (HTML strings), and those of summaries.py."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from html import escape
 import lxml.html
 from markupsafe import Markup
 from xmlsafe import strip_illegal  # lxml refuses XML-illegal characters
+
+from .summaries import card_summary, meta_description, plain_text, year_span
 
 WORDS_PER_MINUTE = 220
 # huge_tree: without it libxml2 silently drops text nodes over 10 MB (the words vanish).
@@ -113,8 +115,40 @@ def _heading_entries(html: str | None) -> list[tuple[int, str, str]]:
     return entries
 
 
-def _item(anchor: str, text: str) -> str:
-    return f'<li><a href="#{escape(anchor)}">{escape(text, quote=False)}</a>'
+# A heading that numbers itself: "1. The recursion", "2) Setup", "2.1 Details"; group 1 is
+# its last number.
+_OWN_NUMBER = re.compile(r"^(?:\d+\.)*(\d+)(?:[.)]\s+|\s+)(?=\S)")
+_DOTTED = re.compile(r"^\d+(?:\.\d+)+\s|^\d+[.)]\s")
+
+
+def _own_number(text: str) -> tuple[int, str] | None:
+    """(number, rest) for a heading that starts with its own number, else None."""
+    if not _DOTTED.match(text):
+        return None
+    match = _OWN_NUMBER.match(text)
+    return (int(match.group(1)), text[match.end():]) if match else None
+
+
+def _list(items: list[tuple[str, str, list]]) -> str:
+    """An <ol> of (anchor, text, children). Where headings number themselves, the number
+    becomes the item's marker (value=) and leaves its text, so the list never shows two
+    numbers ("2. 1. The recursion"); their unnumbered siblings then show no marker."""
+    numbered = [_own_number(text) for _, text, _ in items]
+    mixed = any(numbered)
+    parts = ["<ol>"]
+    for (anchor, text, children), own in zip(items, numbered, strict=True):
+        attrs = ""
+        if own:
+            attrs = f' value="{own[0]}" class="toc-own-number"'
+            text = own[1]
+        elif mixed:
+            attrs = ' class="toc-unnumbered"'
+        parts.append(f'<li{attrs}><a href="#{escape(anchor)}">{escape(text, quote=False)}</a>')
+        if children:
+            parts.append(_list(children))
+        parts.append("</li>")
+    parts.append("</ol>")
+    return "".join(parts)
 
 
 @lru_cache(maxsize=2048)
@@ -123,29 +157,20 @@ def toc(html: str | None) -> Markup:
     entries = _heading_entries(html)
     if len(entries) < 2:
         return Markup("")
-    parts = ['<nav class="toc" aria-label="Contents"><ol>']
-    open_sub = False  # an <ol> of h3 entries is open inside the last <li>
-    has_item = False  # an <li> is open at the top level
+    top: list[tuple[str, str, list]] = []
     for level, anchor, text in entries:
-        if level == 3 and has_item:
-            if not open_sub:
-                parts.append("<ol>")
-                open_sub = True
-            parts.append(_item(anchor, text) + "</li>")
-            continue
-        if open_sub:
-            parts.append("</ol>")
-            open_sub = False
-        if has_item:
-            parts.append("</li>")
-        parts.append(_item(anchor, text))
-        has_item = True
-    if open_sub:
-        parts.append("</ol>")
-    if has_item:
-        parts.append("</li>")
-    parts.append("</ol></nav>")
-    return Markup("".join(parts))
+        if level == 3 and top:  # an h3 before any h2 stays at the top level
+            top[-1][2].append((anchor, text, []))
+        else:
+            top.append((anchor, text, []))
+    return Markup(f'<nav class="toc" aria-label="Contents">{_list(top)}</nav>')
 
 
-FILTERS: dict[str, Callable[..., object]] = {"reading_stats": reading_stats, "toc": toc}
+FILTERS: dict[str, Callable[..., object]] = {
+    "reading_stats": reading_stats,
+    "toc": toc,
+    "card_summary": card_summary,
+    "meta_description": meta_description,
+    "plain_text": plain_text,
+    "year_span": year_span,
+}
