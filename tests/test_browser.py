@@ -53,7 +53,9 @@ if _missing:
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
-# Under pytest-xdist, `--dist loadgroup` keeps the module on one worker (one build, one survey).
+# Under pytest-xdist, `--dist loadfile` (pyproject.toml) keeps the module on one worker (one
+# build, one survey); the group mark is for `--dist loadgroup`, which pytest 9.2 broke
+# (pytest-xdist#1386).
 pytestmark = pytest.mark.xdist_group("browser")
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -74,9 +76,11 @@ HEADING_SLACK_PX = 40  # a followed TOC link leaves its heading this close to th
 
 
 # ---------------------------------------------------------------- fixtures
+# Session-scoped: should another module's test run on this worker between two of ours,
+# module-scoped fixtures would build and survey the site twice.
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """A cold build of the project's own content, with MathJax served from the site."""
     tmp = tmp_path_factory.mktemp("browser-site")
@@ -96,18 +100,18 @@ def site(tmp_path_factory) -> Path:
     return output
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def base_url(site: Path):
     with serve(site) as url:
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pages(site: Path) -> list[SitePage]:
     return discover_pages(site)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as p:
         b = launch(p)
@@ -269,7 +273,7 @@ def survey_pass(base_url: str, device: str, scheme: str, reports: list[PageRepor
             browser.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def survey(base_url: str, pages: list[SitePage]) -> list[PageReport]:
     """Visit every page in all four modes once; the tests below read the findings."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
