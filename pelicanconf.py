@@ -28,8 +28,9 @@ THEME = str(ROOT / "theme")
 PLUGIN_PATHS = [str(ROOT / "plugins")]
 # After "fences": xrefs and citations read the posts' HTML once the fences are in it.
 PLUGINS = [
-    "pelican.plugins.render_math", "themekit", "feedkit", "fences", "citations", "xrefs",
+    "pelican.plugins.render_math", "themekit", "feedkit", "fences", "citations", "xrefs", "mathkit",
     "sitefiles",  # sitemap.xml and robots.txt
+    "searchkit",  # the Pagefind search index, once every page is written
 ]
 
 ARTICLE_URL = "posts/{slug}/"
@@ -52,7 +53,10 @@ AUTHORS_SAVE_AS = "authors/index.html"
 ARCHIVES_URL = "archives/"
 # "404" renders theme/templates/404.html to 404.html at the output root (GitHub Pages and
 # most servers show it for any missing path).
-DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404"]
+# "search" renders the search page (theme/templates/search.html; plugins/searchkit indexes).
+DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404", "search"]
+SEARCH_URL = "search/"
+SEARCH_SAVE_AS = "search/index.html"
 DEFAULT_PAGINATION = 10
 # Summaries are whole first paragraphs: never cut inside math, a figure or a link.
 SUMMARY_MAX_LENGTH = None
@@ -85,8 +89,11 @@ MARKDOWN = {
     "output_format": "html5",
 }
 
-# Math: MathJax 2 through pelican-render-math. Point MATHJAX_SOURCE at a local copy to
-# self-host (e.g. "/mathjax/MathJax.js?config=TeX-AMS_CHTML").
+# Math: pelican-render-math finds the TeX; MATH_RENDERER says who typesets it. "mathml"
+# (plugins/mathkit): MathML made at build time, no script, a subset of the math font in
+# theme/static/fonts. "mathjax": MathJax 2 in the browser, from MATHJAX_SOURCE (point it at
+# a local copy to self-host, e.g. "/mathjax/MathJax.js?config=TeX-AMS_CHTML").
+MATH_RENDERER = "mathml"  # "mathml" | "mathjax"
 MATHJAX_SOURCE = "https://cdn.jsdelivr.net/npm/mathjax@2.7.9/MathJax.js?config=TeX-AMS_CHTML"
 MATH_JAX = {"auto_insert": False, "process_summary": False, "message_style": None}
 

@@ -116,11 +116,32 @@ def rebuild(c: Context, content: str | None = None, output: str | None = None,
     _build(content, output, set, frozen, rerun)
 
 
-@task(help={"output": BUILD_HELP["output"], "port": "port (default 8000)",
-            "bind": "address to listen on (default 127.0.0.1)"})
+PREVIEW_HELP = {**BUILD_HELP, "port": "port (default 8000)",
+                "bind": "address to listen on (default 127.0.0.1)"}
+
+
+def _preview(content: str | None, output: str | None, set: list[str] | None, frozen: bool,
+             rerun: bool, port: int, bind: str) -> None:
+    """The long-lived preview (plugins/sitetasks/preview.py); Ctrl-C stops it."""
+    from sitetasks import preview
+
+    content_path = _path(content, DEFAULT_CONTENT)
+    if not content_path.is_dir():
+        raise Exit(f"content folder not found: {content_path}", code=1)
+    preview.run(DEV_CONF, content_path, _path(output, DEFAULT_OUTPUT),
+                {**parse_overrides(set), **fence_mode(frozen, rerun)}, ROOT, bind, port)
+
+
+@task(iterable=["set"], help={**PREVIEW_HELP,
+                              "watch": "rebuild on every change and reload the browser "
+                                       "(the same as `invoke livereload`)"})
 def serve(c: Context, output: str | None = None, port: int = 8000,
-          bind: str = "127.0.0.1") -> None:
-    """Serve the output folder with Pelican's web server."""
+          bind: str = "127.0.0.1", watch: bool = False, content: str | None = None,
+          set: list[str] | None = None, frozen: bool = False, rerun: bool = False) -> None:
+    """Serve the output folder with Pelican's web server (--watch: the live preview)."""
+    if watch:
+        _preview(content, output, set, frozen, rerun, port, bind)
+        return
     out = _path(output, DEFAULT_OUTPUT)
     if not out.is_dir():
         raise Exit(f"nothing to serve: {out} does not exist (run `invoke build`)", code=1)
@@ -130,28 +151,16 @@ def serve(c: Context, output: str | None = None, port: int = 8000,
         subprocess.run(cmd, cwd=ROOT)
 
 
-@task(iterable=["set"], help={**BUILD_HELP, "port": "port (default 8000)",
-                              "bind": "address to listen on (default 127.0.0.1)"})
+@task(iterable=["set"], help=PREVIEW_HELP)
 def livereload(c: Context, content: str | None = None, output: str | None = None,
                set: list[str] | None = None, frozen: bool = False,
                rerun: bool = False, port: int = 8000, bind: str = "127.0.0.1") -> None:
-    """Build, serve, rebuild and reload on every change to content, theme or plugins."""
-    from livereload import Server
+    """Build, serve, rebuild in-process on save; reload a page only when it changed.
 
-    def rebuild_quietly() -> None:
-        try:
-            _build(content, output, set, frozen, rerun)
-        except Interrupted:
-            raise
-        except Exit as exc:  # keep serving the last good build; the log says what failed
-            print(f"build failed: {exc.message}", file=sys.stderr)
-
-    rebuild_quietly()
-    server = Server()
-    for watched in (_path(content, DEFAULT_CONTENT), ROOT / "theme", ROOT / "plugins",
-                    DEV_CONF, PUBLISH_CONF):
-        server.watch(str(watched), rebuild_quietly, ignore=lambda p: "__pycache__" in p)
-    server.serve(root=str(_path(output, DEFAULT_OUTPUT)), port=port, host=bind)
+    One process keeps Pelican, the fence engine and its fork server alive; a failed
+    rebuild's located errors show in an overlay on the page; a change to Python code under
+    plugins/ restarts the process."""
+    _preview(content, output, set, frozen, rerun, port, bind)
 
 
 POST_TEMPLATE = """\
@@ -222,15 +231,47 @@ def publish(c: Context, content: str | None = None, output: str | None = None,
 
 
 @task(help={"posts": "posts in the synthetic site (default 40)",
-            "repeat": "runs of the plain and warm builds; the best is kept (default 3)",
-            "results": "where to write the JSON results (default output/bench.json)"})
-def bench(c: Context, posts: int = 40, repeat: int = 3, results: str | None = None) -> None:
-    """Measure plain, cold, warm and one-edit builds of a synthetic site, in one run."""
-    cmd = [sys.executable, "-m", "sitetasks.perf", "--posts", str(posts), "--repeat",
-           str(repeat), "--conf", str(DEV_CONF)]
+            "repeat": "runs of the plain and warm builds; the best is kept (default 3); "
+                      "with --preview, edits of each kind (the median is kept)",
+            "results": "where to write the JSON results (default output/bench.json, "
+                       "with --preview output/bench-preview.json)",
+            "preview": "measure the live preview instead: save -> served page changed on the "
+                       "example site"})
+def bench(c: Context, posts: int = 40, repeat: int = 3, results: str | None = None,
+          preview: bool = False) -> None:
+    """Measure plain, cold, warm and one-edit builds of a synthetic site, in one run.
+
+    --preview: the live preview's save -> served page changed, on the example site."""
+    if preview:
+        cmd = [sys.executable, "-m", "sitetasks.preview_bench", "--repeat", str(repeat),
+               "--conf", str(DEV_CONF), "--content", str(DEFAULT_CONTENT)]
+    else:
+        cmd = [sys.executable, "-m", "sitetasks.perf", "--posts", str(posts), "--repeat",
+               str(repeat), "--conf", str(DEV_CONF)]
     if results:
         cmd += ["--json", results]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")) if p)}
     if subprocess.run(cmd, env=env).returncode != 0:
         raise Exit("bench failed", code=1)
+
+
+@task(iterable=["set"], help={
+    "content": BUILD_HELP["content"],
+    "output": "audit this already built site as it is (default: build one with "
+              "publishconf.py into a temporary folder)",
+    "set": BUILD_HELP["set"],
+    "results": "where to write the JSON summary (default test-artifacts/audit.json; each "
+               "page's full report goes to lighthouse/ beside it)",
+    "strict": "exit 1 when a page misses a target (performance >= 95, the others 100)",
+})
+def audit(c: Context, content: str | None = None, output: str | None = None,
+          set: list[str] | None = None, results: str | None = None,
+          strict: bool = False) -> None:
+    """Lighthouse 12.2.3 (mobile) on the home page and every post: the four scores, CLS, TBT."""
+    from sitetasks.audit import audit as run_audit
+
+    run_audit(PUBLISH_CONF, _path(content, DEFAULT_CONTENT), ROOT,
+              output=_path(output, DEFAULT_OUTPUT) if output else None,
+              overrides=parse_overrides(set),
+              results=_path(results, ROOT / "test-artifacts" / "audit.json"), strict=strict)

@@ -1,8 +1,9 @@
 """Helpers for tests/test_browser.py: find the browser, build and serve the site, survey pages.
 
 The browser is the system Chromium (Debian's `chromium` package) driven by Playwright through
-its executable path: Playwright's own browser downloads are never used. MathJax comes from a
-local copy (Debian's `libjs-mathjax`), so the pages make no third-party request at all.
+its executable path: Playwright's own browser downloads are never used. Math is MathML written
+at build time (no MathJax is loaded by default); accessibility is checked with axe-core, from
+npm at an exact version (AXE_VERSION), installed once into the ignored .cache/node/ folder.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 from bs4 import BeautifulSoup
+from sitetasks.nodetools import ToolMissing, ensure_npm_package
 
 # ---------------------------------------------------------------- what this machine has
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
-MATHJAX_DIR = "/usr/share/javascript/mathjax"
 # Flags for a quiet, offline, container-friendly Chromium.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -35,7 +36,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-INSTALL_HINT = "apt-get install -y chromium libjs-mathjax, and pip install -e '.[test]'"
+AXE_VERSION = "4.14.1"
+INSTALL_HINT = ("apt-get install -y chromium nodejs npm, and pip install -e '.[test]' "
+                f"(axe-core@{AXE_VERSION} is installed from npm on first use)")
 
 
 def find_chromium() -> str | None:
@@ -50,10 +53,17 @@ def find_chromium() -> str | None:
     return None
 
 
-def find_mathjax() -> Path | None:
-    """A local MathJax 2 folder (holding MathJax.js): $EXECBLOG_MATHJAX_DIR or Debian's."""
-    folder = Path(os.environ.get("EXECBLOG_MATHJAX_DIR") or MATHJAX_DIR)
-    return folder if (folder / "MathJax.js").is_file() else None
+@functools.cache
+def axe_script() -> Path | str:
+    """axe-core's axe.min.js ($EXECBLOG_AXE_JS, else npm's, installed on first use), or the
+    reason it cannot be had."""
+    env = os.environ.get("EXECBLOG_AXE_JS")
+    if env:
+        return Path(env) if Path(env).is_file() else f"$EXECBLOG_AXE_JS={env} is not a file"
+    try:
+        return ensure_npm_package("axe-core", AXE_VERSION, "axe.min.js")
+    except ToolMissing as exc:
+        return str(exc)
 
 
 def missing_requirements() -> list[str]:
@@ -65,8 +75,9 @@ def missing_requirements() -> list[str]:
         missing.append("the playwright Python package")
     if find_chromium() is None:
         missing.append("Chromium (/usr/bin/chromium or $EXECBLOG_CHROMIUM)")
-    if find_mathjax() is None:
-        missing.append(f"MathJax 2 ({MATHJAX_DIR} or $EXECBLOG_MATHJAX_DIR)")
+    axe = axe_script()
+    if not isinstance(axe, Path):
+        missing.append(f"axe-core {AXE_VERSION} ({axe})")
     return missing
 
 
@@ -154,19 +165,6 @@ JS_SCROLL_THROUGH = """async () => {
 JS_IMAGES_SETTLED = """() => Array.from(document.images)
   .every(i => i.complete || i.getClientRects().length === 0)"""
 
-# MathJax 2 is loaded async; wait for its start-up (which typesets the page) and its queue.
-JS_MATH_SETTLED = """async () => {
-  if (!document.querySelector('.math')) return 'no math';
-  const t0 = Date.now();
-  while (!(window.MathJax && MathJax.Hub && MathJax.Hub.Register)) {
-    if (Date.now() - t0 > 15000) return 'MathJax never loaded';
-    await new Promise(r => setTimeout(r, 25));
-  }
-  await new Promise(r => MathJax.Hub.Register.StartupHook('End', r));
-  await new Promise(r => MathJax.Hub.Queue(r));
-  return 'typeset';
-}"""
-
 # Rendered images must have pixels; images that are not rendered (never fetched when lazy)
 # must at least exist on the server.
 JS_BROKEN_IMAGES = """async () => {
@@ -194,17 +192,19 @@ JS_DIAGRAMS = """() => Array.from(document.querySelectorAll('figure.diagram')).m
           shown: s.display !== 'none' && s.visibility !== 'hidden' && +s.opacity > 0};
 })"""
 
-MATH_OUTPUT = ".MathJax_CHTML, .mjx-chtml, .MathJax, .MathJax_SVG, .MathJax_Display"
-JS_MATH = """(outputSel) => {
-  const maths = Array.from(document.querySelectorAll('.math'));
-  const untypeset = maths.filter(m => !m.querySelector(outputSel))
-    .map(m => m.textContent.trim().slice(0, 60));
-  const errors = Array.from(document.querySelectorAll(
-      '.mjx-noError, .MathJax_Error, .mjx-merror, .noError'))
+# Math is MathML written at build time: every <math> is laid out (has a box), none holds an
+# <merror>, no MathJax ran, and visible prose shows no TeX delimiter (untranslated math).
+JS_MATH = """() => {
+  const maths = Array.from(document.querySelectorAll('math'));
+  const empty = maths.filter(m => {
+    const r = m.getBoundingClientRect();
+    return m.getClientRects().length > 0 && (r.width <= 0 || r.height <= 0);
+  }).map(m => (m.getAttribute('alttext') || m.textContent).trim().slice(0, 60));
+  const errors = Array.from(document.querySelectorAll('merror'))
     .map(e => e.textContent.trim().slice(0, 60));
-  // Visible prose only: code may legitimately show TeX delimiters.
+  // Visible prose only: code may legitimately show TeX delimiters, annotations hold TeX.
   const clone = document.body.cloneNode(true);
-  clone.querySelectorAll('pre, code, script, style, .MathJax_Preview, .highlight')
+  clone.querySelectorAll('pre, code, script, style, .highlight, annotation, annotation-xml')
     .forEach(e => e.remove());
   const text = clone.textContent;
   const raw = [];
@@ -212,7 +212,7 @@ JS_MATH = """(outputSel) => {
     const i = text.indexOf(d);
     if (i >= 0) raw.push(text.slice(Math.max(0, i - 30), i + 40).replace(/\\s+/g, ' '));
   }
-  return {count: maths.length, untypeset, errors, raw};
+  return {count: maths.length, empty, errors, raw, mathjax: typeof window.MathJax !== 'undefined'};
 }"""
 
 # Horizontal overflow, and the outermost elements that stick out (to name the culprit).
@@ -272,6 +272,18 @@ JS_COLOURS = """() => {
           pressed: (document.querySelector('.theme-toggle') || {getAttribute: () => null})
                      .getAttribute('aria-pressed'),
           stored: localStorage.getItem('theme')};
+}"""
+
+
+# axe-core (injected by the test) on the whole page: one entry per violated rule, with the
+# first few elements it names.
+JS_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.length,
+    targets: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.html.slice(0, 100)),
+  }));
 }"""
 
 

@@ -163,3 +163,27 @@ def short_tmpdir(tmp_path: Path):
     link.symlink_to(target)
     yield link
     shutil.rmtree(holder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One Playwright driver and one Chromium for the whole test process, or None where
+    either is missing. Every browser test file takes it from here: Playwright's sync API
+    allows one driver per thread at a time, and pytest-xdist runs several files in one
+    worker, so a second ``sync_playwright()`` while the first is open fails."""
+    from browser_support import CHROMIUM_ARGS, find_chromium
+
+    path = find_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        path = None
+    if path is None:
+        yield None
+        return
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -2,18 +2,21 @@
 
 One cold development build of content/ (fences really run) is served on 127.0.0.1 and every
 post linked from the home page and the archives, plus the home page, is opened four times:
-desktop (1280 px) and phone (375 px), light and dark. Each visit checks what a reader would
-notice; full-page screenshots of every visit go to test-artifacts/screenshots/.
+desktop (1280 px) and phone (390 px), light and dark. Each visit checks what a reader would
+notice, and axe-core checks accessibility (each page in two of the four modes, both widths and
+both schemes; EXECBLOG_AXE_ALL=1: all four); full-page screenshots of every visit go to
+test-artifacts/screenshots/. The search page is tried on its own.
 
 Needs the `playwright` package, Chromium (`apt-get install chromium`; Playwright's own
-browsers are never downloaded) and MathJax 2 (`apt-get install libjs-mathjax`). Without them
-the module is skipped with the reason, unless EXECBLOG_REQUIRE_BROWSER=1 (set by .ci/run),
-which turns the skip into a failure.
+browsers are never downloaded) and npm (axe-core is installed from npm, once, into
+.cache/node/). Without them the module is skipped with the reason, unless
+EXECBLOG_REQUIRE_BROWSER=1 (set by .ci/run), which turns the skip into a failure.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
@@ -22,26 +25,26 @@ import pytest
 from browser_support import (
     CHROMIUM_ARGS,
     INSTALL_HINT,
+    JS_AXE,
     JS_BROKEN_IMAGES,
     JS_COLOURS,
     JS_DIAGRAMS,
     JS_HEADING_POSITION,
     JS_IMAGES_SETTLED,
     JS_MATH,
-    JS_MATH_SETTLED,
     JS_OVERFLOW,
     JS_SCROLL_THROUGH,
     JS_TOC_TARGETS,
-    MATH_OUTPUT,
     PageReport,
     SitePage,
+    axe_script,
     discover_pages,
     failures,
     find_chromium,
-    find_mathjax,
     missing_requirements,
     serve,
 )
+from bs4 import BeautifulSoup
 from conftest import ROOT, run_pelican
 
 _missing = missing_requirements()
@@ -62,7 +65,7 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
     "phone": {
-        "viewport": {"width": 375, "height": 740},
+        "viewport": {"width": 390, "height": 740},
         "is_mobile": True,
         "has_touch": True,
         "device_scale_factor": 1,
@@ -73,6 +76,13 @@ TIMEOUT_MS = 20_000
 # Browsers working at once: two keep a 2-core machine busy (rendering is multi-process).
 SURVEY_THREADS = int(os.environ.get("EXECBLOG_BROWSER_THREADS", "2"))
 HEADING_SLACK_PX = 40  # a followed TOC link leaves its heading this close to the top
+# axe-core is the slowest check: page i is checked in two modes that together cover both
+# widths and both schemes (alternating with i); EXECBLOG_AXE_ALL=1 checks all four.
+AXE_MODES = (
+    {("phone", "light"), ("desktop", "dark")},
+    {("phone", "dark"), ("desktop", "light")},
+)
+AXE_ALL = os.environ.get("EXECBLOG_AXE_ALL") == "1"
 
 
 # ---------------------------------------------------------------- fixtures
@@ -82,21 +92,17 @@ HEADING_SLACK_PX = 40  # a followed TOC link leaves its heading this close to th
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
-    """A cold build of the project's own content, with MathJax served from the site."""
+    """A cold build of the project's own content with the default settings."""
     tmp = tmp_path_factory.mktemp("browser-site")
     output = tmp / "output"
     proc = run_pelican(
         ROOT / "content",
         output,
-        settings={
-            "FENCES_CACHE_PATH": str(tmp / "fence-cache"),
-            "MATHJAX_SOURCE": "/mathjax/MathJax.js?config=TeX-AMS_CHTML",
-        },
+        settings={"FENCES_CACHE_PATH": str(tmp / "fence-cache")},
         cwd=tmp,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    (output / "mathjax").symlink_to(find_mathjax(), target_is_directory=True)
     return output
 
 
@@ -112,13 +118,8 @@ def pages(site: Path) -> list[SitePage]:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        try:
-            yield b
-        finally:
-            b.close()
+def browser(chromium):  # conftest's: one driver per test process
+    return chromium
 
 
 def new_context(browser: Browser, base_url: str, device: str, scheme: str):
@@ -142,7 +143,7 @@ def new_context(browser: Browser, base_url: str, device: str, scheme: str):
 
 
 def open_page(context, blocked: list[str], url: str, report: PageReport, label: str) -> Page:
-    """Load url, let lazy images and MathJax finish; record console errors and bad requests."""
+    """Load url, let lazy images finish; record console errors, bad requests and MathJax."""
     page = context.new_page()
     tag = f"[{label}] "
     page.on(
@@ -157,6 +158,11 @@ def open_page(context, blocked: list[str], url: str, report: PageReport, label: 
         "requestfailed", lambda r: report.add("requests", f"{tag}{r.method} {r.url}: {r.failure}")
     )
     page.on(
+        "request",
+        lambda r: "mathjax" in r.url.lower()
+        and report.add("math", f"{tag}MathJax requested: {r.url}"),
+    )
+    page.on(
         "response",
         lambda r: r.status >= 400 and report.add("requests", f"{tag}HTTP {r.status} for {r.url}"),
     )
@@ -164,9 +170,6 @@ def open_page(context, blocked: list[str], url: str, report: PageReport, label: 
     response = page.goto(url, wait_until="load")
     if response is None or response.status != 200:
         report.add("requests", f"{tag}page itself: {response and response.status}")
-    math = page.evaluate(JS_MATH_SETTLED)
-    if math not in ("no math", "typeset"):
-        report.add("math", f"{tag}{math}")
     page.evaluate(JS_SCROLL_THROUGH)
     try:
         page.wait_for_function(JS_IMAGES_SETTLED, timeout=10_000)
@@ -198,14 +201,26 @@ def check_content(page: Page, report: PageReport) -> None:
                 f"drawing {d['artWidth']}x{d['artHeight']}",
             )
 
-    math = page.evaluate(JS_MATH, MATH_OUTPUT)
+    math = page.evaluate(JS_MATH)
     report.facts["math"] = math["count"]
-    for text in math["untypeset"]:
-        report.add("math", f"not typeset: {text!r}")
+    for text in math["empty"]:
+        report.add("math", f"<math> laid out with no size: {text!r}")
     for text in math["errors"]:
-        report.add("math", f"MathJax error: {text!r}")
+        report.add("math", f"<merror> in MathML: {text!r}")
     for text in math["raw"]:
         report.add("math", f"raw TeX delimiter in visible text: ...{text}...")
+    if math["mathjax"]:
+        report.add("math", "window.MathJax is defined: MathJax ran on this page")
+
+
+def check_axe(page: Page, report: PageReport, label: str) -> None:
+    """Inject axe-core and record every violated rule with the elements it names."""
+    page.add_script_tag(path=str(axe_script()))
+    violations = page.evaluate(JS_AXE)
+    report.facts.setdefault("axe", []).append(label)
+    for v in violations:
+        report.add("axe", f"[{label}] {v['id']} ({v['impact']}, {v['nodes']} element(s)): "
+                          f"{v['help']}: " + " | ".join(v["targets"]))
 
 
 def check_toc(page: Page, report: PageReport) -> None:
@@ -253,7 +268,7 @@ def survey_pass(base_url: str, device: str, scheme: str, reports: list[PageRepor
         browser = launch(p)
         context, blocked = new_context(browser, base_url, device, scheme)
         try:
-            for report in reports:
+            for index, report in enumerate(reports):
                 try:
                     page = open_page(context, blocked, base_url + report.page.path, report, label)
                     page.screenshot(
@@ -264,7 +279,10 @@ def survey_pass(base_url: str, device: str, scheme: str, reports: list[PageRepor
                         check_overflow(page, report, label)
                     if (device, scheme) == ("desktop", "light"):
                         check_content(page, report)
-                        check_toc(page, report)
+                    if AXE_ALL or (device, scheme) in AXE_MODES[index % 2]:
+                        check_axe(page, report, label)
+                    if (device, scheme) == ("desktop", "light"):
+                        check_toc(page, report)  # scrolls and follows links: last
                     page.close()
                 except Exception as exc:  # one broken page must not hide the others
                     report.add("visit", f"[{label}] {type(exc).__name__}: {exc}")
@@ -321,8 +339,17 @@ def test_every_diagram_is_visible(survey: list[PageReport]) -> None:
 
 
 def test_math_is_typeset(survey: list[PageReport]) -> None:
+    """Math needs no script: MathML from the build, laid out by the browser, and no page
+    requests MathJax (the default settings)."""
     assert_clean(survey, "math")
-    assert any(r.facts.get("math") for r in survey), "no page has math: the check checks nothing"
+    assert any(r.facts.get("math") for r in survey), "no page has <math>: the check checks nothing"
+
+
+def test_no_accessibility_violations(survey: list[PageReport]) -> None:
+    """axe-core finds nothing on any page, at 390 and 1280 px, light and dark."""
+    assert_clean(survey, "axe")
+    checked = {mode for r in survey for mode in r.facts.get("axe", [])}
+    assert checked == {f"{d} {s}" for d in VIEWPORTS for s in SCHEMES}, checked
 
 
 def test_no_horizontal_overflow_on_a_phone(survey: list[PageReport]) -> None:
@@ -450,5 +477,73 @@ def test_code_blocks_scroll_and_copy_on_a_phone(
         page.wait_for_function("b => b.textContent === 'Copied'", arg=button.element_handle())
         assert button.get_attribute("data-copied") == source
         assert page.evaluate("() => navigator.clipboard.readText()") == source
+    finally:
+        context.close()
+
+
+def _search_word(site: Path, pages: list[SitePage]) -> tuple[str, str]:
+    """(a word, the path of the post it comes from): the longest word of a post's title."""
+    best = ("", "")
+    for p in pages:
+        if p.name == "home":
+            continue
+        title = BeautifulSoup((site / p.path / "index.html").read_text(encoding="utf-8"),
+                              "html.parser").select_one("h1.post-title").get_text()
+        for word in re.findall(r"[A-Za-z]{4,}", title):
+            if len(word) > len(best[0]):
+                best = (word.lower(), p.path)
+    assert best[0], "no post title has a word to search for"
+    return best
+
+
+def _search(page: Page, url: str | None, word: str) -> list[str]:
+    """Type word into the search page (at url, unless it is open); the result links' hrefs."""
+    if url:
+        page.goto(url, wait_until="load")
+    page.fill(".pagefind-ui__search-input", word)
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
+    return page.eval_on_selector_all(".pagefind-ui__result-link",
+                                     "links => links.map(a => a.getAttribute('href'))")
+
+
+def test_search_finds_a_word_from_a_post(
+    browser: Browser, base_url: str, site: Path, pages: list[SitePage]
+) -> None:
+    """The Pagefind UI on the search page finds a post by a word of its title, loading only
+    the site's own files, with no axe-core violation (390 px, light and dark); a result
+    leads to the post. Served under a sub-path, results keep the sub-path; opened from a
+    file, the page says why it cannot search."""
+    word, path = _search_word(site, pages)
+    for scheme in SCHEMES:
+        context, blocked = new_context(browser, base_url, "phone", scheme)
+        report = PageReport(SitePage("search", "search/"))
+        try:
+            page = open_page(context, blocked, base_url + "search/", report, f"phone {scheme}")
+            hrefs = _search(page, None, word)
+            assert f"/{path}" in hrefs, (word, path, hrefs)
+            page.screenshot(path=str(SCREENSHOTS / f"search-phone-{scheme}.png"))
+            check_overflow(page, report, f"phone {scheme}")
+            check_axe(page, report, f"phone {scheme}")
+            assert blocked == [] and not report.problems, report.problems
+            if scheme == "light":
+                page.click(f'.pagefind-ui__result-link[href="/{path}"]')
+                page.wait_for_url(base_url + path)
+        finally:
+            context.close()
+
+    with serve(site.parent) as parent_url:  # the site at <server>/output/
+        context, _ = new_context(browser, parent_url, "desktop", "light")
+        try:
+            page = context.new_page()
+            hrefs = _search(page, parent_url + f"{site.name}/search/", word)
+            assert f"/{site.name}/{path}" in hrefs, hrefs
+        finally:
+            context.close()
+
+    context, _ = new_context(browser, base_url, "desktop", "light")
+    try:
+        page = context.new_page()
+        page.goto((site / "search" / "index.html").as_uri(), wait_until="load")
+        assert "served over HTTP" in page.locator("#search-status").inner_text()
     finally:
         context.close()

@@ -149,7 +149,7 @@ def test_rerun_leaves_entries_and_blobs_byte_identical(site):
 def test_a_damaged_output_figure_is_rewritten(site):
     keep = {"DELETE_OUTPUT_DIRECTORY": False}
     first = site({"posts/figure.md": FIGURE}, settings=keep)
-    (figure,) = (first.output / "fences").glob("*.svg")
+    (figure,) = [p for p in (first.output / "fences").glob("*.svg") if ".dark-" not in p.name]
     good = figure.read_bytes()
     figure.write_bytes(good[:-50] + b"x" * 50)  # same size, other bytes
 

@@ -97,7 +97,7 @@ def test_post_citations_references_and_feed(site):
                     "[@nobody] stays"):
         assert literal in prose
     assert body.select_one("code").get_text() == "@doe2020"
-    assert "@doe2020" in body.select_one(".math").get_text()
+    assert "@doe2020" in body.select_one(".math math")["alttext"]  # MathML, TeX kept
     assert _text(body.select_one('a[href="https://example.com/"]')) == "a link @doe2020"
     assert "@doe2020" in body.select_one("pre").get_text()
     assert len(body.select("a.citation")) == 6  # 1 + 2 + 1 + 1 narrative + 1

@@ -46,7 +46,8 @@ def test_default_reprs_are_not_shown_and_a_rerun_gives_the_same_bytes(site):
     assert len(ADDRESS.findall(page)) == 1, outputs
     assert any("Opaque object at 0x" in o for o in outputs)
     assert any("printed" in o and "42" in o for o in outputs)
-    assert len(first.post("same-bytes").select(".fence-outputs img, .fence-outputs svg")) == 1
+    shown = first.post("same-bytes").select(".fence-outputs a.fig-light img, .fence-outputs svg")
+    assert len(shown) == 1  # one figure (and its dark rendering, hidden in light mode)
 
     again = site(settings={"FENCES_MODE": "rerun"})
     assert again.returncode == 0, again.log

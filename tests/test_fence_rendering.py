@@ -80,7 +80,9 @@ def test_several_figures_share_one_caption_as_subfigures(render):
 
 def test_one_figure_and_uncaptioned_figures_are_unchanged(render):
     one = render(figures(1), caption="Alone", alt="A")
-    assert str(one.figure).startswith('<figure class="fence-figure"><img alt="A"')
+    assert str(one.figure).startswith(
+        '<figure class="fence-figure"><a class="fig-full" href="{static}/fences/')
+    assert one.figure.a.img["alt"] == "A"
     assert one.figure.figcaption.text == "Alone" and not one.select(".fence-subfigure")
     plain = render(figures(2))
     assert len(plain.select("figure.fence-figure")) == 2 and not plain.select(".fence-subfigure")
@@ -274,17 +276,19 @@ def test_built_page_subfigures_asis_hl_lines_and_math(built):
     fences = page.select("div.fence")
     outer = fences[0].select_one("figure.fence-figure.fence-subfigures.fence-ncol-2")
     assert [f.figcaption.text for f in outer.select("figure.fence-subfigure")] == ["(a)", "(b)"]
-    assert [i["alt"] for i in outer.select("img")] == ["Curves (a)", "Curves (b)"]
+    assert [i["alt"] for i in outer.select("a.fig-full:not(.fig-dark) img")] == [
+        "Curves (a)", "Curves (b)"]
     assert [c.text for c in outer.find_all("figcaption", recursive=False)] == ["Two curves"]
     asis = fences[1]
     assert asis.h3 is not None and asis.h3.text.startswith("From stdout")
-    assert asis.select_one("p span.math").text == r"\(a+b\)"
+    assert asis.select_one("p span.math math")["alttext"] == "a+b"  # MathML (mathkit)
     assert not asis.select("div.fence-outputs, pre.fence-stream")
     assert [s.text for s in asis.select("span.hll")] == ['print("The sum $a+b$ is **bold**.")\n']
     rich = fences[2]
-    assert rich.select_one("div.fence-latex div.math").text == r"$$\int_0^1 t\,dt$$"
-    assert rich.select_one("div.fence-markdown span.math").text == r"\(e^x\)"
-    assert page.find("script", src=re.compile("MathJax"))  # the page loads MathJax
+    assert rich.select_one("div.fence-latex div.math math")["alttext"] == r"\int_0^1 t\,dt"
+    assert rich.select_one("div.fence-markdown span.math math")["alttext"] == "e^x"
+    assert page.select_one('link[href$="theme/css/math.css"]')  # the page loads math.css...
+    assert not page.find("script", src=re.compile("MathJax"))  # ...and no script
     css = (built["out"] / "theme" / "css" / "authoring.css").read_text()
     assert ".fence-ncol-2" in css and "max-width: 600px" in css
 
@@ -302,13 +306,14 @@ def test_built_feed_carries_subfigures_and_mathml(built):
 def test_ipython_display_objects(built):
     fence = built["page"]("ipython-objects").select_one("div.fence")
     assert fence.select_one("div.fence-markdown strong").text == "md"
-    assert fence.select_one("div.fence-markdown span.math").text == r"\(y\)"
+    assert fence.select_one("div.fence-markdown span.math math")["alttext"] == "y"  # MathML
     assert fence.select_one("div.fence-html b.from-html").text == "hi"
-    assert [d.text for d in fence.select("div.fence-latex div.math")] == [r"$$\frac{1}{2}$$"]
+    assert [d.math["alttext"] for d in fence.select("div.fence-latex div.math")] == [
+        r"\frac{1}{2}"]
     assert fence.select_one("div.fence-html svg.from-svg") is not None
     imgs = [i["src"].rsplit(".", 1)[1] for i in fence.select("figure.fence-figure img")]
     assert imgs == ["png", "jpg"]
     assert fence.select_one("figure.fence-figure img")["width"] == "10"
     assert fence.select_one("div.fence-markdown em").text == "bundle"
-    assert fence.select_one("div.fence-latex p span.math").text == r"\(z\)"
+    assert fence.select_one("div.fence-latex p span.math math")["alttext"] == "z"
     assert "IPython.core.display" not in fence.text  # nothing printed as "<... object>"

@@ -66,8 +66,9 @@ def test_display_of_a_figure_follows_the_fence_fig_format(site):
             "fig = plt.figure()\nplt.plot([0, 1])\ndisplay(fig)\nprint('after')\n```\n")
     build = site({"posts/shown.md": "Title: Shown\nDate: 2026-05-04\n\n" + body})
     assert build.returncode == 0, build.log
-    images = build.post("shown").select(".fence-outputs img")
+    images = build.post("shown").select(".fence-outputs a.fig-light img")
     assert len(images) == 1 and images[0]["src"].endswith(".png")  # shown once, as PNG
+    assert len(build.post("shown").select(".fence-outputs a.fig-dark img")) == 1
 
 
 def test_the_session_a_kind_gets_is_the_documented_protocol(tmp_path):

@@ -222,10 +222,10 @@ def test_quarto_options_in_a_strict_build(site):
     assert not quiet.select(".fence-stderr") and "quiet please" not in build.log
     assert "UserWarning: loud warning" in loud.select_one(".fence-stderr").get_text()
 
-    # the opener takes Quarto's names too; PNG sizes are 100 px per inch
+    # the opener takes Quarto's names too; PNG sizes are 96 CSS px per inch, as SVG's
     assert png["id"] == "fig-png"
     img = png.select_one("figure img")
-    assert (img["alt"], img["width"], img["height"]) == ("A small line", "200", "150")
+    assert (img["alt"], img["width"], img["height"]) == ("A small line", "192", "144")
     assert png.select_one("figcaption").get_text() == "Figure 2: Small"  # numbered by xrefs
 
     report = build.report

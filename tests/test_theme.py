@@ -109,7 +109,7 @@ def pub(tmp_path_factory: pytest.TempPathFactory) -> Build:
     return _build(
         tmp_path_factory.mktemp("theme-pub"),
         conf="publishconf.py",
-        settings={"MATHJAX_SOURCE": LOCAL_MATHJAX},
+        settings={"MATHJAX_SOURCE": LOCAL_MATHJAX, "MATH_RENDERER": "mathjax"},
     )
 
 
@@ -276,7 +276,9 @@ def test_theme_applied_before_stylesheets(dev: Build) -> None:
     assert "localStorage" in inline.string and "data-theme" in inline.string
     assert inline.sourceline < first_css.sourceline
     hrefs = [link["href"].rsplit("/", 1)[1] for link in head.find_all("link", rel="stylesheet")]
-    assert hrefs == ["main.css", "pygments.css", "diagrams.css", "bench.css", "authoring.css"]
+    # The home page shows a card with math: math.css (mathkit) comes last, from its block.
+    assert hrefs == ["main.css", "pygments.css", "diagrams.css", "bench.css", "authoring.css",
+                     "math.css"]
 
 
 def test_dark_mode_css(dev: Build) -> None:
@@ -298,25 +300,38 @@ def test_no_third_party_requests_except_mathjax(dev: Build) -> None:
             assert host in ("", mathjax_host), (name, url)
 
 
-def test_mathjax_only_where_math_is(dev: Build) -> None:
-    source = dev_setting("MATHJAX_SOURCE")
-    # alpha has math in its body, gamma in its summary, which the lists of all posts show.
-    with_math = {
-        "posts/alpha-post/index.html",
-        "posts/gamma-post/index.html",
-        "index.html",
-        "tags/identities/index.html",
-        "categories/notes/index.html",
-        "authors/the-execblog-team/index.html",
-    }
+# alpha has math in its body, gamma in its summary, which the lists of all posts show.
+WITH_MATH = {
+    "posts/alpha-post/index.html",
+    "posts/gamma-post/index.html",
+    "index.html",
+    "tags/identities/index.html",
+    "categories/notes/index.html",
+    "authors/the-execblog-team/index.html",
+}
+
+
+def test_math_stylesheet_only_where_math_is(dev: Build) -> None:
+    # MATH_RENDERER "mathml" (the default): MathML in the page, math.css, never MathJax.
     for name, soup in _pages(dev).items():
+        assert _mathjax_srcs(soup) == [], name
+        assert soup.find("script", type="text/x-mathjax-config") is None, name
+        css = soup.select('link[rel="stylesheet"][href$="theme/css/math.css"]')
+        assert len(css) == (1 if name in WITH_MATH else 0), name
+        assert bool(soup.find("math")) == (name in WITH_MATH), name
+
+
+def test_mathjax_only_where_math_is(pub: Build) -> None:
+    # MATH_RENDERER "mathjax": the script, as configured, only where math is.
+    for name, soup in _pages(pub).items():
         srcs = _mathjax_srcs(soup)
-        if name in with_math:
-            assert srcs == [source], name
+        if name in WITH_MATH:
+            assert srcs == [LOCAL_MATHJAX], name
             config = soup.find("script", type="text/x-mathjax-config").string
             assert "processEnvironments: true" in config and 'messageStyle: "none"' in config
         else:
             assert srcs == [] and soup.find("script", type="text/x-mathjax-config") is None, name
+        assert not soup.select('link[href$="math.css"]') and not soup.find("math"), name
 
 
 # ---------- publish build ----------

@@ -19,7 +19,7 @@ from .svg import document
 __all__ = ["RENDERER_VERSION", "DiagramError", "render_diagram"]
 
 #: Bump when the output for a given source changes; part of the fence cache key.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 
 
 def render_diagram(source: str, *, caption: str | None = None, standalone: bool = False) -> str:

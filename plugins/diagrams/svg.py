@@ -22,6 +22,7 @@ from .route import Route
 from .textmetrics import FONT_FAMILIES, text_size
 
 STROKE_WIDTH = 1.6
+MIN_TEXT_PX = 12  # a page never shrinks a diagram's text below this (inline SVG's min-width)
 _DASHES = {"solid": None, "dashed": "8 6", "dotted": "1.5 5"}
 
 
@@ -87,6 +88,7 @@ class Painter:
         self.gen = rough.generator()
         self.shapes: list[str] = []
         self.texts: list[str] = []
+        self.smallest_text: float | None = None  # the smallest font size drawn
         self.default_stroke = Paint(diagram.stroke) if diagram.stroke else palette.stroke
         self.default_text = Paint(diagram.stroke) if diagram.stroke else palette.text
 
@@ -190,6 +192,8 @@ class Painter:
         for i, line in enumerate(block.lines):
             if not line:
                 continue
+            if self.smallest_text is None or block.size < self.smallest_text:
+                self.smallest_text = block.size
             y = block.y + (i + 0.5) * lh + 0.35 * block.size
             self.texts.append(f'<text y="{num(y)}" {" ".join(attrs)}>{esc(line)}</text>')
 
@@ -302,7 +306,7 @@ def document(
     label = caption or describe(flat)
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram-svg" '
-        f'viewBox="{x0} {y0} {w} {h}" width="{w}" height="{h}" role="img" '
+        f'viewBox="{x0} {y0} {w} {h}" width="{w}" height="{h}"{min_width(painter, w)} role="img" '
         f'aria-label="{esc(label)}" font-family="{esc(FONT_FAMILIES[diagram.font])}" '
         f'stroke-linecap="round" stroke-linejoin="round">'
     )
@@ -318,6 +322,15 @@ def document(
     parts.extend(painter.texts)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def min_width(painter: Painter, width: int) -> str:
+    """Inline only: ``style="min-width: Npx"``, the narrowest the drawing may be scaled to
+    (by ``max-width: 100%`` on a phone) with its smallest text still ``MIN_TEXT_PX`` tall.
+    A narrower screen scrolls the figure sideways instead."""
+    if painter.palette.background is not None or not painter.smallest_text:
+        return ""
+    return f' style="min-width: {math.ceil(width * MIN_TEXT_PX / painter.smallest_text)}px"'
 
 
 def describe(nodes: list[Node]) -> str:

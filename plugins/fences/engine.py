@@ -29,6 +29,7 @@ from .collect import FenceExtension, placeholder
 from .contents import content_objects, forget_memoized_content
 from .diagnostics import emit
 from .hookspecs import Executor
+from .lifetime import holding as lifetime_holding
 from .manager import make_manager
 from .model import (
     CACHED,
@@ -51,6 +52,10 @@ from .render import Renderer
 from .report import build_report, report_path, summary_line, write_report
 from .settings import SettingsError
 from .settings import read as read_settings
+
+# In a preview, cached sessions whose fences took at least this long together are run once
+# in the background to park their snapshots (Engine._prime).
+PRIME_SECONDS = 0.5
 
 
 class FencesFailed(SystemExit):
@@ -111,6 +116,9 @@ class Engine:
         self.posts: dict[str, list[Fence]] = {}
         self.results: dict[tuple[str, int], FenceResult] = {}
         self.running: list[tuple[list[Fence], Future[list[FenceResult]]]] = []
+        # sessions resumed from snapshots (executors with ``snapshots``: the preview)
+        self.resuming: list[tuple[list[Fence], list[FenceResult | None], Future[Any]]] = []
+        self._inputs: dict[tuple[str, int], list[list[str]]] = {}
         self._toolchains: dict[str, str | None] = {}
 
     # -- plan ----------------------------------------------------------------------------------
@@ -151,6 +159,7 @@ class Engine:
         for fence in fences:
             kind = self.kinds[fence.kind]
             inputs = self._input_digests(fence)
+            self._inputs[(fence.path, fence.index)] = inputs
             specs = kind_specs(kind)
             material = [__version__, kind.name, kind.version, fence.code,
                         result_options(fence.options, specs), previous, inputs]
@@ -189,6 +198,10 @@ class Engine:
         if all(hit is not None for hit in hits):
             for fence, hit in zip(runnable, hits, strict=True):
                 self._record(fence, hit)
+            self._prime(runnable, hits)
+            return
+        if getattr(self.pool(), "snapshots", None) is not None:
+            self._submit_resumable(runnable, hits)
             return
         self._submit(runnable)
 
@@ -257,20 +270,73 @@ class Engine:
         return self._pool
 
     def _choose_executor(self) -> Executor:
-        executor = self.pm.hook.fences_executor(settings=self.checked)
-        if executor is None:
-            raise SettingsError("FENCES_EXECUTOR", self.checked.executor,
-                                '"local" or an address an installed executor plugin accepts')
-        return executor
+        """The hook's executor; in a long-lived preview, the one kept from the last build
+        when its settings are unchanged (fences.lifetime)."""
+        from . import lifetime
+
+        def choose() -> Executor:
+            executor = self.pm.hook.fences_executor(settings=self.checked)
+            if executor is None:
+                raise SettingsError("FENCES_EXECUTOR", self.checked.executor,
+                                    '"local" or an address an installed executor plugin '
+                                    'accepts')
+            return executor
+
+        return lifetime.executor(self.checked, choose)
 
     def _submit(self, fences: list[Fence]) -> None:
-        if self._bar is None:
-            self._bar = tqdm(total=0, unit="fence", desc="fences", disable=None, leave=False)
-        self._bar.total += len(fences)
-        self._bar.refresh()
+        self._submit_bar(len(fences))
         future = self.pool().submit(fences)
         future.add_done_callback(lambda done: self._tick(len(fences)))
         self.running.append((fences, future))
+
+    def _submit_resumable(self, fences: list[Fence], hits: list[FenceResult | None]) -> None:
+        """Run a session from the snapshot after its last unchanged fence (see
+        ``fences.snapshots``); the unchanged fences keep their cached results as they are."""
+        self._submit_bar(len(fences))
+        reusable = next(i for i, hit in enumerate(hits) if hit is None)
+        inputs = [self._inputs.get((f.path, f.index), []) for f in fences]
+        future = self.pool().resume(fences, reusable, inputs)  # type: ignore[attr-defined]
+        future.add_done_callback(lambda done: self._tick(len(fences)))
+        self.resuming.append((fences, hits, future))
+
+    def _prime(self, fences: list[Fence], hits: list[FenceResult | None]) -> None:
+        """In a preview (an executor with snapshots), park snapshots of a cached session
+        that took a while, in the background: its first edit then resumes at the edit
+        instead of re-running the slow fences before it. The build does not wait for it."""
+        if not lifetime_holding():
+            return  # a plain build: nothing outlives it, so nothing to prime
+        pool = self.pool()
+        if getattr(pool, "snapshots", None) is None or not hasattr(pool, "prime"):
+            return
+        if sum(hit.seconds for hit in hits if hit is not None) < PRIME_SECONDS:
+            return
+        pool.prime(fences, [self._inputs.get((f.path, f.index), []) for f in fences])
+
+    def _submit_bar(self, count: int) -> None:
+        if self._bar is None:
+            self._bar = tqdm(total=0, unit="fence", desc="fences", disable=None, leave=False)
+        self._bar.total += count
+        self._bar.refresh()
+
+    def _collect_resumed(self) -> None:
+        for fences, hits, future in self.resuming:
+            resumed = future.result()
+            if resumed.note is not None:
+                fence, text = resumed.note
+                emit(fence.log_path, fence.line, "note", text)
+            reusable = next(i for i, hit in enumerate(hits) if hit is None)
+            for i, fence in enumerate(fences):
+                ran = resumed.results[i - resumed.start] if i >= resumed.start else None
+                hit = hits[i] if i < reusable else None
+                if hit is not None and (ran is None or ran.status in (RAN, EXPECTED_ERROR)):
+                    self._record(fence, hit)  # unchanged: the cached result, never re-timed
+                    continue
+                assert ran is not None
+                self._record(fence, ran)
+                if ran.status in (RAN, EXPECTED_ERROR) and fence.options.get("cache", True):
+                    self._store(fence, ran)
+        self.resuming = []
 
     def _tick(self, count: int) -> None:
         if self._bar is not None:
@@ -280,6 +346,7 @@ class Engine:
         self.results[(fence.path, fence.index)] = result
 
     def _collect_runs(self) -> None:
+        self._collect_resumed()
         for fences, future in self.running:
             results = future.result()
             for fence, result in zip(fences, results, strict=True):
@@ -353,8 +420,12 @@ class Engine:
         forget_memoized_content()
 
     def close(self) -> None:
+        """Shut the executor down, unless a long-lived preview keeps it (fences.lifetime)."""
+        from . import lifetime
+
         if self._pool is not None:
-            self._pool.shutdown()
+            if not lifetime.held(self._pool):
+                self._pool.shutdown()
             self._pool = None
 
     def interrupt(self, signum: int) -> None:

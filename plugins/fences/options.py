@@ -181,8 +181,8 @@ ALIASES: dict[str, str] = {
 BACKEND_OPTION = OptionSpec("backend", pattern(r"[\w.-]{1,64}", "a backend name"), None, True,
                             "auto or a registered backend name")
 # Taken by kinds whose code draws matplotlib figures (the python kind declares it).
-FIG_FORMAT_OPTION = OptionSpec("fig-format", choice("svg", "png"), "svg", True,
-                               "svg or png (2x)")
+FIG_FORMAT_OPTION = OptionSpec("fig-format", choice("auto", "svg", "png"), "auto", True,
+                               "auto (PNG for heavy figures, else SVG), svg or png (2x)")
 # Figure sizes in inches, as in Quarto; a kind that declares ``fig-format`` takes them too.
 FIG_SIZE_OPTIONS = (
     OptionSpec("fig-width", _inches, None, True, "figure width in inches",

@@ -1,16 +1,56 @@
-"""Pelican signal wiring: one engine per Pelican object."""
+"""Pelican signal wiring: one engine per Pelican object.
+
+A long-lived preview that is about to write only some pages (``sitetasks.preview``) calls
+:func:`render_only` with their source files: the engine then renders fences into those
+posts only (every fence still runs or comes from the cache, and every failure is still
+reported); a full build renders everything.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from typing import Any
 
 from pelican import signals
 from pelican.readers import MarkdownReader
 
 from .collect import FenceReader
+from .contents import CONTENT_LISTS, content_objects
 from .engine import Engine
 
 _current: list[Engine] = []
+_render_only: list[frozenset[str]] = []  # absolute source paths; empty: render every post
+
+
+def render_only(sources: Iterable[str] | None) -> None:
+    """Render fences into these posts only in the next builds (None: into every post)."""
+    _render_only[:] = [frozenset(os.path.realpath(s) for s in sources)] if sources else []
+
+
+class _Only:
+    """A generator whose article and page lists hold only some content objects."""
+
+    def __init__(self, generator: Any, keep: set[int]):
+        self._generator, self._keep = generator, keep
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._generator, name)
+        if name in CONTENT_LISTS and isinstance(value, list):
+            return [obj for obj in value if id(obj) in self._keep]
+        return value
+
+
+def _restricted(generators: list[Any]) -> list[Any]:
+    if not _render_only:
+        return generators
+    wanted = _render_only[0]
+    found = {os.path.realpath(obj.source_path): obj for obj in content_objects(generators)
+             if getattr(obj, "source_path", None) and obj.save_as}
+    if not wanted <= found.keys():  # a new post, or one that is not written: render all
+        return generators
+    keep = {id(found[source]) for source in wanted}
+    return [_Only(g, keep) for g in generators]
 
 
 def _initialized(pelican: Any) -> None:
@@ -27,7 +67,7 @@ def _readers_init(readers: Any) -> None:
 
 def _finished(generators: Any) -> None:
     if _current:
-        _current[0].finish(generators)
+        _current[0].finish(_restricted(list(generators)))
 
 
 def _finalized(pelican: Any) -> None:

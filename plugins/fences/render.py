@@ -2,7 +2,9 @@
 
 Payloads are written under ``<output>/fences/`` with content-hashed names and linked as
 ``{static}/fences/<name>``, which Pelican rewrites per context: relative on pages in
-development, absolute in feeds.
+development, absolute in feeds. A file derived from one (a figure's dark rendering,
+``<name>.dark-<v>.svg``) is written next to it by :meth:`Renderer.variant`, made once and
+kept in the fence cache's ``variants/`` folder.
 
 Markdown a fence produces (``_repr_markdown_``, ``output: asis``) is converted with the
 site's own Markdown settings (``MARKDOWN``, with pelican-render-math's extension), less
@@ -18,8 +20,10 @@ stderr, ``"Traceback"``). The theme's script numbers names that repeat on a page
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -32,7 +36,7 @@ from pygments.util import ClassNotFound
 from xmlsafe import strip_illegal
 
 from .builtin.html import is_figure
-from .cache import atomic_write, sha256
+from .cache import atomic_write, holds, sha256
 from .model import (
     ERROR,
     FAILURES,
@@ -44,8 +48,10 @@ from .model import (
     Output,
     RenderContext,
 )
+from .site_errors import cache_root
 
 OUTPUT_DIR = "fences"
+VARIANTS_DIR = "variants"  # in the fence cache: files derived from figures (Renderer.variant)
 BOX = '<div class="fence-outputs">'
 REGION = ' tabindex="0" role="region" aria-label="{}"'
 # The <pre> a builtin text renderer writes (fences.builtin.html), and the region's name.
@@ -78,6 +84,13 @@ def xml_safe(html: str) -> str:
     return strip_illegal(html)
 
 
+@dataclass
+class HostRenderContext(RenderContext):
+    """The engine's render context: also ``variant``, for files derived from a figure."""
+
+    variant: Callable[[str, str, Callable[[], bytes | None]], str | None] | None = None
+
+
 class _Linked:
     """Stands in Pelican's ``static_content`` so ``{static}/fences/x`` resolves."""
 
@@ -95,6 +108,9 @@ class Renderer:
         self.context = context
         self._formatter = HtmlFormatter(cssclass="highlight")
         self._md: markdown.Markdown | None = None  # made at first use: most posts need none
+        # Kept variants live in the site's fence cache; a renderer made without the site's
+        # settings (not by the engine) keeps none.
+        self._variants = cache_root(settings) / VARIANTS_DIR if settings is not None else None
 
     def link(self, payload: bytes, ext: str) -> str:
         """Write ``payload`` as ``fences/<hash>.ext`` (unless already there, whole) and
@@ -107,6 +123,35 @@ class Renderer:
         except OSError:
             whole = False
         if not whole:
+            atomic_write(target, payload)
+        self.context.setdefault("static_content", {})[rel] = _Linked(rel)
+        return "{static}/" + rel
+
+    def variant(self, link: str, suffix: str, make: Callable[[], bytes | None]) -> str | None:
+        """The file ``<name>.<suffix>`` next to the one ``link`` (from :meth:`link`) names,
+        e.g. a figure's dark rendering, or None when ``make`` gives none for this file.
+
+        The light file's hash fixes its variant, so ``make`` runs once: what it made is kept
+        in the fence cache folder (``variants/``; an empty file: no variant) and copied from
+        there into later builds' output (which Pelican empties), where it is left alone
+        when the output still holds it whole."""
+        stem = link.removeprefix("{static}/").rsplit(".", 1)[0]
+        rel = f"{stem}.{suffix}"
+        target = self.output / rel
+        kept = self._variants / Path(rel).name if self._variants else None
+        size = _size(kept) if kept else None
+        if size == 0:  # an empty file: made before, and there was none
+            return None
+        if size is None:
+            payload = make()
+            if kept:
+                with contextlib.suppress(OSError):  # a read-only cache: made again next time
+                    atomic_write(kept, payload or b"")
+            if not payload:
+                return None
+        else:
+            payload = kept.read_bytes()
+        if not holds(target, payload):  # as in link(): a damaged file is rewritten
             atomic_write(target, payload)
         self.context.setdefault("static_content", {})[rel] = _Linked(rel)
         return "{static}/" + rel
@@ -133,8 +178,8 @@ class Renderer:
                           f"{source}</details>")
             parts.append(source)
         if options.get("output") or failed:
-            ctx = RenderContext(fence=fence, result=result, link=self.link,
-                                markdown=self.markdown)
+            ctx = HostRenderContext(fence=fence, result=result, link=self.link,
+                                    markdown=self.markdown, variant=self.variant)
             shown = [o for o in result.outputs if options.get("output") or o.mime == ERROR]
             parts += self._outputs(self._figures(shown, options), ctx,
                                    asis=options.get("output") == "asis")
@@ -205,6 +250,14 @@ class Renderer:
         if output.mime in TERMINAL:  # escaped text: its only <pre> is the renderer's own
             html = TEXT_PRE.sub(_text_region, html, count=1)
         return html
+
+
+def _size(path: Path) -> int | None:
+    """A file's size; None when there is none."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _text_region(match: re.Match[str]) -> str:

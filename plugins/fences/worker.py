@@ -14,20 +14,25 @@ import linecache
 import logging
 import multiprocessing
 import os
+import select
 import shutil
+import signal
+import socket
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import types
 import warnings
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from typing import Any
 
 from .backends import ArrayBackend, BackendResolver, BackendUnavailable
 from .bounds import bound_line, bound_output
 from .capture import StreamCapture
-from .containment import exit_now, guard
+from .containment import PR_SET_CHILD_SUBREAPER, _prctl, descendants, exit_now, guard
 from .manager import make_manager
 from .model import (
     ERROR,
@@ -293,6 +298,201 @@ def session_main(conn: Any, plugins: list[str], settings: dict[str, Any], host_p
 
     guard(host_pid, serve, in_guardian=conn.close,
           on_host_death=lambda: shutil.rmtree(capture_dir, ignore_errors=True))
+
+
+# -- session trees: resumable sessions (snapshots on; see fences.snapshots) --------------------
+REAP_SECONDS = 0.5  # how often a parked process reaps the snapshots it inherited
+
+
+def tree_main(conn: Any, plugins: list[str], settings: dict[str, Any], host_pid: int,
+              tree_dir: str) -> None:
+    """Entry point of a session tree: a guardian around a process that holds a fresh session
+    and parks. Each run (the host connects to a parked process) is a fork of the parked
+    state; after each successful fence the run forks a snapshot of itself that parks too.
+    The tree ends when the host sends None over ``conn``, dies, or kills the guardian."""
+
+    def serve() -> None:
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        multiprocessing.set_start_method("fork", force=True)
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)  # snapshots orphaned by their run are reaped here
+        session = Session(plugins, tree_dir, settings)
+        session.capture.attach()
+        listener = _listen(os.path.join(tree_dir, "root"))
+        conn.send(("ready", listener.getsockname(), os.getpid()))
+        _park(session, listener, conn)
+
+    guard(host_pid, serve, in_guardian=conn.close,
+          on_host_death=lambda: shutil.rmtree(tree_dir, ignore_errors=True))
+
+
+def _listen(path: str) -> socket.socket:
+    """A Unix socket in the tree's private folder (mode 0700: only this user connects)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(8)
+    return listener
+
+
+def _park(session: Session, listener: socket.socket, lifeline: Any = None) -> None:
+    """Hold this state: each connection gets a fresh fork of it that runs fences. Returns
+    when the lifeline (the tree's root only) says stop or closes."""
+    watched: list[Any] = [listener] + ([lifeline] if lifeline is not None else [])
+    while True:
+        ready = select.select(watched, [], [], REAP_SECONDS)[0]
+        _reap()
+        if lifeline is not None and lifeline in ready:
+            with contextlib.suppress(EOFError, OSError):
+                lifeline.recv()
+            return
+        if listener in ready:
+            client, _ = listener.accept()
+            _fork_run(session, Connection(client.detach()), listener, lifeline)
+
+
+def _reap() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _fork_run(session: Session, conn: Connection, listener: socket.socket,
+              lifeline: Any) -> None:
+    """Fork a run of this state over ``conn``; tell the host how it ended (its wait status)."""
+    try:
+        run_dir = conn.recv()
+    except (EOFError, OSError):
+        conn.close()
+        return
+    pid = os.fork()
+    if pid == 0:
+        listener.close()
+        if lifeline is not None:
+            lifeline.close()
+        try:
+            _run(session, conn, run_dir)
+        except BaseException as exc:  # noqa: BLE001 - report and leave, whatever it was
+            exit_now(exc)
+        exit_now(None)
+    try:
+        status = os.waitpid(pid, 0)[1]
+        conn.send(("exit", status))
+    except OSError:
+        pass  # the host is gone or closed first: nothing to tell
+    finally:
+        conn.close()
+
+
+def _run(session: Session, conn: Connection, run_dir: str) -> None:
+    """One run: fences until the host sends None, a snapshot parked after each success."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # what its fences start comes back here to be killed
+    os.makedirs(run_dir, exist_ok=True)
+    session.capture = StreamCapture(run_dir)  # this run's own prints and working folder
+    session.capture.attach()
+    session.capture_dir = run_dir
+    session.pid = os.getpid()
+    made: list[int] = []  # the snapshots this run parked
+    snapping = True
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            fence = conn.recv()
+        except EOFError:
+            break
+        if fence is None:
+            break
+        result = session.run(fence)
+        note: tuple[Any, ...] | None = None
+        if snapping and result.status in (RAN, EXPECTED_ERROR):
+            why = unsafe_to_fork(made)
+            if not why:
+                try:
+                    note = ("snapshot", *_snapshot(session, conn, run_dir, made))
+                except OSError as exc:  # a socket path too long for TMPDIR, no more pids...
+                    why = f"cannot park a snapshot ({exc})"
+            if why:
+                snapping, note = False, ("unsafe", why)
+        conn.send(("result", result, note))
+    _kill_started(made)
+
+
+def _snapshot(session: Session, conn: Connection, run_dir: str,
+              made: list[int]) -> tuple[str, int]:
+    """Fork a copy of this state that parks (its address, its pid); the run goes on."""
+    path = os.path.join(os.path.dirname(run_dir), f"s{os.getpid()}-{len(made)}")
+    listener = _listen(path)  # before the fork: the host may connect at once
+    pid = os.fork()
+    if pid == 0:
+        try:
+            conn.close()  # the run's end must close the host's channel
+            _park(session, listener)
+        finally:
+            os._exit(0)
+    listener.close()
+    made.append(pid)
+    return path, pid
+
+
+def unsafe_to_fork(snapshots: list[int]) -> str:
+    """Why a fork of this session would not be the same state (empty: it would be).
+
+    A fork keeps only the calling thread and shares the processes the session started
+    instead of copying them; CUDA contexts do not survive a fork at all.
+    """
+    if "cupy" in sys.modules:
+        return "CuPy was imported in this session (a fork cannot use CUDA once it is set up)"
+    if _cuda_loaded():
+        return "CUDA was initialised in this session (a fork of it cannot use the GPU)"
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if others:
+        return f"a thread started in this session is still running ({others[0].name})"
+    native = len(os.listdir("/proc/self/task")) - 1
+    if native > 0:
+        return (f"{native} native thread(s) run besides the main one (a BLAS or OpenMP pool?); "
+                "a fork keeps only the main thread")
+    started = _started(snapshots)
+    if started:
+        return f"a process started in this session is still running (pid {started[0]})"
+    return ""
+
+
+def _cuda_loaded() -> bool:
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            return any("libcuda.so" in line for line in fh)
+    except OSError:
+        return False
+
+
+def _started(snapshots: list[int]) -> list[int]:
+    """Live processes below this one that are not snapshots (or runs of them)."""
+    spared = set(snapshots)
+    for pid in snapshots:
+        spared.update(descendants(pid))
+    return [pid for pid in descendants(os.getpid()) if pid not in spared and _running(pid)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _kill_started(snapshots: list[int]) -> None:
+    """End of a run: kill what its fences started (never its snapshots), as a session's
+    guardian would."""
+    while True:
+        _reap()
+        left = _started(snapshots)
+        if not left:
+            return
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.005)
 
 
 def probe_main(conn: Any, plugins: list[str], settings: dict[str, Any]) -> None:

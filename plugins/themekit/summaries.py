@@ -387,8 +387,10 @@ def _plain(node: lxml.html.HtmlElement) -> str:
             return
         if tag in ("style", "svg", "template") or "headerlink" in classes:
             return
-        if any(c in classes for c in _MATH_CLASSES):
-            out.append(tex_to_text(_strip_delimiters(el.text_content())))
+        if any(c in classes for c in _MATH_CLASSES):  # MathML made at build time, or TeX
+            inner = next((k for k in el.iter() if _local(k.tag) == "math"), None)
+            out.append(_mathml_text(inner) if inner is not None
+                       else tex_to_text(_strip_delimiters(el.text_content())))
             return
         out.append(el.text or "")
         for child in el:

@@ -47,7 +47,9 @@ def fences_render_output(output: Output, context: RenderContext) -> str | None:
     caption = options.get("caption")
     figcaption = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
     return (
-        f'<figure class="diagram">{output.data}'
+        # a scroll box: the SVG keeps its text >= 12 px (svg.py's min-width) on a phone
+        f'<figure class="diagram"><div class="diagram-scroll" tabindex="0" role="region" '
+        f'aria-label="Diagram">{output.data}</div>'
         f'<img class="diagram-feed" src="{src}" alt="{alt}" loading="lazy" hidden>'
         f"{figcaption}</figure>"
     )

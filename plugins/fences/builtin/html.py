@@ -1,20 +1,31 @@
 """Output renderers: one mime type -> HTML. Captured text is always escaped.
 
 Figures (matplotlib's, and displayed PNG/JPEG images) are ``<figure class="fence-figure">``
-with the fence's caption; sub-figures (``meta["subfigure"]``, set by the renderer when a
-fence has several) are ``<figure class="fence-subfigure">`` with "(a)", "(b)"... and the
-renderer puts the caption once under them all. ``text/latex`` that is one formula becomes
-display math in pelican-render-math's markup (``<div class="math">$$...$$</div>``), so the
-page's MathJax and the feeds' MathML treat it as the post's own math.
+with the fence's caption, each image a link to its file (``a.fig-full``: a tap on a phone
+opens it full size). An SVG or PNG figure with a dark rendering (``fences.darkfigs``, unless
+``FENCES_DARK_FIGURES = False``) holds two, ``a.fig-light`` and ``a.fig-dark``, and the
+theme's CSS shows the one of the current theme. Sub-figures (``meta["subfigure"]``, set by
+the renderer when a fence has several) are ``<figure class="fence-subfigure">`` with "(a)",
+"(b)"... and the renderer puts the caption once under them all. ``text/latex`` that is one
+formula becomes display math in pelican-render-math's markup
+(``<div class="math">$$...$$</div>``), so the page's MathJax and the feeds' MathML treat it
+as the post's own math.
 """
 
 from __future__ import annotations
 
 import re
 from html import escape
+from typing import Any
 
+from ..darkfigs import SUFFIX, dark_variant
 from ..hookspecs import hookimpl
 from ..model import ERROR, STREAM, Output, RenderContext
+from ..settings import SettingsError
+
+# HTML values (tables) scroll sideways when wide: a named, keyboard-reachable region, as the
+# text outputs are (render.REGION).
+HTML_REGION = ' tabindex="0" role="region" aria-label="Output"'
 
 # How the truncation notice names what was cut, by the mime type it had.
 _WHAT = {ERROR: "the error", "text/plain": "the value", "text/html": "the HTML",
@@ -54,10 +65,10 @@ def truncated_notice(output: Output) -> str:
             f"had {int(size):,} {escape(str(unit))}.</p>")
 
 
-def _figure(output: Output, context: RenderContext, ext: str) -> str:
+def _figure(output: Output, context: RenderContext, ext: str, settings: dict[str, Any]) -> str:
     options = context.fence.options
-    src = context.link(output.data if isinstance(output.data, bytes) else output.data.encode(),
-                       ext)
+    payload = output.data if isinstance(output.data, bytes) else output.data.encode()
+    src = context.link(payload, ext)
     size = "".join(f' {k}="{int(output.meta[k])}"' for k in ("width", "height")
                    if output.meta.get(k))
     alt = options.get("alt") or options.get("caption") or output.meta.get("alt") or ""
@@ -66,10 +77,39 @@ def _figure(output: Output, context: RenderContext, ext: str) -> str:
     if letter:  # one of several: "(a)" under it, the fence's caption under them all
         alt = f"{alt} ({letter})" if alt else ""
         caption = f"({letter})" if caption else ""
-    img = f'<img src="{src}" alt="{escape(alt)}"{size} loading="lazy" decoding="async">'
+    dark = _dark_link(src, payload, ext, context, settings)
+    if dark:
+        shown = (_full_size(src, alt, size, "fig-light")
+                 + _full_size(dark, alt, size, "fig-dark"))
+    else:
+        shown = _full_size(src, alt, size)
     figcaption = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
     css = "fence-subfigure" if letter else "fence-figure"
-    return f'<figure class="{css}">{img}{figcaption}</figure>'
+    return f'<figure class="{css}">{shown}{figcaption}</figure>'
+
+
+def _full_size(src: str, alt: str, size: str, variant: str = "") -> str:
+    """The image, as a link to its file: on a phone a tap opens it full size. With a dark
+    variant there are two, ``fig-light`` and ``fig-dark``; the theme's CSS shows one, and
+    the other (lazy) is never fetched."""
+    css = f"fig-full {variant}".strip()
+    name = "" if alt else ' aria-label="Figure, full size"'
+    img = f'<img src="{src}" alt="{escape(alt)}"{size} loading="lazy" decoding="async">'
+    return f'<a class="{css}" href="{src}"{name}>{img}</a>'
+
+
+def _dark_link(src: str, payload: bytes, ext: str, context: RenderContext,
+               settings: dict[str, Any]) -> str | None:
+    """The dark rendering's link (made once, from the light bytes), or None: figures that
+    keep their own look, JPEGs, ``FENCES_DARK_FIGURES = False``, or a context without
+    derived files (a renderer called outside the engine)."""
+    enabled = settings.get("FENCES_DARK_FIGURES", True)
+    if not isinstance(enabled, bool):
+        raise SettingsError("FENCES_DARK_FIGURES", enabled, "true or false")
+    variant = getattr(context, "variant", None)
+    if not enabled or variant is None or ext not in ("svg", "png"):
+        return None
+    return variant(src, f"{SUFFIX}.{ext}", lambda: dark_variant(payload, ext))
 
 
 def latex_html(text: str, context: RenderContext) -> str:
@@ -89,7 +129,9 @@ def latex_html(text: str, context: RenderContext) -> str:
 
 
 @hookimpl(trylast=True)
-def fences_render_output(output: Output, context: RenderContext) -> str | None:
+def fences_render_output(output: Output, context: RenderContext,
+                         settings: dict[str, Any]) -> str | None:
+    settings = settings or {}
     mime, data = output.mime, output.data
     if mime == STREAM:
         name = output.meta.get("name", "stdout")
@@ -104,16 +146,16 @@ def fences_render_output(output: Output, context: RenderContext) -> str | None:
     if mime == "text/plain":
         return _pre("fence-text", str(data)) + truncated_notice(output)
     if mime == "text/html" and isinstance(data, str):  # other data: escaped repr (render.py)
-        return f'<div class="fence-html">{data}</div>'
+        return f'<div class="fence-html"{HTML_REGION}>{data}</div>'
     if mime == "text/markdown":
         return f'<div class="fence-markdown">{context.markdown(str(data))}</div>'
     if mime == "text/latex":
         return latex_html(str(data), context)
     if mime == "image/svg+xml":
         if output.meta.get("figure"):
-            return _figure(output, context, "svg")
+            return _figure(output, context, "svg", settings)
         if isinstance(data, str):
-            return f'<div class="fence-html">{data}</div>'
+            return f'<div class="fence-html"{HTML_REGION}>{data}</div>'
     if mime in IMAGES:
-        return _figure(output, context, IMAGES[mime])
+        return _figure(output, context, IMAGES[mime], settings)
     return None

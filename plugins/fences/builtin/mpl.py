@@ -1,7 +1,25 @@
 """matplotlib: capture every figure left open at the end of a fence, in order, then close it.
 
-SVG by default (byte-deterministic: fixed hash salt, no date), PNG at 2x with
-``fig-format=png``. ``display(fig)`` shows a figure at once and closes it.
+``fig-format`` picks the file: ``svg``, ``png`` (2x: 192 dots per inch, shown at 96 CSS px per
+inch, so a figure has the same display size in either format) or ``auto`` (the default).
+``auto`` estimates the SVG's weight from the figure's artists before anything is drawn, and
+takes PNG when the SVG would be heavy:
+
+* any image (``imshow``, ``figimage``, ``pcolorfast``...) -> PNG: an SVG would only wrap
+  the raster, and browsers smooth it when they scale it;
+* otherwise ~110 bytes per drawn element (each path of a collection, each point of a
+  scatter, each marker of a line, each patch) plus ~24 bytes per vertex of those paths;
+  a ``pcolormesh`` counts its quads, a 3D surface its faces. Over :data:`AUTO_SVG_LIMIT`
+  (300 kB: ~2,700 scatter points, a 50x50 ``pcolor``, a filled contour of a 200x200 grid)
+  -> PNG. Plain lines count nothing however many points they have: the SVG path is
+  simplified to what can be seen, and rasterizing a long noisy line is the slow case.
+
+Both formats are byte-deterministic (fixed SVG hash salt, no date, no PNG software tag).
+``display(fig)`` shows a figure at once and closes it.
+
+The figure is cropped to its tight bounding box, as ``bbox_inches="tight"`` does, but from
+one draw: the box is measured without drawing (:func:`_tight_bbox`; savefig draws once more
+to measure it) and a layout engine (constrained or tight layout) runs once before.
 
 ``fig-width``/``fig-height`` (inches, as in Quarto) resize each figure the fence shows as it
 is captured, and the image is then exactly that size: saved without the tight bounding box,
@@ -13,14 +31,21 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import re
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from ..hookspecs import hookimpl
 from ..model import Output
 
 SVG_SIZE = re.compile(rb'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', re.S)
+CSS_DPI = 96  # CSS px per inch: what an SVG's pt size (x 4/3) shows at
+PNG_DPI = 2 * CSS_DPI
+AUTO_SVG_LIMIT = 300_000  # estimated SVG bytes above which ``fig-format=auto`` takes PNG
+ELEMENT_BYTES = 110  # one <path>/<use> with its style, as matplotlib writes it
+VERTEX_BYTES = 24  # one "L 123.456 78.901" in a path
 
 
 def configure_determinism() -> None:
@@ -32,24 +57,138 @@ def configure_determinism() -> None:
 
 
 def render_figure(fig: Any, fmt: str, options: dict[str, Any] | None = None) -> Output:
-    """One figure as an SVG or 2x PNG output, with its CSS pixel size (resized first to the
-    fence's ``fig-width``/``fig-height`` when ``options`` give them)."""
-    bbox = None if _resize(fig, options or {}) else "tight"
-    buf = io.BytesIO()
+    """One figure as an SVG or 2x PNG output (``fmt`` ``auto``: see :func:`choose_format`),
+    with its CSS pixel size (resized first to the fence's ``fig-width``/``fig-height`` when
+    ``options`` give them)."""
+    tight = not _resize(fig, options or {})
+    if fmt == "auto":
+        fmt = choose_format(fig)
     if fmt == "png":
-        fig.savefig(buf, format="png", dpi=fig.dpi * 2, bbox_inches=bbox,
-                    metadata={"Software": None})
-        data = buf.getvalue()
+        data = _png(fig, tight)
         width, height = _png_size(data)
-        size = (round(width / 2), round(height / 2))
-        return Output("image/png", data, {"figure": True, "width": size[0], "height": size[1]})
-    fig.savefig(buf, format="svg", bbox_inches=bbox, metadata={"Date": None})
-    data = buf.getvalue()
+        return Output("image/png", data, {"figure": True, "width": round(width / 2),
+                                          "height": round(height / 2)})
+    data = _svg(fig, tight)
     meta: dict[str, Any] = {"figure": True}
     match = SVG_SIZE.search(data[:2000])
     if match:  # pt -> CSS px
         meta["width"], meta["height"] = (round(float(v) * 4 / 3) for v in match.groups())
     return Output("image/svg+xml", data, meta)
+
+
+def choose_format(fig: Any, limit: float = AUTO_SVG_LIMIT) -> str:
+    """``png`` when the figure holds an image or its SVG would weigh over ``limit`` bytes
+    (:func:`svg_weight`), else ``svg``."""
+    return "png" if svg_weight(fig, limit) > limit else "svg"
+
+
+def svg_weight(fig: Any, limit: float = math.inf) -> float:
+    """Estimated bytes of the figure's SVG beyond its axes and text (infinite with an image),
+    from its visible artists, without drawing; counting stops once over ``limit``."""
+    from matplotlib.collections import Collection, QuadMesh
+    from matplotlib.image import AxesImage, BboxImage, FigureImage
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    total = 0.0
+    for artist in _visible_artists(fig):
+        if isinstance(artist, (AxesImage, BboxImage, FigureImage)):
+            return math.inf
+        if isinstance(artist, QuadMesh):
+            rows, cols = artist.get_coordinates().shape[:2]
+            total += (rows - 1) * (cols - 1) * (ELEMENT_BYTES + 5 * VERTEX_BYTES)
+        elif isinstance(artist, Collection):
+            total += _collection_weight(artist)
+        elif isinstance(artist, Line2D):
+            if artist.get_marker() not in (None, "None", "none", "", " "):
+                total += len(artist.get_xdata()) * ELEMENT_BYTES
+        elif isinstance(artist, Patch):
+            total += ELEMENT_BYTES + len(artist.get_path().vertices) * VERTEX_BYTES
+        if total > limit:
+            break
+    return total
+
+
+def _collection_weight(collection: Any) -> float:
+    faces = getattr(collection, "_faces", None)  # a 3D collection: 2D paths come at draw
+    if faces is not None and getattr(faces, "ndim", 0) == 3:
+        count, corners = faces.shape[:2]
+        return count * (ELEMENT_BYTES + corners * VERTEX_BYTES)
+    paths = collection.get_paths()
+    offsets = len(collection.get_offsets())
+    vertices = sum(len(path.vertices) for path in paths)
+    if offsets > len(paths):  # one marker path, stamped at every offset (<use> elements)
+        return offsets * ELEMENT_BYTES + vertices * VERTEX_BYTES
+    return len(paths) * ELEMENT_BYTES + vertices * VERTEX_BYTES
+
+
+def _visible_artists(fig: Any) -> Iterator[Any]:
+    from matplotlib.axis import Axis
+
+    stack = [fig]
+    while stack:
+        artist = stack.pop()
+        if not artist.get_visible():
+            continue
+        yield artist
+        if not isinstance(artist, Axis):  # ticks and tick labels weigh little
+            stack.extend(reversed(artist.get_children()))
+
+
+def _svg(fig: Any, tight: bool) -> bytes:
+    return _save(fig, tight, format="svg", metadata={"Date": None})
+
+
+def _png(fig: Any, tight: bool) -> bytes:
+    return _save(fig, tight, format="png", dpi=PNG_DPI, metadata={"Software": None})
+
+
+def _save(fig: Any, tight: bool, **kwargs: Any) -> bytes:
+    """``savefig`` with one draw: a layout engine runs once, before the tight box is
+    measured, and is off while saving (savefig would otherwise lay out and measure in a
+    draw of its own for a figure with any layout engine, even a spent one, or the tight box:
+    two draws for one file)."""
+    import matplotlib
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    buf = io.BytesIO()
+    engine = fig.get_layout_engine()
+    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
+        engine.execute(fig)  # what Figure.tight_layout() does; savefig's draw would do it
+    if engine is not None:  # none at all, so savefig makes no draw of its own
+        rc = matplotlib.rcParams  # (None would install the rc's layout: a placeholder then)
+        spare = rc["figure.autolayout"] or rc["figure.constrained_layout.use"]
+        fig.set_layout_engine("none" if spare else None)
+    try:
+        fig.savefig(buf, bbox_inches=_tight_bbox(fig) if tight else None, **kwargs)
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+    return buf.getvalue()
+
+
+def _tight_bbox(fig: Any) -> Any:
+    """What ``bbox_inches="tight"`` crops to, measured without drawing, grown to whole CSS
+    px so that the PNG is exactly twice the SVG's size in CSS px.
+
+    It is measured as savefig measures an SVG (SVG renderer at 72 dpi: glyph outlines, no
+    hinting) for PNG too, so a figure has the same size in both formats."""
+    import matplotlib
+    from matplotlib.backends.backend_svg import RendererSVG
+    from matplotlib.transforms import Bbox
+
+    dpi = fig.dpi
+    try:
+        fig.dpi = 72
+        width, height = fig.get_size_inches() * 72
+        bbox = fig.get_tightbbox(RendererSVG(width, height, io.StringIO(), image_dpi=dpi))
+    finally:
+        fig.dpi = dpi
+    bbox = bbox.padded(matplotlib.rcParams["savefig.pad_inches"])
+    # a hair over the whole px: Agg truncates the canvas size to whole pixels
+    x0, y0 = (math.floor(v * CSS_DPI) / CSS_DPI for v in (bbox.x0, bbox.y0))
+    x1, y1 = (math.ceil(v * CSS_DPI) / CSS_DPI + 1e-9 for v in (bbox.x1, bbox.y1))
+    return Bbox([[x0, y0], [x1, y1]])
 
 
 def _resize(fig: Any, options: dict[str, Any]) -> bool:
@@ -92,7 +231,7 @@ def fences_capture_outputs(options: dict[str, Any]) -> list[Output]:
     outputs = []
     try:
         for num in plt.get_fignums():
-            outputs.append(render_figure(plt.figure(num), options.get("fig-format") or "svg",
+            outputs.append(render_figure(plt.figure(num), options.get("fig-format") or "auto",
                                          options))
     finally:
         plt.close("all")  # also when one fails to draw: no figure leaks into the next fence
@@ -113,7 +252,7 @@ def fences_format_value(value: Any, options: dict[str, Any]) -> list[Output] | N
     import matplotlib.pyplot as plt
 
     try:
-        return [render_figure(value, options.get("fig-format") or "svg", options)]
+        return [render_figure(value, options.get("fig-format") or "auto", options)]
     finally:
         plt.close(value)
 

@@ -49,5 +49,5 @@ def _ends_with_semicolon(code: str) -> bool:
 @hookimpl
 def fences_kinds() -> list[FenceKind]:
     return [FenceKind(name="python", language="python", marker="exec", run=run_python,
-                      version="2",  # 2: mime bundles, LaTeX and JPEG values
+                      version="3",  # 3: fig-format auto, PNG at 96 px/in; 2: mime bundles, LaTeX
                       options=(FIG_FORMAT_OPTION,))]

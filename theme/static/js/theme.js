@@ -36,6 +36,32 @@
   }
 })();
 
+/* Diagrams: a drawing never shrinks its text below 12 px (the inline SVG has a min-width,
+   plugins/diagrams/svg.py), so on a narrow screen it scrolls sideways inside a focusable,
+   named region, as code blocks do. Drawings the build did not wrap are wrapped here
+   (before the code-block script below numbers the regions' names). */
+(function () {
+  function init() {
+    var drawings = document.querySelectorAll("figure.diagram > svg");
+    for (var i = 0; i < drawings.length; i++) {
+      var svg = drawings[i];
+      var box = document.createElement("div");
+      box.className = "diagram-scroll";
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", "Diagram");
+      svg.parentNode.insertBefore(box, svg);
+      box.appendChild(svg);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
+
 /* Code blocks: every code block (not an output's) is a focusable scrolling region with a
    copy button. Exec fences' source already has tabindex/role/aria-label from the build;
    Markdown's own blocks get them here, so without this script they still scroll, only

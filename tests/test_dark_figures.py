@@ -1,0 +1,304 @@
+"""Figures for every theme and screen: dark renderings of matplotlib figures
+(plugins/fences/darkfigs.py), the full-size link, the light-only feeds, the diagrams'
+12 px text floor, and the FFT post's highlight hatch contrast. One real build (and one warm
+rebuild) of a small site, parsed with bs4 and feedparser."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import feedparser
+import numpy as np
+import pytest
+from bs4 import BeautifulSoup
+from conftest import ROOT, run_pelican, write_files
+from fences import darkfigs
+from PIL import Image
+
+CSS = ROOT / "theme" / "static" / "css" / "main.css"
+FFT_POST = ROOT / "content" / "posts" / "three-ways-to-write-an-fft.md"
+BLUE, ORANGE = "#1f77b4", "#ff7f0e"  # matplotlib's first two cycle colours
+MARK = b"<!-- kept -->\n"
+
+
+def fft_diagram() -> str:
+    """The FFT post's butterfly diagram fence, verbatim (the one with the highlight)."""
+    text = FFT_POST.read_text(encoding="utf-8")
+    match = re.search(r"^```diagram [^\n]*highlighted.*?^```$", text, re.S | re.M)
+    assert match, f"{FFT_POST}: no diagram with a highlight"
+    return match[0]
+
+
+POST = """\
+Title: Figures
+Date: 2024-01-01
+Slug: figures
+Tags: plots
+
+```python exec alt="Two lines and a legend"
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(4, 3))
+ax.plot([0, 1, 2], [0, 1, 4], label="up")
+ax.plot([0, 1, 2], [4, 1, 0], label="down")
+ax.grid(True)
+ax.legend()
+ax.set_title("Lines")
+```
+
+```python exec fig-format=png alt="A PNG figure"
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.plot([0, 1], [0, 1])
+```
+
+```python exec alt="On the author's own background"
+fig, ax = plt.subplots(figsize=(3, 2), facecolor="#fff3c4")
+ax.plot([0, 1], [1, 0])
+```
+
+```python exec alt="Two sub-figures" layout-ncol=2 caption="Side by side"
+for k in (1, 2):
+    plt.figure(figsize=(2, 2))
+    plt.plot([0, 1], [0, k])
+```
+
+{diagram}
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    """One cold build, then a warm one of the same content into the same output."""
+    tmp = tmp_path_factory.mktemp("dark-figures")
+    content, out = tmp / "content", tmp / "output"
+    write_files(content, {"posts/figures.md": POST.replace("{diagram}", fft_diagram())})
+    settings = {"FENCES_CACHE_PATH": str(tmp / "cache")}
+    cold = run_pelican(content, out, settings=settings)
+    assert cold.returncode == 0, cold.stdout[-3000:] + cold.stderr[-3000:]
+    files = {p.name: p.read_bytes() for p in (out / "fences").iterdir()}
+    html = (out / "posts" / "figures" / "index.html").read_text(encoding="utf-8")
+    kept = tmp / "cache" / "variants"
+    made = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in kept.iterdir()}
+    # Mark one kept variant: a warm build that copies it, rather than making it again, shows it.
+    marked = next(p for p in kept.iterdir() if p.suffix == ".svg" and p.stat().st_size)
+    marked.write_bytes(marked.read_bytes() + MARK)
+    made[marked.name] = (marked.stat().st_mtime_ns, marked.read_bytes())
+    warm = run_pelican(content, out, settings=settings)
+    assert warm.returncode == 0, warm.stdout[-3000:] + warm.stderr[-3000:]
+    return {"out": out, "html": html, "soup": BeautifulSoup(html, "html.parser"),
+            "files": files, "kept": kept, "made": made, "marked": marked.name,
+            "warm_html": (out / "posts/figures/index.html").read_text("utf-8")}
+
+
+def css_palette(css: str) -> dict[str, dict[str, str]]:
+    """``--name: #hex`` of main.css's light (:root) and dark ([data-theme="dark"]) blocks."""
+    found = {}
+    for theme, selector in (("light", r":root"), ("dark", r'\[data-theme="dark"\]')):
+        block = re.search(rf"^{selector} \{{(.*?)^\}}", css, re.S | re.M)
+        assert block, f"main.css: no {selector} block"
+        found[theme] = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})\b", block[1]))
+    return found
+
+
+def luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of #rrggbb."""
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    low, high = sorted((luminance(a), luminance(b)))
+    return (high + 0.05) / (low + 0.05)
+
+
+def local(out: Path, src: str) -> Path:
+    return out / "fences" / src.rsplit("/", 1)[1]
+
+
+def figures(soup: BeautifulSoup) -> list:
+    return soup.select("figure.fence-figure:not(.fence-subfigures), figure.fence-subfigure")
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_default_figures_get_a_dark_variant_next_to_the_light_file(built: dict) -> None:
+    shown = figures(built["soup"])
+    assert len(shown) == 5  # lines, png, own background, two sub-figures
+    with_dark = [f for f in shown if f.select_one("a.fig-dark")]
+    assert len(with_dark) == 4, [str(f)[:200] for f in shown]
+    for figure in with_dark:
+        light, dark = figure.select("a.fig-full")
+        assert light["class"] == ["fig-full", "fig-light"] and dark["class"][-1] == "fig-dark"
+        light_src, dark_src = light.img["src"], dark.img["src"]
+        stem, ext = light_src.rsplit(".", 1)
+        assert dark_src == f"{stem}.{darkfigs.SUFFIX}.{ext}"
+        assert local(built["out"], dark_src).is_file()
+        # both lazy: the one the theme hides is never fetched; same size, same alt
+        for a in (light, dark):
+            assert a.img["loading"] == "lazy"
+        assert (light.img["alt"], light.img.get("width")) == (dark.img["alt"],
+                                                              dark.img.get("width"))
+
+
+def test_each_image_links_to_its_full_size_file(built: dict) -> None:
+    images = built["soup"].select("figure.fence-figure img")
+    assert len(images) == 9  # 4 figures with two variants, one without
+    for img in images:
+        link = img.parent
+        assert link.name == "a" and "fig-full" in link["class"]
+        assert link["href"] == img["src"] and local(built["out"], link["href"]).is_file()
+
+
+def test_an_authors_own_background_is_left_as_drawn(built: dict) -> None:
+    (own,) = [f for f in figures(built["soup"]) if f.img["alt"] == "On the author's own background"]
+    assert own.select("a.fig-full") and not own.select(".fig-dark, .fig-light")
+    assert b"#fff3c4" in local(built["out"], own.img["src"]).read_bytes()
+
+
+def test_dark_svg_uses_the_themes_dark_palette_and_keeps_data_colours(built: dict) -> None:
+    palette = css_palette(CSS.read_text(encoding="utf-8"))
+    assert darkfigs.DARK_BACKGROUND == palette["dark"]["theme"]
+    assert darkfigs.DARK_INK == palette["dark"]["content"]
+    first = figures(built["soup"])[0]
+    light = local(built["out"], first.select_one("a.fig-light img")["src"]).read_text()
+    dark = local(built["out"], first.select_one("a.fig-dark img")["src"]).read_text()
+
+    def colours(svg: str) -> set[str]:
+        return {c.lower() for c in re.findall(r"(?:fill|stroke)(?::\s*|=\")(#[0-9a-fA-F]{6})", svg)}
+
+    assert {"#ffffff", "#000000", "#b0b0b0", "#cccccc"} <= colours(light)  # bg, ink, grid, legend
+    assert not {"#ffffff", "#000000", "#b0b0b0", "#cccccc"} & colours(dark)
+    assert {BLUE, ORANGE} <= colours(dark)  # the data as drawn
+    assert darkfigs.DARK_BACKGROUND in colours(dark)  # figure and axes background
+    # text glyphs are black by SVG's default fill: the root now gives the ink colour
+    assert re.search(rf'<svg fill="{darkfigs.DARK_INK}" ', dark)
+    assert re.sub(r"#[0-9a-fA-F]{6}", "#", light) == re.sub(
+        r"#[0-9a-fA-F]{6}", "#", dark.replace(f'<svg fill="{darkfigs.DARK_INK}" ', "<svg ", 1)
+    ), "only colours change"
+
+
+def test_dark_png_is_dark_and_keeps_the_line_colour(built: dict) -> None:
+    (png,) = [f for f in figures(built["soup"]) if f.img["src"].endswith(".png")]
+    with Image.open(local(built["out"], png.select_one(".fig-light img")["src"])) as image:
+        light, mode = np.asarray(image), image.mode
+    with Image.open(local(built["out"], png.select_one(".fig-dark img")["src"])) as image:
+        dark = np.asarray(image)
+        assert image.mode == mode
+    assert dark.shape == light.shape
+    bg = tuple(int(darkfigs.DARK_BACKGROUND[i:i + 2], 16) for i in (1, 3, 5))
+    assert tuple(dark[0, 0, :3]) == bg and tuple(light[0, 0, :3]) == (255, 255, 255)
+    blue = tuple(int(BLUE[i:i + 2], 16) for i in (1, 3, 5))
+    line = np.all(light[..., :3] == blue, axis=-1)
+    assert line.sum() > 50, "the test figure has no solid line pixels"
+    assert np.all(dark[line][:, :3] == blue)
+    grey = (light[..., 0] == light[..., 1]) & (light[..., 1] == light[..., 2])
+    assert dark[grey][:, :3].mean() < 80 < light[grey][:, :3].mean()  # white/black swapped
+
+
+def test_variants_are_made_once_and_kept_in_the_cache(built: dict) -> None:
+    """The cold build keeps each variant it made (and an empty file for the figure that has
+    none) in the fence cache; the warm build (Pelican empties the output) copies them from
+    there, making and writing nothing new."""
+    kept = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in built["kept"].iterdir()}
+    assert kept == built["made"], "the warm build wrote into the cache"
+    assert sorted(len(data) == 0 for _, data in kept.values()).count(True) == 1  # own background
+    out = built["out"] / "fences"
+    assert (out / built["marked"]).read_bytes().endswith(MARK), "made again, not copied"
+    now = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert now.keys() == built["files"].keys()
+    assert {k: v for k, v in now.items() if k != built["marked"]} == {
+        k: v for k, v in built["files"].items() if k != built["marked"]}
+    assert built["warm_html"] == built["html"]
+
+
+def test_dark_variants_are_deterministic() -> None:
+    not_matplotlib = b'<svg xmlns="http://www.w3.org/2000/svg"><rect fill="#ffffff"/></svg>'
+    assert darkfigs.dark_svg(not_matplotlib) is None
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (250, 250, 250)).save(buf, "PNG")
+    first, second = darkfigs.dark_png(buf.getvalue()), darkfigs.dark_png(buf.getvalue())
+    assert first == second and first is not None
+    dark_corner = Image.new("RGB", (8, 8), (20, 20, 20))
+    buf = io.BytesIO()
+    dark_corner.save(buf, "PNG")
+    assert darkfigs.dark_png(buf.getvalue()) is None  # already dark: shown as drawn
+
+
+# ---------------------------------------------------------------- feeds
+
+
+def test_feeds_keep_only_the_light_images(built: dict) -> None:
+    feed = feedparser.parse(str(built["out"] / "feeds" / "all.atom.xml"), sanitize_html=False,
+                            resolve_relative_uris=False)
+    assert not feed.bozo, feed.get("bozo_exception")
+    (entry,) = feed.entries
+    soup = BeautifulSoup(entry.content[0].value, "html.parser")
+    srcs = [img["src"] for img in soup.select("figure.fence-figure img")]
+    assert len(srcs) == 5 and not soup.select(".fig-dark")
+    assert not [s for s in srcs if darkfigs.SUFFIX in s]
+    for img in soup.select("figure.fence-figure img"):  # still linked to the full size
+        assert img.parent.name == "a" and img.parent["href"] == img["src"]
+
+
+# ---------------------------------------------------------------- diagrams
+
+
+def test_diagram_text_never_scales_below_12px(built: dict) -> None:
+    svg = built["soup"].select_one("figure.diagram svg")
+    width = float(svg["width"])
+    min_width = float(re.fullmatch(r"min-width: (\d+)px", svg["style"])[1])
+    smallest = min(float(t["font-size"]) for t in svg.select("text"))
+    assert min_width * smallest / width >= 12  # text size at the narrowest allowed width
+    assert min_width < width  # the drawing still shrinks to fit where it can
+
+
+def test_fft_highlight_hatch_contrast_at_least_3_to_1(built: dict) -> None:
+    palette = css_palette(CSS.read_text(encoding="utf-8"))
+    svg = built["soup"].select_one("figure.diagram svg")
+    hatch = {p["stroke"] for p in svg.select('g > path[stroke-width="1"]')
+             if p["stroke"].startswith("#")}
+    assert hatch, "the FFT diagram has no hatched cell"
+    feed_svg = local(built["out"], built["soup"].select_one("img.diagram-feed")["src"]).read_text()
+    feed_bg = re.search(r'<rect [^>]*fill="(#[0-9a-fA-F]{6})"', feed_svg)[1]
+    for colour in hatch:
+        for background in (palette["light"]["theme"], palette["dark"]["theme"], feed_bg):
+            assert contrast(colour, background) >= 3, (colour, background)
+
+
+# ---------------------------------------------------------------- the setting
+
+ONE_FIGURE = """\
+Title: One
+Date: 2024-01-01
+Slug: one
+
+```python exec alt="A line"
+import matplotlib.pyplot as plt
+plt.plot([0, 1], [0, 1])
+```
+"""
+
+
+@pytest.mark.parametrize("value", [False, "no"])
+def test_fences_dark_figures_setting(tmp_path: Path, value: object) -> None:
+    """``FENCES_DARK_FIGURES = False``: figures as drawn only; a value that is not a
+    boolean stops the build with one line naming the setting."""
+    write_files(tmp_path / "content", {"posts/one.md": ONE_FIGURE})
+    proc = run_pelican(tmp_path / "content", tmp_path / "out",
+                       settings={"FENCES_CACHE_PATH": str(tmp_path / "cache"),
+                                 "FENCES_DARK_FIGURES": value})
+    if value is False:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        soup = BeautifulSoup((tmp_path / "out/posts/one/index.html").read_text("utf-8"),
+                             "html.parser")
+        (link,) = soup.select("figure.fence-figure a.fig-full")
+        assert link["class"] == ["fig-full"] and link.img["src"] == link["href"]
+        assert not [p for p in (tmp_path / "out/fences").iterdir() if darkfigs.SUFFIX in p.name]
+        assert not (tmp_path / "cache" / "variants").exists()
+    else:
+        assert proc.returncode != 0
+        assert "FENCES_DARK_FIGURES = 'no' is not valid: expected true or false" in (
+            proc.stdout + proc.stderr)

@@ -1,0 +1,146 @@
+"""mathkit's TeX -> MathML fixes, formula by formula (plugins/mathkit/converter.py), and the
+page-level numbering and references (pages.py), without a build."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+from mathkit.converter import MathConverter, convert_tex, split_delimiters
+from mathkit.font import glyph_text, styled_letter
+from mathkit.pages import convert_page
+
+M = "{http://www.w3.org/1998/Math/MathML}"
+
+
+def tree(tex: str, display: bool = False) -> etree._Element:
+    result = convert_tex(tex, display)
+    assert result.ok, result.error
+    return etree.fromstring(result.markup)
+
+
+def texts(root: etree._Element, tag: str) -> list[str]:
+    return [e.text or "" for e in root.iter(f"{M}{tag}")]
+
+
+def test_overline_is_a_stretchy_accent_not_a_horizontal_bar():
+    root = tree(r"\overline{z + w}")
+    (over,) = root.iter(f"{M}mover")
+    assert over.get("accent") == "true"
+    bar = over[1]
+    assert bar.tag == f"{M}mo" and bar.text == "\u00af" and bar.get("stretchy") == "true"
+    assert "\u2015" not in etree.tostring(root, encoding="unicode")
+
+
+def test_mathrm_letters_are_upright():
+    root = tree(r"e^{2\pi \mathrm{i} k/n} \, \mathrm{d}x")
+    upright = [e.text for e in root.iter(f"{M}mi") if e.get("mathvariant") == "normal"]
+    assert upright == ["i", "d"]
+    assert "x" in [e.text for e in root.iter(f"{M}mi") if e.get("mathvariant") is None]
+    (fl,) = [e for e in tree(r"\mathrm{fl}(a)").iter(f"{M}mi") if e.text != "a"]
+    assert fl.text == "fl"  # one identifier, upright (several letters)
+
+
+def test_operatorname_is_an_upright_name_with_a_thin_space():
+    single = tree(r"\operatorname{E} X")
+    (name,) = [e for e in single.iter(f"{M}mi") if e.text == "E"]
+    assert name.get("mathvariant") == "normal"
+    root = tree(r"\operatorname{polar}(A) + \cos\alpha + \arg z")
+    assert {"polar", "cos", "arg"} <= set(texts(root, "mi"))
+    assert "polar" not in texts(root, "mo")  # not spaced as a binary operator
+    spaces = [e.getprevious().text for e in root.iter(f"{M}mspace")]
+    assert spaces == ["cos", "arg"]  # thin space before an argument, none before "("
+
+
+@pytest.mark.parametrize("tex,size", [(r"\bigl(", "1.2em"), (r"\Bigr]", "1.623em"),
+                                      (r"\bigg|", "2.047em"), (r"\big/", "1.2em")])
+def test_sized_delimiters_stretch_to_a_fixed_size(tex, size):
+    (mo,) = tree(tex + " x").iter(f"{M}mo")
+    assert (mo.get("minsize"), mo.get("maxsize")) == (size, size)
+    assert mo.get("stretchy") == "true" and mo.get("symmetric") == "true"
+
+
+def test_bars_do_not_grow_with_the_row():
+    root = tree(r"\lVert q \rVert^2 + |x|")
+    bars = [e for e in root.iter(f"{M}mo") if e.text in ("\u2016", "|")]
+    assert len(bars) == 4
+    assert all(b.get("stretchy") == "false" and b.get("lspace") == "0" for b in bars)
+
+
+def test_label_tag_and_refs_leave_the_formula():
+    result = convert_tex(r"E = mc^2 \label{eq:energy} \tag{E1}", True)
+    assert (result.label, result.tag) == ("eq:energy", "(E1)")
+    root = etree.fromstring(result.markup)
+    assert "".join(root.itertext()) == "E=mc2"  # no "\\label", "eq:energy" or "(E1)" text
+    assert root.get("alttext") == r"E = mc^2 \label{eq:energy} \tag{E1}"
+    starred = convert_tex(r"x \tag*{A} \nonumber", True)
+    assert starred.tag == "A" and "".join(etree.fromstring(starred.markup).itertext()) == "x"
+    ref = convert_tex(r"x = \eqref{a} + \ref{b}", False)
+    assert ref.refs == [("eqref", "a"), ("ref", "b")]
+    assert "".join(etree.fromstring(ref.markup).itertext()) == "x=(?)+?"  # pages fills in
+
+
+def test_environments_latex2mathml_lacks():
+    root = tree(r"\begin{aligned} a &= b \\ c &= d \end{aligned}", True)
+    assert len(list(root.iter(f"{M}mtr"))) == 2
+    numbered = tree(r"\begin{align} a &= b \end{align}", True)
+    assert "(1)" not in texts(numbered, "mtext")  # not numbered line by line
+
+
+@pytest.mark.parametrize("tex,why", [
+    (r"\text{a<b}", "not well-formed"),
+    (r"\frobnicate x", r"unsupported command \frobnicate"),
+    (r"\frac{1}{", ""),
+])
+def test_unconvertible_formulas_fall_back_to_code(tex, why):
+    result = convert_tex(tex, False)
+    assert not result.ok and why in (result.error or "")
+    code = etree.fromstring(result.markup)
+    assert code.tag == "code" and code.get("class") == "math-tex" and code.text == tex
+
+
+def test_split_delimiters():
+    assert split_delimiters(r"\(x\)") == ("x", False)
+    assert split_delimiters("$$\ny\n$$") == ("y", True)
+    assert split_delimiters(r"\begin{align*}a\end{align*}") == (r"\begin{align*}a\end{align*}",
+                                                                 True)
+    assert split_delimiters("plain") is None
+
+
+def test_styled_letters_for_the_font_subset():
+    assert styled_letter("x") == "\U0001d465" and styled_letter("h") == "\u210e"
+    assert styled_letter("\u03b1") == "\U0001d6fc" and styled_letter("1") == "1"
+    assert styled_letter("x", "bold-italic") == "\U0001d499"
+    chars = glyph_text(convert_tex(r"\sqrt{x} + \overline{y}", False).markup)
+    assert {"x", "\U0001d465", "\u221a", "\u00af", "+"} <= chars
+
+
+PAGE = (
+    '<div class="math">$$E = mc^2 \\label{eq:e}$$</div>\n'
+    '<div class="xref-equation" id="eq-f"><div class="math">$$F = ma$$</div>'
+    '<span class="eq-number">(1)</span></div>\n'
+    '<div class="math">$$p = mv \\tag{P}$$</div>\n'
+    '<p>See <span class="math">\\(\\eqref{eq:e}\\)</span>, '
+    '<span class="math">\\(\\ref{eq-f}\\)</span>, <span class="math">\\(x = \\eqref{P}\\)</span>'
+    ' and <span class="math">\\(\\eqref{eq:none}\\)</span>.</p>'
+    '<pre>&lt;span class="math"&gt;\\(x\\)&lt;/span&gt;</pre>'
+)
+
+
+def test_page_numbers_links_and_unknown_references():
+    result = convert_page(PAGE, MathConverter())
+    html = etree.fromstring(f"<div>{result.html}</div>", etree.HTMLParser()).find(".//div")
+    assert result.numbers == {"eq-f": "(1)", "eq:e": "(2)"}
+    labelled = html.xpath('//div[@class="xref-equation" and @id="eq:e"]')[0]
+    assert labelled.xpath('./span[@class="eq-number"]/text()') == ["(2)"]
+    assert labelled.xpath('./div[@class="math"]/math')
+    tagged = html.xpath('//div[@class="xref-equation" and not(@id)]')[0]
+    assert tagged.xpath('./span[@class="eq-number"]/text()') == ["(P)"]
+    links = [(a.get("href"), a.text) for a in html.xpath('//a[@class="xref"]')]
+    assert links == [("#eq:e", "(2)"), ("#eq-f", "1")]
+    assert [p.message for p in result.problems] == [
+        "unknown equation label in \\eqref{P}: no \\label or {#P} in this post",
+        "unknown equation label in \\eqref{eq:none}: no \\label or {#eq:none} in this post"]
+    assert '&lt;span class="math"&gt;\\(x\\)&lt;/span&gt;' in result.html  # code untouched
+    summary = convert_page('<p><span class="math">\\(\\eqref{eq:e}\\)</span></p>',
+                           MathConverter(), numbers=result.numbers, links=False)
+    assert summary.html == '<p><span class="xref">(2)</span></p>'
