@@ -23,8 +23,9 @@ from typing import Any
 from .hookspecs import Executor
 from .settings import EngineSettings
 
-# Site settings that differ from build to build without changing what a session does.
-VOLATILE_SETTINGS = frozenset({"FENCES_BUILD_ID", "FENCES_MODE"})
+# Site settings that differ from build to build without changing what a session does (the
+# preview's pages-only builds skip the search index).
+VOLATILE_SETTINGS = frozenset({"FENCES_BUILD_ID", "FENCES_MODE", "SEARCH_INDEX"})
 
 
 @dataclass

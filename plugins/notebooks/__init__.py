@@ -22,11 +22,15 @@ folder of the post's page and sets ``post.notebook_url``, which the theme turns 
 
 The bytes depend only on the post and its results (no dates, stable cell ids, keys sorted
 as nbformat writes them), so a rebuild leaves the file untouched. The file is written
-atomically (a temporary file, then a rename).
+atomically (a temporary file, then a rename). Building a notebook costs ~10 ms a post, so
+the bytes are kept in ``<FENCES_CACHE_PATH>/notebooks/``, named by a digest of everything
+they are made of (the post's text and title, where its links lead, each fence's cache key,
+status and outputs): a warm build copies them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import posixpath
 import re
@@ -37,6 +41,7 @@ from typing import Any
 from fences import hookimpl
 from fences.cache import atomic_write, holds
 from fences.diagnostics import emit, shown_path
+from fences.model import CACHED, EXPECTED_ERROR, RAN
 
 from .convert import build_notebook, dumps, wants_notebook
 
@@ -100,12 +105,20 @@ def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
         return
     title = str((getattr(post, "metadata", None) or {}).get("title")
                 or getattr(post, "title", "") or "")
-    try:
-        data = dumps(build_notebook(source, fences, results, title=title,
-                                    link=_linker(post, settings, rel)))
-    except Exception as exc:  # a bug here must not cost the page
-        emit(where, None, "warning", f"no notebook: {type(exc).__name__}: {exc}")
-        return
+    link = _linker(post, settings, rel)
+    kept = _kept_path(settings, _digest(source, title, link, fences, results))
+    data = _read(kept)
+    if data is None:
+        try:
+            data = dumps(build_notebook(source, fences, results, title=title, link=link))
+        except Exception as exc:  # a bug here must not cost the page
+            emit(where, None, "warning", f"no notebook: {type(exc).__name__}: {exc}")
+            return
+        if kept is not None:
+            try:
+                atomic_write(kept, data)
+            except OSError:
+                pass  # only a later build's time is lost
     target = Path(output, *rel.split("/"))
     if not holds(target, data):
         try:
@@ -114,3 +127,44 @@ def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
             emit(where, None, "warning", f"cannot write the notebook {rel} ({exc})")
             return
     post.notebook_url = rel
+
+
+# Bump when build_notebook's output changes for the same inputs.
+NOTEBOOK_FORMAT = "1"
+_LINK_TARGET = re.compile(r"\{(?:filename|static|attach|index|tag|category|author)\}[^)\s\"'>]*")
+
+
+def _digest(source: str, title: str, link: Callable[[str], str], fences: list[Any],
+            results: list[Any]) -> str:
+    """Everything a post's notebook is made of, hashed."""
+    h = hashlib.sha256()
+    for part in (NOTEBOOK_FORMAT, title, source):
+        h.update(part.encode("utf-8", "replace") + b"\0")
+    for target in sorted(set(_LINK_TARGET.findall(source))):
+        h.update(f"{target}->{link(target)}".encode("utf-8", "replace") + b"\0")
+    for fence, result in zip(fences, results, strict=False):
+        # a result from the cache makes the same notebook as when it ran
+        status = "ok" if result.status in (RAN, CACHED, EXPECTED_ERROR) else result.status
+        shown = repr(sorted(fence.options.items(), key=repr))  # echo, fold, output...
+        h.update(f"{fence.key}|{fence.kind}|{shown}|{status}|{len(result.outputs)}"
+                 .encode("utf-8", "replace") + b"\0")
+        for output in result.outputs:
+            data = output.data if isinstance(output.data, bytes) else \
+                str(output.data).encode("utf-8", "replace")
+            h.update(output.mime.encode() + repr(sorted(output.meta.items())).encode()
+                     + hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def _kept_path(settings: dict[str, Any], digest: str) -> Path | None:
+    cache = settings.get("FENCES_CACHE_PATH")
+    return Path(cache, "notebooks", digest[:2], f"{digest}.ipynb") if cache else None
+
+
+def _read(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

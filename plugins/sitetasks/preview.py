@@ -330,6 +330,8 @@ class Site:
         with _captured_stderr() as tee:
             try:
                 self.settings = settings = self.read_settings()
+                if self._sources:  # pages only: the full build that follows indexes them
+                    settings["SEARCH_INDEX"] = False
                 if self.number == 1 and self.delete_output and self.output.is_dir():
                     from pelican.utils import clean_output_dir
 
