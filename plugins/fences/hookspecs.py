@@ -93,6 +93,18 @@ class Executor(Protocol):
 
     The host owns the cache: an executor never writes it, and results of a session that did
     not finish are never cached.
+
+    Optional, for executors that outlive one build (the preview holds one: see
+    ``fences.lifetime``), which the engine uses only when ``snapshots`` is not None:
+
+    * ``enable_snapshots()``: called once by ``fences.lifetime`` on a held executor; from
+      then on ``snapshots`` is set (the local executor's ``fences.snapshots.SnapshotStore``).
+    * ``resume(fences, reusable, inputs)``: run a session whose first ``reusable`` fences
+      have cached results from the latest parked snapshot among them (else from the start),
+      returning a Future of ``fences.pool.Resumed`` (``start``: the first fence run,
+      ``results`` from there, ``note``: why it started earlier than the edit, once).
+    * ``prime(fences, inputs)``: run a fully cached session in the background only to park
+      its snapshots; nothing it returns is kept. None when there is nothing to prime.
     """
 
     name: str
