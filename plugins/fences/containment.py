@@ -136,12 +136,13 @@ def _wait_polling(child: int, host_pid: int) -> tuple[int | None, bool]:
         pid, status = os.waitpid(child, os.WNOHANG)
         if pid:
             return status, False
-        if not _alive(host_pid):
+        if not pid_alive(host_pid):
             return None, True
         time.sleep(POLL_SECONDS)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (a zombie counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

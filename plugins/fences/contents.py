@@ -31,3 +31,13 @@ def forget_memoized_content() -> None:
         memo = Content.__dict__.get(name)
         if memo is not None and hasattr(memo, "cache"):
             memo.cache.clear()
+
+
+def source_text(obj: Any) -> str:
+    """The Markdown source of a post or page ("" when it cannot be read): where plugins
+    that work on the finished HTML find the line to name in a message."""
+    try:
+        with open(getattr(obj, "source_path", None) or "", encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return ""

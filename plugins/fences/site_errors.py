@@ -100,6 +100,14 @@ def record_error(text: str) -> bool:
     return True
 
 
+def fail_at_end(text: str, log: logging.Logger) -> None:
+    """A located error, already printed, that must fail a strict build at its end (xrefs,
+    mathkit): added to the site errors, or logged as an ERROR where no build records them
+    (Pelican without the fence engine), which fails the build too."""
+    if not record_error(text):
+        log.error("%s", text)
+
+
 def initialized(pelican: Any) -> None:
     """Refuse Pelican's content cache; drop the last build's record; record errors."""
     settings = pelican.settings

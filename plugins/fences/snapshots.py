@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .containment import pid_alive
 from .model import Fence
 
 MAX_SNAPSHOTS = 64  # the memory bound is the real limit: a trivial snapshot costs ~3 MiB
@@ -68,7 +69,7 @@ class Snapshot:
 
     def alive(self) -> bool:
         if self.pidfd is None:
-            return _exists(self.pid)
+            return pid_alive(self.pid)
         return not select.select([self.pidfd], [], [], 0)[0]  # readable once it exited
 
     def kill(self) -> None:
@@ -293,13 +294,3 @@ def _private_bytes(pid: int) -> int:
         if line.startswith(("Private_Clean:", "Private_Dirty:")):
             total += int(line.split()[1]) * 1024
     return total
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

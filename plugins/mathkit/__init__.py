@@ -61,30 +61,18 @@ def _source_line(source: str, needle: str) -> int | None:
 
 
 def _report(obj: Any, problems: list[Problem], strict: bool) -> None:
+    from fences.contents import source_text
     from fences.diagnostics import emit, shown_path
+    from fences.site_errors import fail_at_end
 
     source_path = getattr(obj, "source_path", None) or ""
-    try:
-        with open(source_path, encoding="utf-8") as handle:
-            source = handle.read()
-    except OSError:
-        source = ""
+    source = source_text(obj)
     for problem in problems:
         severity = "error" if strict and problem.error else "warning"
         text = emit(shown_path(source_path) if source_path else "?",
                     _source_line(source, problem.needle), severity, problem.message)
         if severity == "error":
-            _record_error(text)
-
-
-def _record_error(text: str) -> None:
-    """A strict build fails at the end through the site error record (as xrefs does)."""
-    try:
-        from fences.site_errors import record_error
-    except ImportError:
-        record_error = None
-    if record_error is None or not record_error(text):
-        log.error("%s", text)
+            fail_at_end(text, log)
 
 
 def _convert_object(obj: Any, converter: MathConverter, css_class: str,

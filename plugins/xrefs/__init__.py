@@ -49,14 +49,12 @@ def finalized(generators: Any) -> None:
 
 
 def _report(obj: Any, problems: list[Problem], strict: bool) -> None:
+    from fences.contents import source_text
     from fences.diagnostics import emit, shown_path
+    from fences.site_errors import fail_at_end
 
     source_path = getattr(obj, "source_path", None) or ""
-    try:
-        with open(source_path, encoding="utf-8") as handle:
-            source = handle.read()
-    except OSError:
-        source = ""
+    source = source_text(obj)
     seen: dict[str, int] = {}
     for problem in problems:
         if problem.reference:
@@ -71,18 +69,7 @@ def _report(obj: Any, problems: list[Problem], strict: bool) -> None:
         text = emit(shown_path(source_path) if source_path else "?", line, severity,
                     problem.message)
         if severity == "error":
-            _record_error(text)
-
-
-def _record_error(text: str) -> None:
-    """Add a located error to the build's site error record, so a strict build fails at
-    the end (exit status 1) like for any other site error, without printing it twice."""
-    try:
-        from fences.site_errors import record_error
-    except ImportError:
-        record_error = None
-    if record_error is None or not record_error(text):
-        log.error("%s", text)  # no fence engine: a logged error is what fails the build
+            fail_at_end(text, log)
 
 
 def _plain_summary(obj: Any) -> None:
