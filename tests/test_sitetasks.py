@@ -241,3 +241,19 @@ def test_bench_site_has_exec_or_plain_fences(tmp_path):
     assert text.startswith("Title: Post 1\n") and text.count("```python exec\n") == 5
     plain = (tmp_path / "plain/posts/post-001.md").read_text()
     assert "exec" not in plain and plain.count("```python\n") == 5
+
+
+def test_the_bench_markdown_exec_reference_runs_fences_in_process(tmp_path, monkeypatch):
+    """`invoke bench`'s in_process_site reference: fences run in one namespace per post, the
+    source highlighted above what they print and the figures they draw."""
+    import markdown
+
+    monkeypatch.setenv("BENCH_FIGURES", str(tmp_path))
+    text = ("```python exec\na = xp.arange(1001)\nprint(int(a.sum()))\n```\n\n"
+            "```python exec\nimport matplotlib.pyplot as plt\nplt.plot(a)\n```\n")
+    md = markdown.Markdown(extensions=["sitetasks.inprocess_exec", "extra", "codehilite"])
+    page = md.convert(text)
+    assert "<pre>500500\n</pre>" in page
+    assert page.count('class="codehilite"') == 2
+    (figure,) = tmp_path.glob("*.svg")
+    assert f'<img src="/figures/{figure.name}"' in page

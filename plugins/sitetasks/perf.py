@@ -3,8 +3,10 @@
 Generates a synthetic site (posts x fences: small NumPy fences and one matplotlib figure per
 post) and measures, in one run and on the same content: plain Pelican (fences not
 executable), a cold build, a warm build with nothing changed, a build after editing one
-fence of one post, and the same fences executed in-process with no isolation. Prints
-seconds and ratios and writes JSON.
+fence of one post, and two references with no isolation: the same fences exec'd in one
+process (fences only), and a Pelican build that execs them in-process while it renders, as
+markdown-exec does in MkDocs (``sitetasks.inprocess_exec``). Prints seconds and ratios and
+writes JSON.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from .pelican_cli import pelican_command
+from .pelican_cli import pelican_command, read_settings
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout (plugins/sitetasks/perf.py)
 
@@ -55,10 +57,12 @@ def write_site(content: Path, posts: int, exec_word: str = " exec") -> None:
         (content / "posts" / f"post-{i:03d}.md").write_text(post_text(i, exec_word))
 
 
-def pelican(content: Path, output: Path, cache: Path, report: Path, conf: Path) -> float:
+def pelican(content: Path, output: Path, cache: Path, report: Path, conf: Path,
+            extra: dict | None = None) -> float:
     """Seconds one Pelican build takes (exits when the build fails)."""
     cmd = pelican_command(content, output, conf,
-                          {"FENCES_CACHE_PATH": str(cache), "FENCES_REPORT": str(report)})
+                          {"FENCES_CACHE_PATH": str(cache), "FENCES_REPORT": str(report),
+                           **(extra or {})})
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     seconds = time.perf_counter() - started
@@ -90,6 +94,22 @@ def in_process(content: Path) -> float:
     return time.perf_counter() - started
 
 
+def in_process_site(content: Path, work: Path, conf: Path) -> float:
+    """Seconds of a Pelican build that execs every fence in-process as it renders each post
+    (markdown-exec's way: no fence engine, no isolation, no cache)."""
+    settings = read_settings(conf, {})
+    markdown = dict(settings.get("MARKDOWN") or {})
+    markdown["extension_configs"] = {**(markdown.get("extension_configs") or {}),
+                                     "sitetasks.inprocess_exec": {}}
+    plugins = [p for p in settings.get("PLUGINS") or [] if p != "fences"]
+    figures = work / "inprocess-figures"
+    figures.mkdir(exist_ok=True)
+    os.environ["BENCH_FIGURES"] = str(figures)
+    return pelican(content, work / "inprocess-out", work / "inprocess-cache",
+                   work / "inprocess.json", conf,
+                   extra={"PLUGINS": plugins, "MARKDOWN": markdown})
+
+
 def post_seconds(report: Path, source: str) -> float:
     """Seconds the fences of one post took, from a fence report."""
     data = json.loads(report.read_text())
@@ -115,10 +135,15 @@ def main(argv: list[str] | None = None) -> dict:
 
         build = partial(pelican, conf=args.conf)
         build(plain_content, work / "plain-out", plain_cache, work / "plain.json")  # warm-up
-        plain = min(build(plain_content, work / "plain-out", plain_cache, work / "plain.json")
-                    for _ in range(args.repeat))
         cold = build(content, out, cache, report)
-        warm = min(build(content, out, cache, report) for _ in range(args.repeat))
+        # plain and warm alternate, so that a machine drifting slower or faster over the run
+        # weighs on both alike; the best of each is kept
+        plains, warms = [], []
+        for _ in range(args.repeat):
+            plains.append(build(plain_content, work / "plain-out", plain_cache,
+                                work / "plain.json"))
+            warms.append(build(content, out, cache, report))
+        plain, warm = min(plains), min(warms)
 
         edited = content / "posts" / "post-007.md"
         edited.write_text(edited.read_text().replace("print(float(b.mean()))",
@@ -126,6 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
         edit = build(content, out, cache, report)
         own = post_seconds(report, "posts/post-007.md")
         inproc = in_process(content)
+        inproc_site = in_process_site(content, work, args.conf)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -134,17 +160,20 @@ def main(argv: list[str] | None = None) -> dict:
         "fences_per_post": len(NUMPY_FENCES) + 1,
         "cores": os.cpu_count(),
         "seconds": {"plain": plain, "cold": cold, "warm": warm, "edit_one_fence": edit,
-                    "edited_post_own_execution": own, "in_process_no_isolation": inproc},
+                    "edited_post_own_execution": own, "in_process_no_isolation": inproc,
+                    "in_process_site": inproc_site},
         "ratios": {"warm/plain": warm / plain, "cold/plain": cold / plain,
-                   "edit/plain": edit / plain},
+                   "edit/plain": edit / plain, "cold/in_process_site": cold / inproc_site},
         "targets": {"warm <= 1.2 x plain": warm <= 1.2 * plain,
                     "edit <= plain + own + 0.5 s": edit <= plain + own + 0.5,
                     "cold <= 4 s": cold <= 4.0},
     }
     s = result["seconds"]
     print(f"site: {args.posts} posts x {result['fences_per_post']} fences, {os.cpu_count()} cores")
-    for name in ("plain", "cold", "warm", "edit_one_fence", "in_process_no_isolation"):
+    for name in ("plain", "cold", "warm", "edit_one_fence", "in_process_no_isolation",
+                 "in_process_site"):
         print(f"  {name:<24} {s[name]:7.2f} s   {s[name] / plain:5.2f} x plain")
+    print(f"  cold / in_process_site: {cold / inproc_site:.2f} (markdown-exec's way, same site)")
     print(f"  edited post's own execution: {own:.2f} s")
     for target, ok in result["targets"].items():
         print(f"  {'ok  ' if ok else 'MISS'} {target}")
