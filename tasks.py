@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,10 @@ def prune(c: Context, content: str | None = None, output: str | None = None,
     """Build, then delete the fence-cache entries and figures that this build did not use.
 
     Every edit leaves the old result behind; run this before committing fence-cache/."""
+    started = time.time() - 1  # mtimes may be coarser than the clock
     _build(content, output, set, frozen=False, rerun=False)
-    print(publishing.prune_cache(read_settings(DEV_CONF, parse_overrides(set)), ROOT))
+    print(publishing.prune_cache(read_settings(DEV_CONF, parse_overrides(set)), ROOT,
+                                 since=started))
 
 
 @task(help={"output": BUILD_HELP["output"]})

@@ -79,11 +79,11 @@ def built(tmp_path_factory) -> dict:
     files = {p.name: p.read_bytes() for p in (out / "fences").iterdir()}
     html = (out / "posts" / "figures" / "index.html").read_text(encoding="utf-8")
     kept = tmp / "cache" / "variants"
-    made = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in kept.iterdir()}
+    made = {p.name: (p.stat().st_ino, p.read_bytes()) for p in kept.iterdir()}
     # Mark one kept variant: a warm build that copies it, rather than making it again, shows it.
     marked = next(p for p in kept.iterdir() if p.suffix == ".svg" and p.stat().st_size)
     marked.write_bytes(marked.read_bytes() + MARK)
-    made[marked.name] = (marked.stat().st_mtime_ns, marked.read_bytes())
+    made[marked.name] = (marked.stat().st_ino, marked.read_bytes())
     warm = run_pelican(content, out, settings=settings)
     assert warm.returncode == 0, warm.stdout[-3000:] + warm.stderr[-3000:]
     return {"out": out, "html": html, "soup": BeautifulSoup(html, "html.parser"),
@@ -202,7 +202,7 @@ def test_variants_are_made_once_and_kept_in_the_cache(built: dict) -> None:
     """The cold build keeps each variant it made (and an empty file for the figure that has
     none) in the fence cache; the warm build (Pelican empties the output) copies them from
     there, making and writing nothing new."""
-    kept = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in built["kept"].iterdir()}
+    kept = {p.name: (p.stat().st_ino, p.read_bytes()) for p in built["kept"].iterdir()}
     assert kept == built["made"], "the warm build wrote into the cache"
     assert sorted(len(data) == 0 for _, data in kept.values()).count(True) == 1  # own background
     out = built["out"] / "fences"

@@ -13,6 +13,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -183,9 +184,16 @@ def test_prune_keeps_what_the_content_uses_and_drops_the_rest(tmp_path):
     blobs = {p.name for p in cache.glob("blobs/*/*")}
     assert len(blobs) == 2
 
+    variants = {p.name for p in cache.glob("variants/*")}
+    notebooks = {p.name for p in cache.glob("notebooks/*/*.ipynb")}
+    assert len(variants) == len(notebooks) == 2  # a dark rendering and a notebook each
+    time.sleep(1.1)  # the first figure's files are older than the prune's build
+
     proc = invoke("prune", *args, cwd=tmp_path)
     assert proc.returncode == 0, log(proc)
     assert "kept 1 entries; removed 1 entries and 1 blobs" in proc.stdout
+    assert "and 2 derived files" in proc.stdout  # the old dark rendering and notebook
+    assert len(list(cache.glob("variants/*"))) == len(list(cache.glob("notebooks/*/*"))) == 1
     (entry,) = cache.glob("entries/*/*.json")
     (blob,) = cache.glob("blobs/*/*")
     assert blob.name in entry.read_text()  # the figure the current post shows

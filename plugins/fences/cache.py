@@ -70,6 +70,13 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def touch(path: Path) -> None:
+    """Mark a kept file as used by this build (its mtime): ``invoke prune`` drops the files
+    of the derived folders (``variants/``, ``notebooks/``) that its build did not use."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
 def holds(path: Path, data: bytes) -> bool:
     """Whether ``path`` exists with exactly ``data`` in it (size first, then bytes)."""
     try:

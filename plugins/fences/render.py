@@ -36,7 +36,7 @@ from pygments.util import ClassNotFound
 from xmlsafe import strip_illegal
 
 from .builtin.html import is_figure
-from .cache import atomic_write, holds, sha256
+from .cache import atomic_write, holds, sha256, touch
 from .model import (
     ERROR,
     FAILURES,
@@ -140,6 +140,8 @@ class Renderer:
         target = self.output / rel
         kept = self._variants / Path(rel).name if self._variants else None
         size = _size(kept) if kept else None
+        if size is not None:
+            touch(kept)  # used: invoke prune keeps it
         if size == 0:  # an empty file: made before, and there was none
             return None
         if size is None:

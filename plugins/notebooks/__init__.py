@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from fences import hookimpl
-from fences.cache import atomic_write, holds
+from fences.cache import atomic_write, holds, touch
 from fences.diagnostics import emit, shown_path
 from fences.model import CACHED, EXPECTED_ERROR, RAN
 
@@ -165,6 +165,8 @@ def _read(path: Path | None) -> bytes | None:
     if path is None:
         return None
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except OSError:
         return None
+    touch(path)  # used: invoke prune keeps it
+    return data

@@ -104,16 +104,30 @@ def verify_build(settings: dict[str, Any], build_id: str, root: Path) -> None:
         raise Exit("not publishing: " + "; ".join(problems), code=1)
 
 
-def prune_cache(settings: dict[str, Any], root: Path) -> str:
-    """Delete the fence-cache entries and blobs that the last build's report does not list;
-    return the line that says what was kept and removed."""
+# Files a build derives from results and keeps to save work (dark figures, notebooks); a
+# build marks each one it uses (fences.cache.touch).
+DERIVED = (("variants", "*"), ("notebooks", "*/*.ipynb"))
+
+
+def prune_cache(settings: dict[str, Any], root: Path, since: float | None = None) -> str:
+    """Delete the fence-cache entries and blobs that the last build's report does not list,
+    and (given ``since``, when that build started) the derived files it did not use; return
+    the line that says what was kept and removed."""
     from fences.cache import Cache
 
     cache = cache_root(settings, root)
     report = json.loads(_report_file(settings, root).read_text())
     stats = Cache(cache).prune(fence["key"] for fence in report["fences"])
+    derived = 0
+    for folder, pattern in DERIVED if since is not None else ():
+        for path in (cache / folder).glob(pattern):
+            with contextlib.suppress(OSError):
+                if path.is_file() and path.stat().st_mtime < since:
+                    path.unlink()
+                    derived += 1
     return (f"prune: kept {stats.kept} entries; removed {stats.entries} entries and "
-            f"{stats.blobs} blobs ({stats.bytes / 1e6:.2f} MB) from {cache}")
+            f"{stats.blobs} blobs ({stats.bytes / 1e6:.2f} MB) and {derived} derived files "
+            f"from {cache}")
 
 
 def deploy_ghp_import(site: Path, repository: Path, branch: str, remote: str,
