@@ -166,13 +166,19 @@ JS_IMAGES_SETTLED = """() => Array.from(document.images)
   .every(i => i.complete || i.getClientRects().length === 0)"""
 
 # Rendered images must have pixels; images that are not rendered (never fetched when lazy)
-# must at least exist on the server.
+# must at least exist on the server. A rendered lazy image still loading (a loaded machine:
+# the scroll went by faster than the fetch) is given 15 s more, eagerly, before it counts.
 JS_BROKEN_IMAGES = """async () => {
   const broken = [];
+  const late = ms => new Promise(r => setTimeout(r, ms));
   for (const i of document.images) {
     const src = i.currentSrc || i.src;
     if (!src) { broken.push('(no src)'); continue; }
     if (i.getClientRects().length > 0) {
+      if (!(i.complete && i.naturalWidth > 0)) {
+        i.loading = 'eager';
+        await Promise.race([i.decode().catch(() => null), late(15000)]);
+      }
       if (!(i.complete && i.naturalWidth > 0)) broken.push(src);
     } else {
       const r = await fetch(src).catch(e => ({ok: false, status: String(e)}));
