@@ -94,6 +94,13 @@ def in_process(content: Path) -> float:
     return time.perf_counter() - started
 
 
+def write_results(path: Path, result: dict) -> None:
+    """A bench's results as JSON (``invoke bench``, ``invoke bench --preview``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1))
+    print(f"written {path}")
+
+
 def in_process_site(content: Path, work: Path, conf: Path) -> float:
     """Seconds of a Pelican build that execs every fence in-process as it renders each post
     (markdown-exec's way: no fence engine, no isolation, no cache)."""
@@ -177,9 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  edited post's own execution: {own:.2f} s")
     for target, ok in result["targets"].items():
         print(f"  {'ok  ' if ok else 'MISS'} {target}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=1))
-    print(f"written {args.json}")
+    write_results(args.json, result)
     return result
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .pelican_cli import pelican_command, read_settings
+from .perf import write_results
 
 ROOT = Path(__file__).resolve().parents[2]
 PROSE_POST = "posts/hello-gradient-descent.md"  # its Slug: hello-gradient-descent
@@ -205,9 +206,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{verdict}; runs {shown})")
     print(f"  reference: plain Pelican rebuild {plain:.2f} s, "
           f"a `pelican` run with the fence engine {subprocess_build:.2f} s")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=1))
-    print(f"written {args.json}")
+    write_results(args.json, result)
     return result
 
 
