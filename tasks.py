@@ -233,24 +233,34 @@ def publish(c: Context, content: str | None = None, output: str | None = None,
         repository=repository, branch=branch, remote=remote, push=push, directory=directory)
 
 
-@task(help={"posts": "posts in the synthetic site (default 40)",
+@task(iterable=["corpus"], help={
+            "posts": "posts in the synthetic site (default 40)",
             "repeat": "runs of the plain and warm builds; the best is kept (default 3); "
                       "with --preview, edits of each kind (the median is kept)",
             "results": "where to write the JSON results (default output/bench.json, "
                        "with --preview output/bench-preview.json)",
             "preview": "measure the live preview instead: save -> served page changed on the "
-                       "example site"})
+                       "example site",
+            "corpus": "a sphinx-gallery folder whose examples are the posts instead (e.g. "
+                      "matplotlib's galleries/examples/color); repeat for several",
+            "limit": "with --corpus: at most this many examples"})
 def bench(c: Context, posts: int = 40, repeat: int = 3, results: str | None = None,
-          preview: bool = False) -> None:
+          preview: bool = False, corpus: list[str] | None = None,
+          limit: int | None = None) -> None:
     """Measure plain, cold, warm and one-edit builds of a synthetic site, in one run.
 
-    --preview: the live preview's save -> served page changed, on the example site."""
+    --preview: the live preview's save -> served page changed, on the example site.
+    --corpus: a real corpus (a sphinx-gallery folder) instead of the synthetic site."""
     if preview:
         cmd = [sys.executable, "-m", "sitetasks.preview_bench", "--repeat", str(repeat),
                "--conf", str(DEV_CONF), "--content", str(DEFAULT_CONTENT)]
     else:
         cmd = [sys.executable, "-m", "sitetasks.perf", "--posts", str(posts), "--repeat",
                str(repeat), "--conf", str(DEV_CONF)]
+        if corpus:
+            cmd += ["--corpus", *corpus]
+        if limit:
+            cmd += ["--limit", str(limit)]
     if results:
         cmd += ["--json", results]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(

@@ -302,3 +302,49 @@ def test_fences_dark_figures_setting(tmp_path: Path, value: object) -> None:
         assert proc.returncode != 0
         assert "FENCES_DARK_FIGURES = 'no' is not valid: expected true or false" in (
             proc.stdout + proc.stderr)
+
+
+# ---------------------------------------------------------------- made as sessions end
+
+
+def test_dark_renderings_are_made_as_a_session_ends(tmp_path: Path) -> None:
+    """``Renderer.prepare`` (the engine calls it when a session's results arrive) makes a
+    fresh result's dark renderings on background threads and keeps them in ``variants/``
+    before any page is rendered; rendering then only reads them. A cached result, and
+    outputs that are not figures, start nothing."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from fences.builtin.mpl import render_figure
+    from fences.cache import sha256
+    from fences.manager import make_manager
+    from fences.model import FenceResult, Output
+    from fences.render import Renderer
+
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [0, 1])
+    png, svg = render_figure(fig, "png"), render_figure(fig, "svg")
+    plt.close(fig)
+    cache = tmp_path / "cache"
+    renderer = Renderer(make_manager(), {}, str(tmp_path / "out"), {},
+                        {"FENCES_CACHE_PATH": str(cache)})
+    text = Output("text/plain", "not a figure")
+    renderer.prepare(FenceResult("cached", [svg]))
+    assert not (cache / "variants").exists(), "a cached result's variants are kept already"
+    renderer.prepare(FenceResult("ran", [png, text, svg]))
+    renderer.close()  # waits for the threads
+    kept = sorted(p.name for p in (cache / "variants").iterdir())
+    names = [f"{sha256(png.data)[:20]}.{darkfigs.SUFFIX}.png",
+             f"{sha256(svg.data)[:20]}.{darkfigs.SUFFIX}.svg"]
+    assert kept == sorted(names)
+    assert Image.open(cache / "variants" / names[0]).size == Image.open(io.BytesIO(png.data)).size
+
+    def made_again() -> bytes:
+        raise AssertionError("rendering made a variant that prepare had made")
+
+    link = renderer.link(png.data, "png")
+    dark = renderer.variant(link, f"{darkfigs.SUFFIX}.png", made_again)
+    assert dark == "{static}/fences/" + names[0]
+    assert (tmp_path / "out" / "fences" / names[0]).read_bytes() == (
+        cache / "variants" / names[0]).read_bytes()

@@ -72,6 +72,27 @@ def test_cache_hits_and_invalidation(site, tmp_path):
     assert statuses(solo, "posts/cached.md") == ["cached", "cached", "ran"]
 
 
+def test_highlighted_sources_are_kept_and_read_back(site, tmp_path):
+    """A warm build reads each fence's highlighted source from ``highlight/`` instead of
+    running Pygments again (the page is the same bytes); an edited fence gets its own."""
+    write_files(tmp_path / "content", {"posts/data.txt": "v1"})
+    first = site(files())
+    kept = sorted((first.cache / "highlight").glob("*.html"))
+    assert len(kept) == 4  # one per fence shown
+    page = first.read("posts/cached/index.html")
+    marked = next(p for p in kept if "print" in p.read_text() and "other" in p.read_text())
+    marked.write_text(marked.read_text().replace("other post", "read back"))
+
+    warm = site()
+    assert statuses(warm, "posts/other.md") == ["cached"]
+    assert "read back" in warm.read("posts/other/index.html")
+    assert warm.read("posts/cached/index.html") == page
+    assert sorted((warm.cache / "highlight").glob("*.html")) == kept
+
+    edit = site(files(first=2))
+    assert len(list((edit.cache / "highlight").glob("*.html"))) == 5
+
+
 def test_declared_inputs_are_part_of_the_key(site, tmp_path):
     content = tmp_path / "content"
     write_files(content, {"posts/data.txt": "v1"})

@@ -257,3 +257,56 @@ def test_the_bench_markdown_exec_reference_runs_fences_in_process(tmp_path, monk
     assert page.count('class="codehilite"') == 2
     (figure,) = tmp_path.glob("*.svg")
     assert f'<img src="/figures/{figure.name}"' in page
+
+
+# --- gallery (invoke bench --corpus) -------------------------------------------------------
+
+EXAMPLE = '''\
+"""
+==============
+Colour a curve
+==============
+
+Shows :func:`~matplotlib.pyplot.plot` with ``color``, costs $5.
+"""
+import matplotlib.pyplot as plt
+
+# %%
+# A first figure
+# --------------
+#
+# One line.
+
+plt.plot([0, 1], [0, 1], color="C1")
+
+###############################################################################
+# Then a second.
+fig, ax = plt.subplots()
+'''
+
+
+def test_gallery_example_becomes_a_post_with_one_fence_per_cell(tmp_path: Path) -> None:
+    from sitetasks import gallery
+
+    folder = tmp_path / "examples" / "color"
+    write_files(folder, {"colour_curve.py": EXAMPLE, "sub/other.py": '"""Other\n=====\n"""\n1\n'})
+    write_files(tmp_path / "examples" / "widgets", {"slider.py": '"""Slider"""\n'})
+    doc, cells = gallery.cells(EXAMPLE)
+    assert doc.splitlines()[1] == "Colour a curve"
+    assert [code.strip().splitlines()[0] for _, code in cells] == [
+        "import matplotlib.pyplot as plt", 'plt.plot([0, 1], [0, 1], color="C1")',
+        "fig, ax = plt.subplots()"]
+    assert [prose.splitlines()[0] if prose else "" for prose, _ in cells] == [
+        "", "A first figure", "Then a second."]
+
+    count = gallery.write_site([tmp_path / "examples"], tmp_path / "content")
+    assert count == 2  # widgets/ is interactive: left out
+    post = (tmp_path / "content" / "posts" / "color-colour_curve.md").read_text()
+    assert post.startswith("Title: Colour a curve\n")
+    assert "Slug: gallery-color-colour_curve" in post
+    assert "Shows `matplotlib.pyplot.plot` with `color`, costs \\$5." in post
+    assert post.count("```python exec\n") == 3 and "=====" not in post
+    plain = tmp_path / "plain"
+    gallery.write_site([tmp_path / "examples"], plain, limit=1, exec_word="")
+    (only,) = (plain / "posts").iterdir()
+    assert "```python exec" not in only.read_text() and "```python\n" in only.read_text()

@@ -186,14 +186,17 @@ def test_prune_keeps_what_the_content_uses_and_drops_the_rest(tmp_path):
 
     variants = {p.name for p in cache.glob("variants/*")}
     notebooks = {p.name for p in cache.glob("notebooks/*/*.ipynb")}
-    assert len(variants) == len(notebooks) == 2  # a dark rendering and a notebook each
+    sources = {p.name for p in cache.glob("highlight/*.html")}
+    # a dark rendering, a notebook and a highlighted source each
+    assert len(variants) == len(notebooks) == len(sources) == 2
     time.sleep(1.1)  # the first figure's files are older than the prune's build
 
     proc = invoke("prune", *args, cwd=tmp_path)
     assert proc.returncode == 0, log(proc)
     assert "kept 1 entries; removed 1 entries and 1 blobs" in proc.stdout
-    assert "and 2 derived files" in proc.stdout  # the old dark rendering and notebook
+    assert "and 3 derived files" in proc.stdout  # the old figure's, notebook's and source's
     assert len(list(cache.glob("variants/*"))) == len(list(cache.glob("notebooks/*/*"))) == 1
+    assert len(list(cache.glob("highlight/*"))) == 1
     (entry,) = cache.glob("entries/*/*.json")
     (blob,) = cache.glob("blobs/*/*")
     assert blob.name in entry.read_text()  # the figure the current post shows

@@ -66,6 +66,14 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def place(target: Path, data: bytes) -> None:
+    """Make ``target`` hold ``data`` (atomically); one that holds it already is left alone.
+    Never a hard link to a kept file: a tool that rewrites an output file in place would
+    damage the cache through it."""
+    if not holds(target, data):
+        atomic_write(target, data)
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

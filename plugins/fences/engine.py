@@ -120,6 +120,12 @@ class Engine:
         self.resuming: list[tuple[list[Fence], list[FenceResult | None], Future[Any]]] = []
         self._inputs: dict[tuple[str, int], list[list[str]]] = {}
         self._toolchains: dict[str, str | None] = {}
+        old = getattr(self, "renderer", None)
+        if old is not None:
+            old.close()
+        # made now, so that derived files start as sessions end (Renderer.prepare); it gets
+        # Pelican's context when the pages are rendered
+        self.renderer = Renderer(self.pm, self.kinds, self.output_path, {}, self.checked.site)
 
     # -- plan ----------------------------------------------------------------------------------
     def plan_post(self, path: str, fences: list[Fence]) -> None:
@@ -288,6 +294,7 @@ class Engine:
         self._submit_bar(len(fences))
         future = self.pool().submit(fences)
         future.add_done_callback(lambda done: self._tick(len(fences)))
+        future.add_done_callback(lambda done: self._prepare(done, lambda r: r))
         self.running.append((fences, future))
 
     def _submit_resumable(self, fences: list[Fence], hits: list[FenceResult | None]) -> None:
@@ -298,6 +305,7 @@ class Engine:
         inputs = [self._inputs.get((f.path, f.index), []) for f in fences]
         future = self.pool().resume(fences, reusable, inputs)  # type: ignore[attr-defined]
         future.add_done_callback(lambda done: self._tick(len(fences)))
+        future.add_done_callback(lambda done: self._prepare(done, lambda r: r.results))
         self.resuming.append((fences, hits, future))
 
     def _prime(self, fences: list[Fence], hits: list[FenceResult | None]) -> None:
@@ -312,6 +320,14 @@ class Engine:
         if sum(hit.seconds for hit in hits if hit is not None) < PRIME_SECONDS:
             return
         pool.prime(fences, [self._inputs.get((f.path, f.index), []) for f in fences])
+
+    def _prepare(self, done: Future[Any], results: Any) -> None:
+        """A session ended (on a pool thread): start its results' derived files."""
+        if done.cancelled() or done.exception() is not None:
+            return  # told when the engine collects it
+        renderer = self.renderer
+        for result in results(done.result()):
+            renderer.prepare(result)
 
     def _submit_bar(self, count: int) -> None:
         if self._bar is None:
@@ -404,8 +420,8 @@ class Engine:
             print(f"fences: ran on {', '.join(names)}{why}", flush=True)
 
     def _render(self, generators: Iterable[Any]) -> None:
-        renderer = Renderer(self.pm, self.kinds, self.output_path,
-                            _first_context(generators), self.checked.site)
+        renderer = self.renderer
+        renderer.context = _first_context(generators)
         for obj in content_objects(generators):
             fences = self.posts.get(getattr(obj, "source_path", None) or "")
             if not fences:

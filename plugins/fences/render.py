@@ -21,23 +21,28 @@ stderr, ``"Traceback"``). The theme's script numbers names that repeat on a page
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import markdown
+import pygments
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 from xmlsafe import strip_illegal
 
-from .builtin.html import is_figure
-from .cache import atomic_write, holds, sha256, touch
+from .builtin.html import dark_rendering, figure_file, is_figure
+from .cache import atomic_write, place, sha256, touch
 from .model import (
+    CACHED,
     ERROR,
     FAILURES,
     SKIPPED,
@@ -48,10 +53,14 @@ from .model import (
     Output,
     RenderContext,
 )
+from .settings import SettingsError
 from .site_errors import cache_root
 
 OUTPUT_DIR = "fences"
 VARIANTS_DIR = "variants"  # in the fence cache: files derived from figures (Renderer.variant)
+HIGHLIGHT_DIR = "highlight"  # in the fence cache: highlighted sources (Renderer._source)
+HIGHLIGHT_FORMAT = 1  # bump when _kept_highlight's HTML changes for the same inputs
+PYGMENTS_VERSION = pygments.__version__
 BOX = '<div class="fence-outputs">'
 REGION = ' tabindex="0" role="region" aria-label="{}"'
 # The <pre> a builtin text renderer writes (fences.builtin.html), and the region's name.
@@ -110,20 +119,18 @@ class Renderer:
         self._md: markdown.Markdown | None = None  # made at first use: most posts need none
         # Kept variants live in the site's fence cache; a renderer made without the site's
         # settings (not by the engine) keeps none.
-        self._variants = cache_root(settings) / VARIANTS_DIR if settings is not None else None
+        self._cache = cache_root(settings) if settings is not None else None
+        self._variants = self._cache / VARIANTS_DIR if self._cache else None
+        self._early: dict[str, Future[bytes | None]] = {}  # variant name -> being made
+        self._threads: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
 
     def link(self, payload: bytes, ext: str) -> str:
         """Write ``payload`` as ``fences/<hash>.ext`` (unless already there, whole) and
-        return its ``{static}`` link."""
-        name = f"{sha256(payload)[:20]}.{ext}"
-        rel = f"{OUTPUT_DIR}/{name}"
-        target = self.output / rel
-        try:  # a file left by an earlier build may be damaged: size first, then bytes
-            whole = target.stat().st_size == len(payload) and target.read_bytes() == payload
-        except OSError:
-            whole = False
-        if not whole:
-            atomic_write(target, payload)
+        return its ``{static}`` link. A file left by an earlier build may be damaged: it
+        is rewritten unless it holds ``payload`` whole."""
+        rel = f"{OUTPUT_DIR}/{sha256(payload)[:20]}.{ext}"
+        place(self.output / rel, payload)
         self.context.setdefault("static_content", {})[rel] = _Linked(rel)
         return "{static}/" + rel
 
@@ -134,29 +141,64 @@ class Renderer:
         The light file's hash fixes its variant, so ``make`` runs once: what it made is kept
         in the fence cache folder (``variants/``; an empty file: no variant) and copied from
         there into later builds' output (which Pelican empties), where it is left alone
-        when the output still holds it whole."""
+        when the output still holds it whole. One that :meth:`prepare` is making is waited
+        for."""
         stem = link.removeprefix("{static}/").rsplit(".", 1)[0]
         rel = f"{stem}.{suffix}"
-        target = self.output / rel
-        kept = self._variants / Path(rel).name if self._variants else None
+        early = self._early.pop(Path(rel).name, None)
+        if early is not None:
+            with contextlib.suppress(Exception):  # it failed: made again below, and told
+                early.result()
+        payload = self._kept_variant(Path(rel).name, make)
+        if not payload:
+            return None
+        place(self.output / rel, payload)  # as in link(): a damaged file is rewritten
+        self.context.setdefault("static_content", {})[rel] = _Linked(rel)
+        return "{static}/" + rel
+
+    def _kept_variant(self, name: str, make: Callable[[], bytes | None]) -> bytes | None:
+        """The variant ``name`` from ``variants/``, made (and kept) when not there yet."""
+        kept = self._variants / name if self._variants else None
         size = _size(kept) if kept else None
         if size is not None:
             touch(kept)  # used: invoke prune keeps it
-        if size == 0:  # an empty file: made before, and there was none
-            return None
-        if size is None:
-            payload = make()
-            if kept:
-                with contextlib.suppress(OSError):  # a read-only cache: made again next time
-                    atomic_write(kept, payload or b"")
-            if not payload:
-                return None
-        else:
-            payload = kept.read_bytes()
-        if not holds(target, payload):  # as in link(): a damaged file is rewritten
-            atomic_write(target, payload)
-        self.context.setdefault("static_content", {})[rel] = _Linked(rel)
-        return "{static}/" + rel
+            return kept.read_bytes() if size else None  # empty: made before, there was none
+        payload = make()
+        if kept:
+            with contextlib.suppress(OSError):  # a read-only cache: made again next time
+                atomic_write(kept, payload or b"")
+        return payload
+
+    def prepare(self, result: FenceResult) -> None:
+        """Start making the derived files of a fresh result's figures (dark renderings) on
+        background threads, as soon as its session ends: while other sessions still run,
+        instead of one after another when the pages are rendered. :meth:`variant` waits
+        for them. Only for results that ran: a cached one's variants are kept already."""
+        if self._variants is None or result.status == CACHED:
+            return
+        for output in result.outputs:
+            found = figure_file(output)
+            try:
+                wanted = found and dark_rendering(*found, self.settings)
+            except SettingsError:
+                return  # said, with its location, when the page is rendered
+            if not wanted:
+                continue
+            name = f"{sha256(found[0])[:20]}.{wanted[0]}"
+            with self._lock:
+                if name in self._early or _size(self._variants / name) is not None:
+                    continue
+                if self._threads is None:
+                    self._threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                                       thread_name_prefix="fences-derive")
+                self._early[name] = self._threads.submit(self._kept_variant, name, wanted[1])
+
+    def close(self) -> None:
+        """Let the background threads of :meth:`prepare` end (what they made is kept)."""
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
+        self._early.clear()
 
     def markdown(self, text: str) -> str:
         """Markdown -> HTML as the site renders posts (math included)."""
@@ -229,17 +271,37 @@ class Renderer:
         return marked
 
     def _source(self, fence: Fence, kind: FenceKind | None) -> str:
+        language = kind.language if kind else fence.kind
+        lines = _line_numbers(fence.options.get("hl_lines"))
+        code = self._kept_highlight(language, lines, fence.code)
+        code = code.replace("<pre>", f'<pre{REGION.format("Code")}>', 1)
+        return f'<div class="fence-source">{code}</div>'
+
+    def _kept_highlight(self, language: str, lines: list[int], code: str) -> str:
+        """Pygments' HTML for ``code``, kept in the fence cache's ``highlight/`` folder by a
+        digest of everything it depends on: a warm build reads it instead of highlighting
+        every fence again (the largest part of rendering a cached fence)."""
+        kept = None
+        if self._cache is not None:
+            digest = sha256(f"{HIGHLIGHT_FORMAT}|{PYGMENTS_VERSION}|{language}|{lines}|{code}"
+                            .encode("utf-8", "surrogatepass"))
+            kept = self._cache / HIGHLIGHT_DIR / f"{digest[:32]}.html"
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                html = kept.read_bytes().decode("utf-8")
+                touch(kept)  # used: invoke prune keeps it
+                return html
         try:
-            lexer = get_lexer_by_name(kind.language if kind else fence.kind)
+            lexer = get_lexer_by_name(language)
         except ClassNotFound:
             lexer = get_lexer_by_name("text")
         formatter = self._formatter
-        lines = _line_numbers(fence.options.get("hl_lines"))
         if lines:  # Pygments' own hl_lines: <span class="hll">, as codehilite gives plain fences
             formatter = HtmlFormatter(cssclass="highlight", hl_lines=lines)
-        code = highlight(fence.code, lexer, formatter)
-        code = code.replace("<pre>", f'<pre{REGION.format("Code")}>', 1)
-        return f'<div class="fence-source">{code}</div>'
+        html = highlight(code, lexer, formatter)
+        if kept is not None:
+            with contextlib.suppress(OSError):  # a read-only cache: highlighted again next time
+                atomic_write(kept, html.encode("utf-8", "surrogatepass"))
+        return html
 
     def _output(self, output: Output, ctx: RenderContext) -> str:
         if output.mime in TERMINAL and isinstance(output.data, str):

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from fences import hookimpl
-from fences.cache import atomic_write, holds, touch
+from fences.cache import atomic_write, place, touch
 from fences.diagnostics import emit, shown_path
 from fences.model import CACHED, EXPECTED_ERROR, RAN
 
@@ -120,12 +120,11 @@ def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
             except OSError:
                 pass  # only a later build's time is lost
     target = Path(output, *rel.split("/"))
-    if not holds(target, data):
-        try:
-            atomic_write(target, data)
-        except OSError as exc:
-            emit(where, None, "warning", f"cannot write the notebook {rel} ({exc})")
-            return
+    try:
+        place(target, data)
+    except OSError as exc:
+        emit(where, None, "warning", f"cannot write the notebook {rel} ({exc})")
+        return
     post.notebook_url = rel
 
 

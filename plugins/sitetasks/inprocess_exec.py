@@ -3,8 +3,10 @@
 A Python-Markdown extension (``MARKDOWN`` extension ``sitetasks.inprocess_exec``) for
 ``invoke bench`` only. It does what markdown-exec does in MkDocs: every fence of a post is
 exec'd in the build's own process, in one namespace per post, with no isolation, no cache
-and no timeout; printed text becomes a ``<pre>`` and each matplotlib figure an SVG file
-(in ``$BENCH_FIGURES``) shown by an ``<img>``, under the highlighted source. The fence
+and no timeout; printed text becomes a ``<pre>`` and each matplotlib figure a file (in
+``$BENCH_FIGURES``) shown by an ``<img>``, under the highlighted source. Figures are saved
+in the format the engine's ``fig-format=auto`` picks (an SVG of every ``pcolormesh`` would
+make the reference minutes slower, and the comparison one of formats). The fence
 engine is not loaded in that build, so the comparison is the engine against running the
 same code the simplest way.
 """
@@ -14,13 +16,16 @@ from __future__ import annotations
 import contextlib
 import html
 import io
+import itertools
 import os
 import re
 from typing import Any
 
+from fences.builtin.mpl import PNG_DPI, choose_format
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
+_FIGURE_NUMBERS = itertools.count(1)  # unique file names over the whole build
 FENCE = re.compile(r"^```python exec\n(.*?)^```$", re.S | re.M)
 
 
@@ -29,8 +34,9 @@ class _RunFences(Preprocessor):
         super().__init__(md)
         import numpy
 
-        self.namespace: dict[str, Any] = {"xp": numpy, "to_numpy": numpy.asarray}
-        self.figures = 0
+        # a fence's module is __main__, as in the engine (and Jupyter, sphinx-gallery)
+        self.namespace: dict[str, Any] = {"xp": numpy, "to_numpy": numpy.asarray,
+                                          "__name__": "__main__"}
 
     def run(self, lines: list[str]) -> list[str]:
         text = FENCE.sub(self._replace, "\n".join(lines))
@@ -47,10 +53,11 @@ class _RunFences(Preprocessor):
             exec(match.group(1), self.namespace)  # noqa: S102 - the bench's reference
         parts = [f"<pre>{html.escape(out.getvalue())}</pre>"] if out.getvalue() else []
         for num in plt.get_fignums():
-            self.figures += 1
-            name = f"fig-{os.getpid()}-{id(self)}-{self.figures}.svg"
-            plt.figure(num).savefig(os.path.join(os.environ["BENCH_FIGURES"], name),
-                                    format="svg", bbox_inches="tight")
+            fig = plt.figure(num)
+            fmt = choose_format(fig)  # as the engine's fig-format=auto: the same files
+            name = f"fig-{os.getpid()}-{next(_FIGURE_NUMBERS)}.{fmt}"
+            fig.savefig(os.path.join(os.environ["BENCH_FIGURES"], name), format=fmt,
+                        bbox_inches="tight", dpi=PNG_DPI if fmt == "png" else "figure")
             plt.close(num)
             parts.append(f'<img src="/figures/{name}" alt="">')
         # the source shown highlighted above its output, as the engine shows it

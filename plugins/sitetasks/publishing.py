@@ -104,9 +104,9 @@ def verify_build(settings: dict[str, Any], build_id: str, root: Path) -> None:
         raise Exit("not publishing: " + "; ".join(problems), code=1)
 
 
-# Files a build derives from results and keeps to save work (dark figures, notebooks); a
-# build marks each one it uses (fences.cache.touch).
-DERIVED = (("variants", "*"), ("notebooks", "*/*.ipynb"))
+# Files a build derives from results and keeps to save work (dark figures, notebooks,
+# highlighted sources); a build marks each one it uses (fences.cache.touch).
+DERIVED = (("variants", "*"), ("notebooks", "*/*.ipynb"), ("highlight", "*.html"))
 
 
 def prune_cache(settings: dict[str, Any], root: Path, since: float | None = None) -> str:

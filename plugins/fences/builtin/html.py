@@ -15,6 +15,7 @@ as the post's own math.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -65,9 +66,9 @@ def truncated_notice(output: Output) -> str:
             f"had {int(size):,} {escape(str(unit))}.</p>")
 
 
-def _figure(output: Output, context: RenderContext, ext: str, settings: dict[str, Any]) -> str:
+def _figure(output: Output, context: RenderContext, settings: dict[str, Any]) -> str:
     options = context.fence.options
-    payload = output.data if isinstance(output.data, bytes) else output.data.encode()
+    payload, ext = figure_file(output) or (b"", "")
     src = context.link(payload, ext)
     size = "".join(f' {k}="{int(output.meta[k])}"' for k in ("width", "height")
                    if output.meta.get(k))
@@ -103,13 +104,32 @@ def _dark_link(src: str, payload: bytes, ext: str, context: RenderContext,
     """The dark rendering's link (made once, from the light bytes), or None: figures that
     keep their own look, JPEGs, ``FENCES_DARK_FIGURES = False``, or a context without
     derived files (a renderer called outside the engine)."""
+    variant = getattr(context, "variant", None)
+    wanted = dark_rendering(payload, ext, settings)
+    if variant is None or wanted is None:
+        return None
+    return variant(src, *wanted)
+
+
+def dark_rendering(payload: bytes, ext: str, settings: dict[str, Any]
+                   ) -> tuple[str, Callable[[], bytes | None]] | None:
+    """For a figure file: the suffix of its dark rendering's name and the function that
+    makes it, or None when dark renderings are off or its format has none."""
     enabled = settings.get("FENCES_DARK_FIGURES", True)
     if not isinstance(enabled, bool):
         raise SettingsError("FENCES_DARK_FIGURES", enabled, "true or false")
-    variant = getattr(context, "variant", None)
-    if not enabled or variant is None or ext not in ("svg", "png"):
+    if not enabled or ext not in ("svg", "png"):
         return None
-    return variant(src, f"{SUFFIX}.{ext}", lambda: dark_variant(payload, ext))
+    return f"{SUFFIX}.{ext}", lambda: dark_variant(payload, ext)
+
+
+def figure_file(output: Output) -> tuple[bytes, str] | None:
+    """A figure output's file: its bytes and extension; None for other outputs."""
+    if not is_figure(output):
+        return None
+    ext = "svg" if output.mime == "image/svg+xml" else IMAGES[output.mime]
+    data = output.data
+    return (data if isinstance(data, bytes) else data.encode()), ext
 
 
 def latex_html(text: str, context: RenderContext) -> str:
@@ -153,9 +173,9 @@ def fences_render_output(output: Output, context: RenderContext,
         return latex_html(str(data), context)
     if mime == "image/svg+xml":
         if output.meta.get("figure"):
-            return _figure(output, context, "svg", settings)
+            return _figure(output, context, settings)
         if isinstance(data, str):
             return f'<div class="fence-html"{HTML_REGION}>{data}</div>'
     if mime in IMAGES:
-        return _figure(output, context, IMAGES[mime], settings)
+        return _figure(output, context, settings)
     return None
