@@ -4,13 +4,16 @@ at the same size (96 CSS px per inch), are byte-deterministic, and take one draw
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
-from conftest import run_pelican, write_files
+from conftest import ROOT, run_pelican, write_files
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -315,3 +318,60 @@ def test_figures_are_byte_identical_across_builds(builds):
     first, second = (figure_images(out) for out in builds)
     for a, b in zip(first, second, strict=True):
         assert image_bytes(builds[0], a) == image_bytes(builds[1], b)
+
+
+def test_a_layout_matplotlib_cannot_do_is_left_undone_as_savefig_leaves_it():
+    """A compressed layout over axes in several subfigures raises in the layout engine;
+    ``Figure.draw`` ignores that, and so does the one-draw render (the gallery's
+    petroff10 example failed to capture before)."""
+    fig = plt.figure(figsize=(4, 6), layout="compressed")
+    for sub in fig.subfigures(nrows=2):
+        sub.subplots(ncols=2)
+    out = mpl.render_figure(fig, "png")
+    assert out.data.startswith(b"\x89PNG") and out.meta["width"] > 100
+
+
+SIDE_BY_SIDE = """
+import os, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from fences.builtin import mpl
+mpl.configure_determinism()
+
+def figures(report):
+    made = []
+    for i in range(4):
+        fig, ax = plt.subplots()
+        ax.imshow(np.arange(16.0).reshape(4, 4) + i if i % 2 else np.eye(3))
+        ax.plot([0, 1], [i, 0])
+        if report:
+            fig.canvas.mpl_connect("draw_event", lambda event: print("drawn by", os.getpid(),
+                                                                     flush=True))
+        made.append(fig)
+    return made
+
+together = mpl.render_figures(figures(True), "auto", {})
+alone = [mpl.render_figure(fig, "auto", {}) for fig in figures(False)]
+assert [o.data for o in together] == [o.data for o in alone], "not the same bytes"
+assert [o.meta for o in together] == [o.meta for o in alone]
+print("main", os.getpid())
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core: figures drawn in turn")
+def test_a_fences_figures_are_drawn_side_by_side_with_the_same_bytes(tmp_path):
+    """``render_figures`` draws a fence's figures in forked copies of a single-threaded
+    session, one share per core, and gives the bytes one-by-one drawing gives. (In a
+    fresh interpreter: this test process has pytest's threads, so it draws in turn.)"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "plugins"),  # one BLAS thread, as a
+           **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"), "1")}  # session has
+    proc = subprocess.run([sys.executable, "-c", SIDE_BY_SIDE], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    main = re.search(r"^main (\d+)$", proc.stdout, re.M)[1]
+    drawers = re.findall(r"^drawn by (\d+)$", proc.stdout, re.M)
+    assert len(drawers) == 4  # each figure drawn once
+    assert main in drawers and len(set(drawers)) >= 2
+    assert not list(tmp_path.glob("fences-figures-*"))

@@ -434,11 +434,13 @@ def _snapshot(session: Session, conn: Connection, run_dir: str,
     return path, pid
 
 
-def unsafe_to_fork(snapshots: list[int]) -> str:
+def unsafe_to_fork(snapshots: list[int] | None) -> str:
     """Why a fork of this session would not be the same state (empty: it would be).
 
     A fork keeps only the calling thread and shares the processes the session started
-    instead of copying them; CUDA contexts do not survive a fork at all.
+    instead of copying them; CUDA contexts do not survive a fork at all. ``snapshots``
+    None: the processes the session started are not asked about (a fork that only draws
+    figures and exits shares none of them).
     """
     if "cupy" in sys.modules:
         return "CuPy was imported in this session (a fork cannot use CUDA once it is set up)"
@@ -451,7 +453,7 @@ def unsafe_to_fork(snapshots: list[int]) -> str:
     if native > 0:
         return (f"{native} native thread(s) run besides the main one (a BLAS or OpenMP pool?); "
                 "a fork keeps only the main thread")
-    started = _started(snapshots)
+    started = _started(snapshots) if snapshots is not None else []
     if started:
         return f"a process started in this session is still running (pid {started[0]})"
     return ""
