@@ -247,7 +247,8 @@ def render_figures(figures: list[Any], fmt: str, options: dict[str, Any]) -> lis
     """:func:`render_figure` of each figure, in order. Several are drawn side by side, one
     share each in forked copies of this process (up to one per core), when a fork is the
     same state (``fences.worker.unsafe_to_fork``: no other thread, no CUDA); otherwise, or
-    when a copy fails, here, one after another. The bytes are the same either way."""
+    when a copy fails, here, one after another. The bytes are the same either way; what a
+    draw callback (``draw_event``) changes stays in the copy that drew."""
     ways = min(len(figures), len(os.sched_getaffinity(0)))
     if ways < 2 or _fork_hazard():
         return [render_figure(fig, fmt, options) for fig in figures]
