@@ -108,6 +108,16 @@ POSTS = {
         os.write(1, b"from fd 1\\n")
         ```
         """,
+    "posts/helpers/imports.md": """
+        Title: Imports
+        Date: 2026-01-04
+
+        ```python exec
+        import shapes
+        print(shapes.SIDES, shapes.__file__.endswith("helpers/shapes.py"))
+        ```
+        """,
+    "posts/helpers/shapes.py": "SIDES = 5\n",
     "posts/isolated.md": """
         Title: Isolated
         Date: 2026-01-03
@@ -145,6 +155,11 @@ def test_state_is_shared_top_to_bottom_and_trailing_value_is_displayed(built):
     assert f[0].select_one("pre.fence-stdout").text == "a sums to 6\n"
     assert f[1].select_one("pre.fence-text").text == "array([ 0, 10, 20, 30])"
     assert f[1]["id"] == "second"
+
+
+def test_a_module_next_to_the_post_imports_as_next_to_a_script(built):
+    (fence,) = fences(built["page"]("imports"))
+    assert fence.select_one("pre.fence-stdout").text == "5 True\n"
 
 
 def test_named_session_is_a_separate_namespace(built):
@@ -244,14 +259,14 @@ def test_posts_never_share_state(built):
 
 def test_report_records_every_fence(built):
     report = built["report"]
-    assert report["summary"]["total"] == 13
-    assert report["summary"]["ran"] == 13
+    assert report["summary"]["total"] == 14
+    assert report["summary"]["ran"] == 14
     first = report["fences"][0]
     assert set(first) >= {"source", "line", "kind", "session", "status", "seconds", "backend"}
     state = [f for f in report["fences"] if f["source"] == "posts/state.md"]
     assert [f["line"] for f in state][:3] == [7, 14, 18]
     assert {f["backend"] for f in report["fences"]} == {auto_backend()}
-    assert "fences: 13 ran, 0 cached, 0 failed" in built["log"]
+    assert "fences: 14 ran, 0 cached, 0 failed" in built["log"]
 
 
 def test_figures_are_byte_identical_across_runs_and_absolute_in_feeds(site):

@@ -375,3 +375,19 @@ def test_a_fences_figures_are_drawn_side_by_side_with_the_same_bytes(tmp_path):
     assert len(drawers) == 4  # each figure drawn once
     assert main in drawers and len(set(drawers)) >= 2
     assert not list(tmp_path.glob("fences-figures-*"))
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png"])
+def test_an_artist_placed_only_while_drawing_is_saved_as_savefig_saves_it(fmt):
+    """An axes_grid1 locator needs the renderer, which the one-draw crop does not give it:
+    such a figure is saved savefig's own way (the gallery's
+    make_room_for_ylabel_using_axesgrid failed to capture before)."""
+    from mpl_toolkits.axes_grid1.axes_divider import make_axes_area_auto_adjustable
+
+    fig = plt.figure()
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_yticks([0.5], labels=["a very long tick label"])
+    make_axes_area_auto_adjustable(ax)
+    out = mpl.render_figure(fig, fmt)
+    assert out.meta["width"] > 100
+    assert css_size(out.data) == pytest.approx(css_size(savefig_tight(fig, fmt)), abs=2)

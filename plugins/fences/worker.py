@@ -112,6 +112,8 @@ class Session:
     def run(self, fence: Fence) -> FenceResult:
         if self.fence is None:
             sys.argv = [fence.source]  # as if the post were the script; no build paths
+            sys.path.insert(0, os.path.dirname(fence.path))  # and, as for a script, its
+            # folder comes first on sys.path: a module next to the post imports
         self.fence, self.outputs, self.ran_with = fence, [], None
         self.logs.clear()
         self._remember_lines(fence)

@@ -169,6 +169,11 @@ def _save(fig: Any, tight: bool, **kwargs: Any) -> bytes:
         fig.set_layout_engine("none" if spare else None)
     try:
         fig.savefig(buf, bbox_inches=_tight_bbox(fig) if tight else None, **kwargs)
+    except Exception:  # an artist placed only while drawing (an axes_grid1 locator wants
+        if engine is not None:  # the renderer): savefig's own way, with its own draws
+            fig.set_layout_engine(engine)
+        buf = io.BytesIO()
+        fig.savefig(buf, bbox_inches="tight" if tight else None, **kwargs)
     finally:
         if engine is not None:
             fig.set_layout_engine(engine)
