@@ -289,9 +289,13 @@ def test_gallery_example_becomes_a_post_with_one_fence_per_cell(tmp_path: Path) 
     from sitetasks import gallery
 
     folder = tmp_path / "examples" / "color"
-    write_files(folder, {"colour_curve.py": EXAMPLE, "sub/other.py": '"""Other\n=====\n"""\n1\n'})
+    write_files(folder, {"colour_curve.py": EXAMPLE.replace("import matplotlib.pyplot as plt",
+                                                            "import shades, collections"),
+                         "shades.py": '"""Shades\n======\n"""\nDARK = 1\n',
+                         "collections.py": '"""Collections\n===========\n"""\n',
+                         "sub/other.py": '"""Other\n=====\n"""\n1\n'})
     write_files(tmp_path / "examples" / "widgets", {"slider.py": '"""Slider"""\n'})
-    doc, cells = gallery.cells(EXAMPLE)
+    doc, cells = gallery.cells(EXAMPLE)  # (the file written above imports two modules)
     assert doc.splitlines()[1] == "Colour a curve"
     assert [code.strip().splitlines()[0] for _, code in cells] == [
         "import matplotlib.pyplot as plt", 'plt.plot([0, 1], [0, 1], color="C1")',
@@ -300,13 +304,16 @@ def test_gallery_example_becomes_a_post_with_one_fence_per_cell(tmp_path: Path) 
         "", "A first figure", "Then a second."]
 
     count = gallery.write_site([tmp_path / "examples"], tmp_path / "content")
-    assert count == 2  # widgets/ is interactive: left out
-    post = (tmp_path / "content" / "posts" / "color-colour_curve.md").read_text()
+    assert count == 4  # widgets/ is interactive: left out
+    post = (tmp_path / "content" / "posts" / "color" / "colour_curve.md").read_text()
+    # a module the folder's examples import goes beside the posts; the others do not
+    assert sorted(p.name for p in (tmp_path / "content/posts/color").glob("*.py")) == [
+        "shades.py"]
     assert post.startswith("Title: Colour a curve\n")
     assert "Slug: gallery-color-colour_curve" in post
     assert "Shows `matplotlib.pyplot.plot` with `color`, costs \\$5." in post
     assert post.count("```python exec\n") == 3 and "=====" not in post
     plain = tmp_path / "plain"
-    gallery.write_site([tmp_path / "examples"], plain, limit=1, exec_word="")
-    (only,) = (plain / "posts").iterdir()
-    assert "```python exec" not in only.read_text() and "```python\n" in only.read_text()
+    assert gallery.write_site([tmp_path / "examples"], plain, limit=2, exec_word="") == 2
+    shown = (plain / "posts" / "color" / "colour_curve.md").read_text()
+    assert "```python exec" not in shown and shown.count("```python\n") == 3

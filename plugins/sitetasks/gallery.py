@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
+import sys
 from pathlib import Path
 
 # interactive examples: they need a GUI event loop, a timer or a widget to show anything
@@ -87,10 +89,36 @@ def examples(roots: list[Path], limit: int | None = None) -> list[Path]:
 
 def write_site(roots: list[Path], content: Path, limit: int | None = None,
                exec_word: str = " exec") -> int:
-    """Write the examples under ``roots`` as posts in ``content/posts``; how many."""
-    (content / "posts").mkdir(parents=True, exist_ok=True)
+    """Write the examples under ``roots`` as posts, ``content/posts/<folder>/<name>.md``;
+    how many. A module the examples of a folder import from it goes beside their posts:
+    sphinx-gallery runs an example with its folder on ``sys.path`` (``units/`` imports
+    ``basic_units``), and a fence runs with its post's folder first on it. Only those, and
+    none named like a standard module (``shapes_and_collections/collections.py``)."""
     chosen = examples(roots, limit)
     for i, path in enumerate(chosen):
-        name = f"{path.parent.name}-{path.stem}.md"
-        (content / "posts" / name).write_text(post_text(path, i, exec_word), encoding="utf-8")
+        folder = content / "posts" / path.parent.name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{path.stem}.md").write_text(post_text(path, i, exec_word), encoding="utf-8")
+    for source in sorted({path.parent for path in chosen}):
+        for helper in helpers(source):
+            shutil.copyfile(helper, content / "posts" / source.name / helper.name)
     return len(chosen)
+
+
+def helpers(folder: Path) -> list[Path]:
+    """The modules of ``folder`` that its examples import."""
+    modules = {p.stem: p for p in folder.glob("*.py")}
+    imported: set[str] = set()
+    for path in modules.values():
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    # never one named like a standard module: on sys.path it would hide that module
+    return sorted(modules[name] for name in imported & modules.keys()
+                  if name not in sys.stdlib_module_names)

@@ -19,6 +19,7 @@ import io
 import itertools
 import os
 import re
+import traceback
 from typing import Any
 
 from fences.builtin.mpl import PNG_DPI, choose_format
@@ -50,7 +51,10 @@ class _RunFences(Preprocessor):
 
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            exec(match.group(1), self.namespace)  # noqa: S102 - the bench's reference
+            try:
+                exec(match.group(1), self.namespace)  # noqa: S102 - the bench's reference
+            except Exception:  # shown in the page, as markdown-exec shows it
+                print(traceback.format_exc())
         parts = [f"<pre>{html.escape(out.getvalue())}</pre>"] if out.getvalue() else []
         for num in plt.get_fignums():
             fig = plt.figure(num)

@@ -89,7 +89,10 @@ def in_process(content: Path) -> float:
             ns = {{"xp": numpy, "to_numpy": numpy.asarray, "__name__": "__main__"}}
             for code in fence.findall(path.read_text()):
                 with contextlib.redirect_stdout(io.StringIO()):
-                    exec(code, ns)
+                    try:
+                        exec(code, ns)
+                    except Exception:
+                        pass  # as the engine, it goes on with the next fence
                 for num in plt.get_fignums():
                     fig = plt.figure(num)
                     fmt = choose_format(fig)  # the engine's fig-format=auto
@@ -98,10 +101,17 @@ def in_process(content: Path) -> float:
                     plt.close(num)
     """)
     started = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")) if p)}
+    env = {**os.environ, "PYTHONPATH": module_path(content)}
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
     return time.perf_counter() - started
+
+
+def module_path(content: Path) -> str:
+    """PYTHONPATH for the in-process references: the plugins, and every content folder with
+    modules in it (a gallery's helpers), as the engine puts a post's folder on sys.path."""
+    folders = sorted({str(p.parent) for p in content.rglob("*.py")})
+    return os.pathsep.join(p for p in (str(ROOT / "plugins"), *folders,
+                                       os.environ.get("PYTHONPATH", "")) if p)
 
 
 def write_results(path: Path, result: dict) -> None:
@@ -122,6 +132,7 @@ def in_process_site(content: Path, work: Path, conf: Path) -> float:
     figures = work / "inprocess-figures"
     figures.mkdir(exist_ok=True)
     os.environ["BENCH_FIGURES"] = str(figures)
+    os.environ["PYTHONPATH"] = module_path(content)
     return pelican(content, work / "inprocess-out", work / "inprocess-cache",
                    work / "inprocess.json", conf,
                    extra={"PLUGINS": plugins, "MARKDOWN": markdown})
