@@ -19,6 +19,7 @@ import io
 import itertools
 import os
 import re
+import sys
 import traceback
 from typing import Any
 
@@ -51,18 +52,26 @@ class _RunFences(Preprocessor):
 
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
+            argv, sys.argv = sys.argv, ["post"]  # not Pelican's (gallery examples parse it)
             try:
                 exec(match.group(1), self.namespace)  # noqa: S102 - the bench's reference
-            except Exception:  # shown in the page, as markdown-exec shows it
+            except (Exception, SystemExit):  # shown in the page, as markdown-exec shows it
                 print(traceback.format_exc())
+            finally:
+                sys.argv = argv
         parts = [f"<pre>{html.escape(out.getvalue())}</pre>"] if out.getvalue() else []
         for num in plt.get_fignums():
             fig = plt.figure(num)
             fmt = choose_format(fig)  # as the engine's fig-format=auto: the same files
             name = f"fig-{os.getpid()}-{next(_FIGURE_NUMBERS)}.{fmt}"
-            fig.savefig(os.path.join(os.environ["BENCH_FIGURES"], name), format=fmt,
-                        bbox_inches="tight", dpi=PNG_DPI if fmt == "png" else "figure")
-            plt.close(num)
+            try:
+                fig.savefig(os.path.join(os.environ["BENCH_FIGURES"], name), format=fmt,
+                            bbox_inches="tight", dpi=PNG_DPI if fmt == "png" else "figure")
+            except Exception:  # (text.usetex without LaTeX...): shown as it failed
+                parts.append(f"<pre>{html.escape(traceback.format_exc())}</pre>")
+                continue
+            finally:
+                plt.close(num)
             parts.append(f'<img src="/figures/{name}" alt="">')
         # the source shown highlighted above its output, as the engine shows it
         return f"```python\n{match.group(1)}```\n\n{self.md.htmlStash.store(''.join(parts))}"

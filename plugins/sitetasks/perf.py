@@ -89,15 +89,19 @@ def in_process(content: Path) -> float:
             ns = {{"xp": numpy, "to_numpy": numpy.asarray, "__name__": "__main__"}}
             for code in fence.findall(path.read_text()):
                 with contextlib.redirect_stdout(io.StringIO()):
+                    sys.argv = [str(path)]  # as the engine: the post is the script
                     try:
                         exec(code, ns)
-                    except Exception:
+                    except (Exception, SystemExit):
                         pass  # as the engine, it goes on with the next fence
                 for num in plt.get_fignums():
                     fig = plt.figure(num)
                     fmt = choose_format(fig)  # the engine's fig-format=auto
-                    fig.savefig(io.BytesIO(), format=fmt, bbox_inches="tight",
-                                dpi=PNG_DPI if fmt == "png" else "figure")
+                    try:
+                        fig.savefig(io.BytesIO(), format=fmt, bbox_inches="tight",
+                                    dpi=PNG_DPI if fmt == "png" else "figure")
+                    except Exception:
+                        pass  # (text.usetex without LaTeX...)
                     plt.close(num)
     """)
     started = time.perf_counter()
