@@ -61,13 +61,13 @@ def write_site(content: Path, posts: int, exec_word: str = " exec") -> None:
 
 
 def pelican(content: Path, output: Path, cache: Path, report: Path, conf: Path,
-            extra: dict | None = None) -> float:
+            extra: dict | None = None, cwd: Path | None = None) -> float:
     """Seconds one Pelican build takes (exits when the build fails)."""
     cmd = pelican_command(content, output, conf,
                           {"FENCES_CACHE_PATH": str(cache), "FENCES_REPORT": str(report),
                            **(extra or {})})
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"pelican failed:\n{proc.stdout}\n{proc.stderr}")
@@ -106,7 +106,8 @@ def in_process(content: Path) -> float:
     """)
     started = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": module_path(content)}
-    subprocess.run([sys.executable, "-c", script], check=True, env=env)
+    # in the content folder: a fence that saves a file of its own leaves it there
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=content)
     return time.perf_counter() - started
 
 
@@ -139,7 +140,8 @@ def in_process_site(content: Path, work: Path, conf: Path) -> float:
     os.environ["PYTHONPATH"] = module_path(content)
     return pelican(content, work / "inprocess-out", work / "inprocess-cache",
                    work / "inprocess.json", conf,
-                   extra={"PLUGINS": plugins, "MARKDOWN": markdown})
+                   extra={"PLUGINS": plugins, "MARKDOWN": markdown},
+                   cwd=work)  # its fences run where Pelican runs: not in the checkout
 
 
 def count_figures(output: Path) -> int:
