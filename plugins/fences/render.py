@@ -146,10 +146,10 @@ class Renderer:
         stem = link.removeprefix("{static}/").rsplit(".", 1)[0]
         rel = f"{stem}.{suffix}"
         early = self._early.pop(Path(rel).name, None)
-        if early is not None:
-            with contextlib.suppress(Exception):  # it failed: made again below, and told
-                early.result()
-        payload = self._kept_variant(Path(rel).name, make)
+        if early is not None and early.exception() is None:
+            payload = early.result()  # (also when the cache could not keep it)
+        else:  # none made early, or it failed: made here, and an error raised here
+            payload = self._kept_variant(Path(rel).name, make)
         if not payload:
             return None
         place(self.output / rel, payload)  # as in link(): a damaged file is rewritten
