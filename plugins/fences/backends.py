@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import platform
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
@@ -143,12 +143,34 @@ class ArrayBackend:
         return f"<backend {self.label} ({versions})>"
 
 
+class UsageTracker(Protocol):
+    """Tells which devices an array framework computed on during one fence (worker).
+
+    ``start()`` runs before each fence (read the framework's own counters); ``finish(values)``
+    after it, with the values the fence bound or displayed, and returns one
+    :meth:`ArrayBackend.describe` record per device the framework computed on (empty when it
+    did not). ``synchronize()`` waits for the framework's queued device work (called at each
+    fence's end once a GPU is set up in the session). None of them may import the library:
+    when it is not in ``sys.modules`` the fence did not use it.
+    """
+
+    def start(self) -> None: ...
+
+    def finish(self, values: Sequence[Any]) -> list[dict[str, Any]]: ...
+
+    def synchronize(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class BackendCandidate:
     """An array library the engine may pick; higher ``preference`` wins for ``auto``.
 
     ``pretty`` is its display name (the name itself when empty). A preference below
-    :data:`FALLBACK_PREFERENCE` (NumPy's) keeps it out of ``auto``.
+    :data:`FALLBACK_PREFERENCE` (NumPy's) keeps it out of ``auto``. ``gpu``: it may compute
+    on a GPU, so a cluster executor sends the sessions that ask for it to GPU workers.
+    ``tracker`` (optional) makes the :class:`UsageTracker` a session uses to label each
+    fence with what it really computed with. ``warm`` (optional) imports the library
+    without touching a device, in the fork server, when ``FENCES_PRELOAD`` names it.
     """
 
     name: str
@@ -156,6 +178,9 @@ class BackendCandidate:
     installed: Callable[[], bool]
     probe: Callable[[], ArrayBackend]
     pretty: str = ""
+    gpu: bool = False
+    tracker: Callable[[], UsageTracker] | None = None
+    warm: Callable[[], None] | None = None
 
 
 def cpu_name() -> str:
@@ -176,12 +201,18 @@ def request_names(candidates: Iterable[BackendCandidate]) -> tuple[str, ...]:
 
 
 class BackendResolver:
-    """Resolves backend requests (``auto`` or a candidate name) inside a worker, once each."""
+    """Resolves backend requests (``auto`` or a candidate name) inside a worker, once each.
+
+    ``touched`` collects the backends handed out since it was last cleared (the session
+    clears it before each fence: what a fence asked for, through ``benchmark(backends=...)``
+    too, is what it computed with).
+    """
 
     def __init__(self, candidates: Iterable[BackendCandidate]):
         self.candidates = sorted(candidates, key=lambda c: -c.preference)
         self._resolved: dict[str, ArrayBackend | BackendUnavailable] = {}
         self.auto_reasons: list[str] = []
+        self.touched: list[ArrayBackend] = []
 
     @property
     def names(self) -> list[str]:
@@ -201,7 +232,27 @@ class BackendResolver:
         found = self._resolved[request]
         if isinstance(found, BackendUnavailable):
             raise found
+        self._touch(found)
         return found
+
+    def fallback(self) -> ArrayBackend:
+        """The backend at :data:`FALLBACK_PREFERENCE` (NumPy): what a fence that computed
+        with no tracked framework is labelled with."""
+        for cand in self.candidates:
+            if cand.preference == FALLBACK_PREFERENCE:
+                backend = self.get(cand.name)
+                self.touched = [b for b in self.touched if b is not backend]
+                return backend
+        raise BackendUnavailable("no fallback backend")
+
+    def resolved(self) -> list[ArrayBackend]:
+        """The backends resolved so far in this process."""
+        return [b for b in dict.fromkeys(self._resolved.values())
+                if isinstance(b, ArrayBackend)]
+
+    def _touch(self, backend: ArrayBackend) -> None:
+        if all(b is not backend for b in self.touched):
+            self.touched.append(backend)
 
     def _probe(self, name: str) -> ArrayBackend | BackendUnavailable:
         for cand in self.candidates:
@@ -237,4 +288,89 @@ class BackendResolver:
         found = self._resolved[AUTO]
         if isinstance(found, BackendUnavailable):
             raise found
+        self._touch(found)
         return found
+
+
+class LazyBackend:
+    """The backend a session asked for, resolved at its first use, not before.
+
+    ``backend=auto`` binds one: ``xp``, ``to_numpy`` and ``backend`` in the namespace stand
+    in for the real ones, and the first attribute asked of them resolves the request (so a
+    session that never computes with ``xp`` never imports CuPy or sets up CUDA, and stays
+    safe to fork). ``on_startup(seconds)`` is told how long resolving took (the host does not
+    count it against the fence's timeout). ``used`` says whether the fence now running
+    touched it (the session clears it before each fence).
+    """
+
+    def __init__(self, resolver: BackendResolver, request: str,
+                 on_startup: Callable[[float], None] = lambda seconds: None):
+        self._resolver, self.request, self._on_startup = resolver, request, on_startup
+        self._real: ArrayBackend | None = None
+        self.used = False
+        self.xp: ModuleType = LazyNamespace(self)
+
+    def resolve(self) -> ArrayBackend:
+        """The real backend (raises ``BackendUnavailable`` when the request cannot run)."""
+        self.used = True
+        if self._real is None:
+            started = time.perf_counter()
+            self._real = self._resolver.get(self.request)
+            self._on_startup(time.perf_counter() - started)
+        else:
+            self._resolver._touch(self._real)
+        return self._real
+
+    @property
+    def resolved(self) -> ArrayBackend | None:
+        """The real backend when something already asked for it, else None."""
+        return self._real
+
+    def to_numpy(self, array: Any) -> Any:
+        """``to_numpy`` of the bound backend; a NumPy array needs no backend at all."""
+        if self._real is None and type(array).__module__ == "numpy":
+            return array
+        return self.resolve().to_numpy(array)
+
+    def __getattr__(self, name: str) -> Any:  # name, device, label, timer, describe()...
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.resolve(), name)
+
+    def __repr__(self) -> str:
+        return repr(self._real) if self._real else f"<backend {self.request}, not yet used>"
+
+
+class LazyNamespace(ModuleType):
+    """``xp`` before its backend is known: every attribute comes from the resolved backend's
+    namespace (``xp.linspace`` resolves ``auto`` then), and each use marks the fence."""
+
+    def __init__(self, owner: LazyBackend):
+        super().__init__("xp")
+        object.__setattr__(self, "_lazy_owner", owner)
+
+    def __getattribute__(self, name: str) -> Any:
+        owner = object.__getattribute__(self, "_lazy_owner")
+        return getattr(owner.resolve().xp, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        owner = object.__getattribute__(self, "_lazy_owner")
+        setattr(owner.resolve().xp, name, value)
+
+
+def combine(records: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """One label record for a fence that computed with several frameworks (in order):
+    the first one's name and device, every label joined ("CuPy · NVIDIA H200 + PyTorch 2.5
+    · CPU"), every version, GPU when any was one. None for no record."""
+    unique = list({(r.get("name"), r.get("device")): r for r in records}.values())
+    if not unique:
+        return None
+    if len(unique) == 1:
+        return dict(unique[0])
+    first = unique[0]
+    versions: dict[str, str] = {}
+    for record in unique:
+        versions.update(record.get("versions") or {})
+    return {"name": first.get("name"), "label": " + ".join(str(r.get("label")) for r in unique),
+            "device": first.get("device"), "gpu": any(r.get("gpu") for r in unique),
+            "versions": versions, "frameworks": [dict(r) for r in unique]}

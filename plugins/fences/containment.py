@@ -27,6 +27,8 @@ import traceback
 from collections.abc import Callable
 from typing import NoReturn
 
+from . import forking
+
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 POLL_SECONDS = 0.2  # only where pidfds are missing (kernels before 5.3)
@@ -61,7 +63,7 @@ def guard(
     os.setsid()
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     guardian = os.getpid()
-    child = os.fork()
+    child = forking.fork()
     if child == 0:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != guardian:  # the guardian died before the request took effect

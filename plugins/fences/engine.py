@@ -23,7 +23,7 @@ from typing import Any
 from tqdm import tqdm
 
 from . import __version__
-from .backends import AUTO, BackendCandidate, request_names
+from .backends import AUTO, FALLBACK_PREFERENCE, BackendCandidate, request_names
 from .cache import Cache, CacheWriteError
 from .collect import FenceExtension, placeholder
 from .contents import content_objects, forget_memoized_content
@@ -93,6 +93,7 @@ class Engine:
         self.defaults = {"timeout": checked.timeout, "backend": checked.backend}
         self._pool: Executor | None = self._choose_executor()  # a bad setting fails now
         self._best: str | None = None
+        self._probed = False  # best_backend asked a worker (and said what auto gives)
         self._bar: tqdm | None = None
         self._cache_warned = False
         self.reset()
@@ -226,14 +227,23 @@ class Engine:
         return hit
 
     def _better_backend_exists(self, fence: Fence, hit: FenceResult) -> bool:
+        """A result made under ``auto`` where ``auto`` offered less than it offers here (a
+        GPU now): run it again. What ``auto`` offered is recorded (``offered``), not what the
+        fence used, so a fence that computes on the CPU on purpose is not run every build."""
         if (not self.kinds[fence.kind].uses_backend or not hit.backend
                 or (fence.options.get("backend") or AUTO) != AUTO):
             return False  # a label of another kind (a compiler) is no backend
         rank = {c.name: c.preference for c in self.candidates}
-        recorded = rank.get(hit.backend.get("name"), -1)
+        recorded = rank.get(hit.backend.get("offered") or hit.backend.get("name"), -1)
         if not any(c.preference > recorded and c.installed() for c in self.candidates):
             return False  # cheap: nothing better is even installed
         return rank.get(self.best_backend(), -1) > recorded
+
+    def _note_offered(self, fence: Fence, result: FenceResult) -> None:
+        """Record what ``auto`` offers here with a result made under it."""
+        if (self.kinds[fence.kind].uses_backend and result.backend
+                and (fence.options.get("backend") or AUTO) == AUTO):
+            result.backend.setdefault("offered", self.best_backend())
 
     def _other_toolchain(self, fence: Fence, hit: FenceResult) -> bool:
         """The result was made with another compiler than this machine's (a missing one
@@ -256,13 +266,16 @@ class Engine:
         return self._toolchains[fence.kind]
 
     def best_backend(self) -> str:
-        """What ``auto`` gives on this machine; probes in a worker only if CuPy is installed."""
+        """What ``auto`` gives on this machine; probes in a worker only when a candidate
+        above the fallback (CuPy) is installed."""
         if self._best is None:
-            installed = [c for c in self.candidates if c.installed()]
-            if installed and installed[0] is self.candidates[-1]:
+            eligible = [c for c in self.candidates if c.preference >= FALLBACK_PREFERENCE]
+            installed = [c for c in eligible if c.installed()]
+            if installed and installed[0] is eligible[-1]:
                 self._best = installed[0].name
             else:
                 described, reasons = self.pool().probe()
+                self._probed = True
                 self._best = described["name"] if described else "none"
                 why = f" ({'; '.join(reasons)})" if reasons else ""
                 print(f"fences: backend auto -> {self._best}{why}", flush=True)
@@ -376,6 +389,7 @@ class Engine:
 
     def _store(self, fence: Fence, result: FenceResult) -> None:
         """Cache a result; a cache that cannot be written is a warning, not a lost page."""
+        self._note_offered(fence, result)
         try:
             self.cache.put(fence.key, fence.kind, result)
         except CacheWriteError as exc:
@@ -413,7 +427,7 @@ class Engine:
 
     def _note_backend(self) -> None:
         ran = [r for r in self.results.values() if r.status != CACHED and r.backend]
-        if self._best is None and ran:
+        if not self._probed and ran:
             names = sorted({r.backend["label"] for r in ran})
             missing = [c.name for c in self.candidates if not c.installed()]
             why = f" ({', '.join(missing)} not installed)" if missing else ""

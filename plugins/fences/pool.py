@@ -27,7 +27,7 @@ from .capture import read_left_behind
 from .containment import descendants
 from .model import Fence, FenceResult, Output
 from .paths import content_root, scrub
-from .session_loop import Died, TimedOut, interrupted, run_session
+from .session_loop import Died, Grace, TimedOut, interrupted, run_session
 from .snapshots import MAX_SNAPSHOT_BYTES, MAX_SNAPSHOTS, SnapshotStore, Tree
 
 STARTUP_TIMEOUT = 120.0
@@ -243,9 +243,11 @@ class _LocalChannel:
     def send(self, fence: Fence) -> None:
         self.conn.send(fence)
 
-    def receive(self, timeout: float) -> FenceResult | TimedOut | Died:
+    def receive(self, timeout: float) -> FenceResult | TimedOut | Died | Grace:
         msg = _receive(self.conn, timeout)
-        return msg if isinstance(msg, TimedOut | Died) else msg[1]
+        if isinstance(msg, TimedOut | Died):
+            return msg
+        return Grace(msg[1]) if msg[0] == "grace" else msg[1]
 
     def left_behind(self, fence: Fence) -> list[Output]:
         """What the fence printed, read from the session's capture files, paths scrubbed."""
@@ -288,10 +290,12 @@ class _TreeChannel:
         self.fence = fence
         self.conn.send(fence)
 
-    def receive(self, timeout: float) -> FenceResult | TimedOut | Died:
+    def receive(self, timeout: float) -> FenceResult | TimedOut | Died | Grace:
         msg = _receive(self.conn, timeout)
         if isinstance(msg, TimedOut | Died):
             return msg
+        if msg[0] == "grace":
+            return Grace(msg[1])
         if msg[0] == "exit":
             self.status = msg[1]
             return Died()

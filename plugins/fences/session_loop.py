@@ -8,7 +8,9 @@ skipped, with messages that name the failing fence by its place in the content f
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from .model import CRASHED, ERROR, FAILED, SKIPPED, TIMEOUT, Fence, FenceResult, Output
@@ -24,6 +26,14 @@ class Died:
     """``receive`` found the session process gone (crashed, killed, exited)."""
 
 
+@dataclass(frozen=True)
+class Grace:
+    """``receive`` heard that the running fence spent ``seconds`` starting an array backend
+    (importing CuPy, setting up CUDA): that time is not counted against its timeout."""
+
+    seconds: float
+
+
 class SessionChannel(Protocol):
     """An executor's handle on one running session process."""
 
@@ -33,8 +43,9 @@ class SessionChannel(Protocol):
     def send(self, fence: Fence) -> None:
         """Hand the next fence to the session."""
 
-    def receive(self, timeout: float) -> FenceResult | TimedOut | Died:
-        """The fence's result, or why there is none within ``timeout`` seconds."""
+    def receive(self, timeout: float) -> FenceResult | TimedOut | Died | Grace:
+        """The fence's result, or why there is none within ``timeout`` seconds, or a
+        :class:`Grace` the session sent first."""
 
     def left_behind(self, fence: Fence) -> list[Output]:
         """What the running fence printed so far (read after a timeout or a crash)."""
@@ -66,7 +77,7 @@ def run_session(channel: SessionChannel, fences: list[Fence], default_timeout: f
     for i, fence in enumerate(fences):
         channel.send(fence)
         limit = float(fence.options.get("timeout") or default_timeout)
-        answer = channel.receive(limit)
+        answer = _answer(channel, limit)
         if cancelled():
             result = broken(SKIPPED, INTERRUPTED)
         elif isinstance(answer, TimedOut):
@@ -87,3 +98,13 @@ def run_session(channel: SessionChannel, fences: list[Fence], default_timeout: f
             results += [broken(SKIPPED, why) for _ in fences[i + 1 :]]
             break
     return results
+
+
+def _answer(channel: SessionChannel, limit: float) -> FenceResult | TimedOut | Died:
+    """The fence's answer within ``limit`` seconds, plus whatever grace the session asks."""
+    deadline = time.monotonic() + limit
+    while True:
+        answer = channel.receive(max(0.0, deadline - time.monotonic()))
+        if not isinstance(answer, Grace):
+            return answer
+        deadline += answer.seconds

@@ -29,10 +29,11 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
-from .backends import ArrayBackend, BackendResolver, BackendUnavailable
+from .backends import AUTO, BackendResolver, BackendUnavailable, LazyBackend, combine
 from .bounds import bound_line, bound_output
 from .capture import StreamCapture
 from .containment import PR_SET_CHILD_SUBREAPER, _prctl, descendants, exit_now, guard
+from .forking import fork, gpu_in_use
 from .manager import make_manager
 from .model import (
     ERROR,
@@ -58,9 +59,13 @@ class Session:
         self.kinds: dict[str, FenceKind] = {
             kind.name: kind for kinds in self.pm.hook.fences_kinds() for kind in kinds
         }
-        self.backends = BackendResolver(
-            c for cands in self.pm.hook.fences_backend_candidates() for c in cands
-        )
+        candidates = [c for cands in self.pm.hook.fences_backend_candidates() for c in cands]
+        self.backends = BackendResolver(candidates)
+        self.trackers = [c.tracker() for c in self.backends.candidates if c.tracker]
+        # how a fence tells the host it spent time starting a backend (see session_loop.Grace)
+        self.notify: Any = lambda message: None
+        self.startup = 0.0  # seconds the running fence spent starting backends
+        self.shown: list[Any] = []  # values the running fence displayed
         # The namespace is a real ``__main__`` module, as in a script: functions defined in
         # a fence pickle by reference, so multiprocessing pools can run them.
         main = types.ModuleType("__main__")
@@ -69,7 +74,7 @@ class Session:
         self.namespace["__builtins__"] = __builtins__
         self.pid = os.getpid()
         self.lines: list[str] = []  # the post as far as the session knows it (tracebacks)
-        self.backend: ArrayBackend | None = None
+        self.backend: LazyBackend | None = None
         self.fence: Fence | None = None
         self.outputs: list[Output] = []
         self.capture = StreamCapture(capture_dir)
@@ -89,6 +94,7 @@ class Session:
     def display(self, value: Any) -> None:
         """Show a value with the first plugin that can format it (IPython protocol...)."""
         self._drain()
+        self.shown.append(value)
         options = self.fence.options if self.fence is not None else {}
         outputs = self.pm.hook.fences_format_value(value=value, options=options,
                                                    settings=self.settings) or []
@@ -116,6 +122,11 @@ class Session:
             # folder comes first on sys.path: a module next to the post imports
         self.fence, self.outputs, self.ran_with = fence, [], None
         self.logs.clear()
+        self.shown, self.startup = [], 0.0
+        self.backends.touched.clear()
+        bound = {name: id(value) for name, value in self.namespace.items()}
+        for tracker in self.trackers:
+            tracker.start()
         self._remember_lines(fence)
         kind = self.kinds[fence.kind]
         os.chdir(os.path.dirname(fence.path))  # relative paths (inputs=...) are the post's
@@ -125,8 +136,9 @@ class Session:
             try:
                 try:
                     if kind.uses_backend:
-                        self._bind_backend(fence.options.get("backend") or "auto")
+                        self._bind_backend(fence.options.get("backend") or AUTO)
                     kind.run(fence, self)
+                    self._finish_gpu_work()
                 finally:
                     self._exit_if_forked()
             except FenceError as exc:
@@ -149,9 +161,8 @@ class Session:
         return FenceResult(
             status=status,
             outputs=[_located(o, fence, root) for o in _merge_streams(self.outputs)],
-            seconds=time.perf_counter() - started,
-            backend=(self.backend.describe() if kind.uses_backend and self.backend
-                     else self.ran_with),
+            seconds=time.perf_counter() - started - self.startup,
+            backend=self._ran_on(bound) if kind.uses_backend else self.ran_with,
             message=scrub(bound_line(message), root),
             line=line,
             logs=[(level, scrub(text, root)) for level, text in self.logs],
@@ -173,14 +184,57 @@ class Session:
             exit_now(sys.exc_info()[1])
 
     def _bind_backend(self, request: str) -> None:
-        backend = self.backends.get(request)
-        if backend is not self.backend:
-            self.backend = backend
+        """Bind ``xp``, ``to_numpy`` and ``backend`` for ``request``. ``auto`` is resolved at
+        its first use (see :class:`fences.backends.LazyBackend`); a backend asked for by
+        name now, so that one that cannot run fails the fence even if it never uses it."""
+        if self.backend is None or self.backend.request != request:
+            self.backend = LazyBackend(self.backends, request, self._started_backend)
             self.pm.hook.fences_session_setup(
-                namespace=self.namespace, backend=backend, backends=self.backends,
+                namespace=self.namespace, backend=self.backend, backends=self.backends,
                 settings=self.settings,
             )
             self.namespace["display"] = self._display_many
+        if request != AUTO:
+            self.backend.resolve()
+
+    def _started_backend(self, seconds: float) -> None:
+        """Starting a backend (CuPy's import, CUDA's set-up) is not the fence's time."""
+        self.startup += seconds
+        self.notify(("grace", seconds))
+
+    def _finish_gpu_work(self) -> None:
+        """Wait for the GPU work the fence queued, so that a faulting kernel fails this
+        fence (not the next) and its ``seconds`` include that work."""
+        if not gpu_in_use():
+            return
+        for backend in self.backends.resolved():
+            if backend.is_gpu:
+                backend.synchronize()
+        for tracker in self.trackers:
+            tracker.synchronize()
+
+    def _ran_on(self, bound: dict[str, int]) -> dict[str, Any] | None:
+        """What the fence computed with: the backends it was handed (``xp``, or
+        ``benchmark(backends=...)``), then what the trackers saw in the values it bound or
+        displayed. None of them: the fallback (NumPy), marked ``plain``, or the backend the
+        fence asked for by name."""
+        records = [backend.describe() for backend in self.backends.touched]
+        values = [value for name, value in self.namespace.items()
+                  if bound.get(name) != id(value) and not name.startswith("__")]
+        values += self.shown
+        for tracker in self.trackers:
+            try:
+                records += tracker.finish(values)
+            except Exception as exc:  # noqa: BLE001 - a label must never fail a fence
+                logging.getLogger("fences.backends").debug("usage tracker failed: %r", exc)
+        found = combine(records)
+        if found is not None:
+            return found
+        try:
+            fallback = self.backends.fallback()
+        except BackendUnavailable:
+            return None
+        return {**fallback.describe(), "plain": True}
 
     def _display_many(self, *values: Any) -> None:
         for value in values:
@@ -287,6 +341,7 @@ def session_main(conn: Any, plugins: list[str], settings: dict[str, Any], host_p
         # server's default would look for the fence's functions in the fork server).
         multiprocessing.set_start_method("fork", force=True)
         session = Session(plugins, capture_dir, settings)
+        session.notify = conn.send
         session.capture.attach()
         conn.send(("ready", None))
         while True:
@@ -367,7 +422,7 @@ def _fork_run(session: Session, conn: Connection, listener: socket.socket,
     except (EOFError, OSError):
         conn.close()
         return
-    pid = os.fork()
+    pid = fork()
     if pid == 0:
         listener.close()
         if lifeline is not None:
@@ -394,6 +449,7 @@ def _run(session: Session, conn: Connection, run_dir: str) -> None:
     session.capture.attach()
     session.capture_dir = run_dir
     session.pid = os.getpid()
+    session.notify = conn.send
     made: list[int] = []  # the snapshots this run parked
     snapping = True
     conn.send(("ready", os.getpid()))
@@ -424,7 +480,7 @@ def _snapshot(session: Session, conn: Connection, run_dir: str,
     """Fork a copy of this state that parks (its address, its pid); the run goes on."""
     path = os.path.join(os.path.dirname(run_dir), f"s{os.getpid()}-{len(made)}")
     listener = _listen(path)  # before the fork: the host may connect at once
-    pid = os.fork()
+    pid = fork()
     if pid == 0:
         try:
             conn.close()  # the run's end must close the host's channel
@@ -444,10 +500,8 @@ def unsafe_to_fork(snapshots: list[int] | None) -> str:
     None: the processes the session started are not asked about (a fork that only draws
     figures and exits shares none of them).
     """
-    if "cupy" in sys.modules:
-        return "CuPy was imported in this session (a fork cannot use CUDA once it is set up)"
-    if _cuda_loaded():
-        return "CUDA was initialised in this session (a fork of it cannot use the GPU)"
+    if gpu_in_use():
+        return "the GPU was set up in this session (a CUDA context does not survive a fork)"
     others = [t for t in threading.enumerate() if t is not threading.main_thread()]
     if others:
         return f"a thread started in this session is still running ({others[0].name})"
@@ -459,14 +513,6 @@ def unsafe_to_fork(snapshots: list[int] | None) -> str:
     if started:
         return f"a process started in this session is still running (pid {started[0]})"
     return ""
-
-
-def _cuda_loaded() -> bool:
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
-            return any("libcuda.so" in line for line in fh)
-    except OSError:
-        return False
 
 
 def _started(snapshots: list[int]) -> list[int]:

@@ -30,10 +30,14 @@ class CudaEvents:
     ) -> Timing:
         from cupyx.profiler import benchmark
 
-        result = benchmark(thunk, n_repeat=MAX_REPEATS, n_warmup=warmup, max_duration=budget)
+        # ``name`` is given: without it cupyx reads ``thunk.__name__``, which a
+        # functools.partial or a callable object does not have
+        result = benchmark(thunk, name="fence", n_repeat=MAX_REPEATS, n_warmup=warmup,
+                           max_duration=budget)
         samples = [float(t) for t in result.gpu_times[0]]
         if len(samples) < min_repeats:  # the budget ran out first: top up to the minimum
-            more = benchmark(thunk, n_repeat=min_repeats - len(samples), n_warmup=0)
+            more = benchmark(thunk, name="fence", n_repeat=min_repeats - len(samples),
+                             n_warmup=0)
             samples += [float(t) for t in more.gpu_times[0]]
         return Timing(samples, 1)
 

@@ -42,6 +42,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from .. import forking
 from ..hookspecs import hookimpl
 from ..model import Output
 
@@ -277,7 +278,7 @@ def _fork_hazard() -> str:
 def _fork_render(figures: list[Any], fmt: str, options: dict[str, Any]) -> tuple[int, str]:
     """Fork a copy that renders ``figures`` into a temporary file: (its pid, the file)."""
     fd, path = tempfile.mkstemp(prefix="fences-figures-", suffix=".pickle")
-    pid = os.fork()
+    pid = forking.fork()
     if pid == 0:  # the copy: draw, write, and leave at once (no atexit, no stdio flush)
         code = 1
         try:
