@@ -269,6 +269,23 @@ def bench(c: Context, posts: int = 40, repeat: int = 3, results: str | None = No
         raise Exit("bench failed", code=1)
 
 
+@task(help={"nvcc": "also pack nvcc from PyPI's nvidia wheels (about 34 MiB more), for a "
+                    "GPU machine without one"})
+def gpucheck(c: Context, nvcc: bool = False) -> None:
+    """Prepare the GPU check: .cache/gpucheck/ (scripts, offline wheels) and the egg-info.
+
+    Prints the sizes, the paths to carry to the GPU machine and the command to run there
+    (bash .cache/gpucheck/run.sh); see README.md, "The GPU check"."""
+    from sitetasks import gpucheck as check
+
+    try:
+        if check.prep(ROOT, nvcc=nvcc) > check.LIMIT_BYTES:
+            raise Exit(f"more than {check.mib(check.LIMIT_BYTES)} would travel"
+                       + (" (leave out --nvcc)" if nvcc else ""), code=1)
+    except (RuntimeError, ValueError) as exc:
+        raise Exit(f"gpucheck: {exc}", code=1) from None
+
+
 @task(iterable=["set"], help={
     "content": BUILD_HELP["content"],
     "output": "audit this already built site as it is (default: build one with "

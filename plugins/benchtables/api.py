@@ -9,6 +9,7 @@ import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .gpulock import gpu_lock
 from .table import BenchTable
 from .units import summarize
 
@@ -136,10 +137,7 @@ def _resolve(
     ran: list[ArrayBackend] = []
     skipped: list[dict[str, str]] = []
     for name in requested:
-        if name == session.name:
-            ran.append(session)
-            continue
-        try:
+        try:  # the session's own too: the real backend, not the name bound lazily in it
             ran.append(resolver.get(name))
         except BackendUnavailable as exc:
             log.warning("benchmark: backend %s not run: %s", name, exc)
@@ -162,7 +160,8 @@ def _row(
             f"case {case!r}: make(xp, **{point}) must return the callable to time, "
             f"got {type(thunk).__name__}"
         )
-    timing = backend.timer(thunk, **budget)
+    with gpu_lock(backend.is_gpu):
+        timing = backend.timer(thunk, **budget)
     median, p25, p75 = summarize(timing.samples)
     return {
         "case": case,

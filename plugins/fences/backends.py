@@ -9,10 +9,13 @@ candidate and the :class:`ArrayBackend` it resolves to: the engine knows no back
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
 import platform
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
@@ -106,6 +109,10 @@ class ArrayBackend:
     ``pretty`` is the display name ("NumPy"; the candidate's when empty), ``versions`` maps
     display names to versions ({"NumPy": "2.1.0"}), and ``timer`` is how benchmarks time a
     thunk on it (default: the wall clock, with ``synchronize`` after each repeat).
+    ``device`` names the hardware for people (a CPU model, a GPU name); ``where`` is what
+    the label says after the name when it is not a GPU's ("CPU" for PyTorch on the CPU;
+    empty for NumPy, whose label is its name alone); ``array_device`` is the framework's own
+    device object for ``device=`` arguments (``torch.device("cuda")``), or None.
     """
 
     name: str  # "numpy", "cupy"
@@ -117,6 +124,8 @@ class ArrayBackend:
     synchronize: Callable[[], None] = _no_sync
     pretty: str = ""
     timer: Timer | None = None
+    where: str = ""
+    array_device: Any = None
 
     def __post_init__(self) -> None:
         if self.timer is None:
@@ -124,9 +133,10 @@ class ArrayBackend:
 
     @property
     def label(self) -> str:
-        """Short label shown under outputs: "NumPy" or "CuPy · NVIDIA H100"."""
+        """Short label shown under outputs: "NumPy", "CuPy · NVIDIA H100", "JAX · CPU"."""
         pretty = self.pretty or self.name
-        return f"{pretty} · {self.device}" if self.is_gpu else pretty
+        where = self.device if self.is_gpu else self.where
+        return f"{pretty} · {where}" if where else pretty
 
     def describe(self) -> dict[str, Any]:
         """JSON-able record stored with every output made on this backend."""
@@ -193,6 +203,17 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "CPU"
+
+
+def shallow_values(values: Iterable[Any], limit: int = 64) -> Iterator[Any]:
+    """``values`` and, one level down, the items of the lists, tuples, sets and dicts among
+    them (at most ``limit`` of each): where a fence keeps the arrays it computed."""
+    for value in values:
+        yield value
+        if isinstance(value, dict):
+            yield from itertools.islice(value.values(), limit)
+        elif isinstance(value, list | tuple | set | frozenset):
+            yield from itertools.islice(value, limit)
 
 
 def request_names(candidates: Iterable[BackendCandidate]) -> tuple[str, ...]:
@@ -300,12 +321,13 @@ class LazyBackend:
     session that never computes with ``xp`` never imports CuPy or sets up CUDA, and stays
     safe to fork). ``on_startup(seconds)`` is told how long resolving took (the host does not
     count it against the fence's timeout). ``used`` says whether the fence now running
-    touched it (the session clears it before each fence).
+    touched it (the session clears it before each fence). ``starting()`` is a context
+    manager around the resolution (the session pauses the fence's clock in it).
     """
 
     def __init__(self, resolver: BackendResolver, request: str,
-                 on_startup: Callable[[float], None] = lambda seconds: None):
-        self._resolver, self.request, self._on_startup = resolver, request, on_startup
+                 starting: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext):
+        self._resolver, self.request, self._starting = resolver, request, starting
         self._real: ArrayBackend | None = None
         self.used = False
         self.xp: ModuleType = LazyNamespace(self)
@@ -314,9 +336,8 @@ class LazyBackend:
         """The real backend (raises ``BackendUnavailable`` when the request cannot run)."""
         self.used = True
         if self._real is None:
-            started = time.perf_counter()
-            self._real = self._resolver.get(self.request)
-            self._on_startup(time.perf_counter() - started)
+            with self._starting():
+                self._real = self._resolver.get(self.request)
         else:
             self._resolver._touch(self._real)
         return self._real

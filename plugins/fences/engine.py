@@ -88,6 +88,10 @@ class Engine:
         if checked.backend not in names:
             raise SettingsError("FENCES_BACKEND", checked.backend, f"one of {', '.join(names)}")
         self.backend_names = names
+        preload = settings.get("FENCES_PRELOAD") or []
+        if not isinstance(preload, list | tuple) or not set(preload) <= set(names[1:]):
+            raise SettingsError("FENCES_PRELOAD", preload,
+                                f"a list of backend names among {', '.join(names[1:])}")
         self.cache = Cache(checked.cache_path)
         self.report_path = report_path(settings, self.cache.root)
         self.defaults = {"timeout": checked.timeout, "backend": checked.backend}

@@ -159,7 +159,26 @@ def fences_backend_candidates() -> list[BackendCandidate]:
     runs a tiny kernel, returning an :class:`ArrayBackend` or raising ``BackendUnavailable``
     with the reason. The backend carries what is shown and measured: ``pretty``, ``is_gpu``,
     ``device``, ``versions`` (display name -> version) and ``timer``, which benchmarks call
-    to time a thunk (``WallClock`` by default; CuPy's uses CUDA events).
+    to time a thunk (``WallClock`` by default; CuPy's and PyTorch's use CUDA events, JAX's
+    waits with ``block_until_ready``).
+
+    Optional: ``gpu=True`` when it may compute on a GPU (a cluster executor then sends the
+    sessions that ask for it to GPU workers); ``tracker``, a factory of
+    :class:`fences.backends.UsageTracker`, which labels every fence that computed with the
+    library whatever its ``backend=`` (PyTorch tensors under ``auto``); ``warm``, which
+    imports the library without touching a device, called in the fork server for the names
+    in ``FENCES_PRELOAD``. The built-ins: ``numpy`` (0), ``cupy`` (10), ``torch`` and
+    ``jax`` (-10: by name only).
+
+    Example (a backend on another array library, used with ``backend=mylib``)::
+
+        @hookimpl
+        def fences_backend_candidates():
+            return [BackendCandidate(
+                name="mylib", pretty="MyLib", preference=-5,
+                installed=lambda: importlib.util.find_spec("mylib") is not None,
+                probe=lambda: ArrayBackend(name="mylib", xp=importlib.import_module("mylib"),
+                                           device=cpu_name(), where="CPU"))]
     """
 
 
@@ -172,9 +191,12 @@ def fences_session_setup(
 
     Called before a session's first fence and again whenever a fence asks for another
     backend (``backend=numpy`` after an ``auto`` fence), so names that depend on the backend
-    are rebound. ``backends.get(name)`` resolves any other backend (or raises
-    ``BackendUnavailable``). The built-in plugin injects ``xp``, ``to_numpy``, ``backend``
-    and ``display``.
+    are rebound. ``backend`` is a :class:`fences.backends.LazyBackend`: it reads like an
+    :class:`ArrayBackend`, but ``auto`` is resolved only when something first asks it for an
+    attribute (``backend.xp`` is a stand-in module until then), so keep it rather than
+    reading its attributes here. ``backends.get(name)`` resolves any other backend (or
+    raises ``BackendUnavailable``). The built-in plugin injects ``xp``, ``to_numpy``,
+    ``backend`` and ``display``.
     """
 
 

@@ -19,6 +19,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "fences.builtin.mpl",
     "fences.builtin.numpy_backend",
     "fences.builtin.cupy_backend",
+    "fences.builtin.torch_backend",
+    "fences.builtin.jax_backend",
     "fences.builtin.html",
     "fences.builtin.local_executor",
     "fences.builtin.dask_executor",

@@ -33,6 +33,7 @@ from .snapshots import MAX_SNAPSHOT_BYTES, MAX_SNAPSHOTS, SnapshotStore, Tree
 STARTUP_TIMEOUT = 120.0
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 HOST_MAIN_VARIABLE = "FENCES_HOST_MAIN"
+PRELOAD_VARIABLE = "FENCES_PRELOAD_BACKENDS"  # FENCES_PRELOAD, for fences.preload
 
 
 @dataclass
@@ -75,6 +76,8 @@ class SessionPool:
                     os.environ.setdefault(var, threads)
                 ctx = multiprocessing.get_context("forkserver")
                 os.environ[HOST_MAIN_VARIABLE] = _main_script()
+                os.environ[PRELOAD_VARIABLE] = ",".join(self.settings.get("FENCES_PRELOAD")
+                                                        or [])
                 ctx.set_forkserver_preload(["fences.preload"])
                 self._ctx = ctx
             return self._ctx

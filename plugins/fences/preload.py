@@ -2,7 +2,9 @@
 
 NumPy, matplotlib (Agg, with a first SVG and PNG drawn so fonts and renderers are loaded)
 and the built-in plugins are in memory before any session forks. CUDA is never touched
-here: CuPy is imported only inside a session that asks for it.
+here: CuPy is imported only inside a session that asks for it. The backends named by
+``FENCES_PRELOAD`` (``["torch"]``) are imported here too, by their candidate's ``warm``,
+which never touches a device.
 """
 
 import gc
@@ -11,7 +13,7 @@ import os
 import sys
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-from .pool import HOST_MAIN_VARIABLE  # noqa: E402
+from .pool import HOST_MAIN_VARIABLE, PRELOAD_VARIABLE  # noqa: E402
 
 if os.environ.get(HOST_MAIN_VARIABLE):  # see fences.pool._main_script
     sys.modules["__main__"].__file__ = os.environ[HOST_MAIN_VARIABLE]
@@ -35,7 +37,11 @@ for _fmt in ("svg", "png"):
 plt.close(_fig)
 _pm = manager.make_manager()
 _pm.hook.fences_kinds()  # kinds may import their libraries lazily (diagrams, rough...)
-_pm.hook.fences_backend_candidates()
+_warm = set(filter(None, os.environ.get(PRELOAD_VARIABLE, "").split(",")))
+for _cands in _pm.hook.fences_backend_candidates():
+    for _cand in _cands:
+        if _cand.name in _warm and _cand.warm is not None and _cand.installed():
+            _cand.warm()
 
 # Everything imported so far lives as long as the fork server: move it out of the garbage
 # collector's reach, so sessions do not copy those pages when a collection walks them.

@@ -26,12 +26,17 @@ class Died:
     """``receive`` found the session process gone (crashed, killed, exited)."""
 
 
+#: The longest a backend may take to start (importing CuPy, setting up CUDA) before the
+#: fence counts as timed out anyway.
+STARTUP_LIMIT = 300.0
+
+
 @dataclass(frozen=True)
 class Grace:
-    """``receive`` heard that the running fence spent ``seconds`` starting an array backend
-    (importing CuPy, setting up CUDA): that time is not counted against its timeout."""
+    """``receive`` heard that the running fence starts (``paused``) or has started an array
+    backend: the time between is not counted against its timeout."""
 
-    seconds: float
+    paused: bool
 
 
 class SessionChannel(Protocol):
@@ -101,10 +106,14 @@ def run_session(channel: SessionChannel, fences: list[Fence], default_timeout: f
 
 
 def _answer(channel: SessionChannel, limit: float) -> FenceResult | TimedOut | Died:
-    """The fence's answer within ``limit`` seconds, plus whatever grace the session asks."""
-    deadline = time.monotonic() + limit
+    """The fence's answer within ``limit`` seconds of its own time: the clock stops while
+    the session says it starts a backend (at most :data:`STARTUP_LIMIT` seconds)."""
+    left, paused = limit, False
     while True:
-        answer = channel.receive(max(0.0, deadline - time.monotonic()))
+        since = time.monotonic()
+        answer = channel.receive(STARTUP_LIMIT if paused else max(0.0, left))
         if not isinstance(answer, Grace):
             return answer
-        deadline += answer.seconds
+        if not paused:
+            left -= time.monotonic() - since
+        paused = answer.paused

@@ -188,7 +188,7 @@ class Session:
         its first use (see :class:`fences.backends.LazyBackend`); a backend asked for by
         name now, so that one that cannot run fails the fence even if it never uses it."""
         if self.backend is None or self.backend.request != request:
-            self.backend = LazyBackend(self.backends, request, self._started_backend)
+            self.backend = LazyBackend(self.backends, request, self._starting_backend)
             self.pm.hook.fences_session_setup(
                 namespace=self.namespace, backend=self.backend, backends=self.backends,
                 settings=self.settings,
@@ -197,10 +197,17 @@ class Session:
         if request != AUTO:
             self.backend.resolve()
 
-    def _started_backend(self, seconds: float) -> None:
-        """Starting a backend (CuPy's import, CUDA's set-up) is not the fence's time."""
-        self.startup += seconds
-        self.notify(("grace", seconds))
+    @contextlib.contextmanager
+    def _starting_backend(self) -> Iterator[None]:
+        """Starting a backend (CuPy's import, CUDA's set-up) is not the fence's time: the
+        host's clock for the fence stops meanwhile (``session_loop.Grace``)."""
+        self.notify(("grace", True))
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.startup += time.perf_counter() - started
+            self.notify(("grace", False))
 
     def _finish_gpu_work(self) -> None:
         """Wait for the GPU work the fence queued, so that a faulting kernel fails this

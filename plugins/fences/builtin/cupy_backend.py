@@ -8,11 +8,19 @@ timed with CUDA events (``cupyx.profiler.benchmark``).
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..backends import MAX_REPEATS, ArrayBackend, BackendCandidate, BackendUnavailable, Timing
+from ..backends import (
+    MAX_REPEATS,
+    ArrayBackend,
+    BackendCandidate,
+    BackendUnavailable,
+    Timing,
+    shallow_values,
+)
 from ..hookspecs import hookimpl
 
 PRETTY = "CuPy"
@@ -60,11 +68,16 @@ def _probe() -> ArrayBackend:
         raise BackendUnavailable(f"a test kernel failed on the GPU: {exc}") from exc
     if total != 28:
         raise BackendUnavailable(f"a test kernel gave a wrong result ({total} != 28)")
+    return backend_on(cupy)
+
+
+def backend_on(cupy: Any) -> ArrayBackend:
+    """The CuPy backend on the current device (no kernel run)."""
+    import numpy
+
     device = cupy.cuda.Device()
     props = cupy.cuda.runtime.getDeviceProperties(device.id)
     name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
-    import numpy
-
     versions = {"NumPy": numpy.__version__, PRETTY: cupy.__version__}
     try:
         versions["CUDA runtime"] = _cuda_version(cupy.cuda.runtime.runtimeGetVersion())
@@ -81,7 +94,29 @@ def _probe() -> ArrayBackend:
         synchronize=cupy.cuda.Stream.null.synchronize,
         pretty=PRETTY,
         timer=CudaEvents(),
+        array_device=device,
     )
+
+
+class CupyTracker:
+    """Whether CuPy computed in a fence that did not go through ``xp``: the CuPy arrays it
+    bound or displayed."""
+
+    def start(self) -> None:
+        return None
+
+    def finish(self, values: Sequence[Any]) -> list[dict[str, Any]]:
+        cupy = sys.modules.get("cupy")
+        if cupy is None:
+            return []
+        if any(isinstance(v, cupy.ndarray) for v in shallow_values(values)):
+            return [backend_on(cupy).describe()]
+        return []
+
+    def synchronize(self) -> None:
+        cupy = sys.modules.get("cupy")
+        if cupy is not None:
+            cupy.cuda.runtime.deviceSynchronize()
 
 
 def _cuda_version(code: int) -> str:
@@ -91,4 +126,4 @@ def _cuda_version(code: int) -> str:
 @hookimpl
 def fences_backend_candidates() -> list[BackendCandidate]:
     return [BackendCandidate(name="cupy", pretty=PRETTY, preference=10, installed=_installed,
-                             probe=_probe)]
+                             probe=_probe, gpu=True, tracker=CupyTracker)]

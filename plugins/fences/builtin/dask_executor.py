@@ -6,8 +6,9 @@ guardian, so a segfault or a timeout kills that child, not the Dask worker. Fenc
 with their content-relative path and the bytes of their declared ``inputs``; the worker
 lays them out in a temporary folder and never sees the build machine's paths. Outputs and
 figure payloads come back in the results; the host owns the cache. Sessions that need a GPU
-(``backend=cupy``, or ``auto`` where the cluster has GPU workers) ask for a ``GPU``
-resource, so they land on workers started with ``--resources GPU=1``.
+(a backend whose candidate says ``gpu``: ``cupy``, ``torch``, ``jax``; or ``auto``, where the
+cluster has GPU workers) ask for a ``GPU`` resource, so they land on workers started with
+``--resources GPU=1``.
 
 Needs the ``distributed`` package: ``pip install -e ".[cluster]"``.
 """
@@ -118,8 +119,17 @@ class DaskExecutor:
     def _needs_gpu(self, fences: list[Fence]) -> bool:
         if any(self._gpu_kinds().get(f.kind) for f in fences):
             return self._gpu_workers()  # none: it runs anywhere and says what is missing
-        asked = {f.options.get("backend") for f in fences} - {None}
-        return "cupy" in asked or ("auto" in asked and self._gpu_workers())
+        asked = {f.options.get("backend") or "auto" for f in fences
+                 if self._uses_backend().get(f.kind)}
+        gpu = {c.name for cands in make_manager(self.plugins).hook.fences_backend_candidates()
+               for c in cands if c.gpu}
+        if asked & gpu:  # a framework that computes on a GPU where there is one
+            return self._gpu_workers()
+        return "auto" in asked and self._gpu_workers()
+
+    def _uses_backend(self) -> dict[str, bool]:
+        pm = make_manager(self.plugins)
+        return {k.name: k.uses_backend for kinds in pm.hook.fences_kinds() for k in kinds}
 
     def _gpu_kinds(self) -> dict[str, bool]:
         """Kinds whose fences run only on a GPU (``FenceKind.needs_gpu``: cuda)."""
