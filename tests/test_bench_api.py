@@ -359,3 +359,11 @@ def test_gpu_timer_takes_any_callable():
     for thunk in (functools.partial(cupy.sum, a), Summer()):
         timing = cupy_backend.CudaEvents()(thunk, budget=0.01, warmup=1, min_repeats=3)
         assert len(timing.samples) >= 3 and min(timing.samples) > 0
+
+
+def test_resolved_backends_are_listed_once_each():
+    """``auto`` and the name it resolved to are one backend (ArrayBackend is unhashable)."""
+    backends = resolver()
+    auto = backends.get("auto")
+    assert backends.resolved() == [auto]
+    assert backends.resolved()[0] is backends.get(auto.name)

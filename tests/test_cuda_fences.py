@@ -1,18 +1,28 @@
 """``cuda exec`` fences, with real Pelican builds.
 
 Without a usable GPU (this is every CI machine) a cuda fence that must run fails located,
-naming what is missing, and cached GPU results are kept with their GPU label. The tests
-that need a GPU run only where the NVIDIA driver answers (asked in a child process: the
-test process never loads the driver) and are skipped with the reason elsewhere. No test
-pretends to have a GPU; the no-GPU tests hide a real one with ``CUDA_VISIBLE_DEVICES=""``
-so they mean the same thing on every machine.
+naming what is missing, and cached GPU results are kept with their GPU label. These no-GPU
+tests hide a real GPU with ``CUDA_VISIBLE_DEVICES=""`` so they mean the same thing on every
+machine; where hiding does not work (asked of the driver, in a child process) they skip,
+and what they expect of the host's look for a GPU is computed from this machine's device
+nodes, not assumed.
+
+The tests that compile and run a fence need both a usable GPU (the NVIDIA driver answers,
+asked in a child process: the test process never loads the driver) and nvcc (``NVCC`` or
+``nvcc`` on PATH, as the kind finds it); elsewhere they are skipped with a reason naming
+what is missing. ``EXECBLOG_REQUIRE_TOOLCHAINS`` (set on CI) does not turn these skips into
+failures: CI machines have no GPU, so nvcc is no toolchain they must have. No test pretends
+to have a GPU.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
-import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -21,7 +31,7 @@ from conftest import Build, cupy_usable, run_pelican, write_files
 from fences.cache import Cache
 from fences.model import STREAM, FenceResult, Output
 from langkit import cuda_device
-from langkit.cuda import gpu_node
+from langkit.cuda import NVCC, gpu_node
 
 NO_GPU = {"CUDA_VISIBLE_DEVICES": ""}  # hides a GPU where there is one; a no-op elsewhere
 
@@ -79,25 +89,62 @@ def _fences(build: Build) -> list[tuple[str, int, str]]:
 
 
 # -- without a usable GPU -------------------------------------------------------------------
-def test_without_a_gpu_a_cuda_fence_fails_located_and_python_still_runs(tmp_path):
+@functools.cache
+def _hiding_fails() -> str | None:
+    """Why ``NO_GPU`` does not hide this machine's GPU from the driver, or None (it does, or
+    there is none to hide). Asked like :func:`cuda_device.check`, in a child process."""
+    if not cuda_device.check().get("ok"):
+        return None
+    try:
+        proc = subprocess.run([sys.executable, "-I", cuda_device.__file__], capture_output=True,
+                              text=True, timeout=cuda_device.PROBE_TIMEOUT, check=False,
+                              env={**os.environ, **NO_GPU}, stdin=subprocess.DEVNULL)
+        answer = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, IndexError, ValueError):
+        return None  # no answer: no usable GPU either
+    if answer.get("ok"):
+        return f"CUDA_VISIBLE_DEVICES='' does not hide this machine's GPU ({answer})"
+    return None
+
+
+@pytest.fixture
+def hidden_gpu(monkeypatch) -> str:
+    """For a no-GPU test: skip where the GPU cannot be hidden; else what the host (the
+    Pelican process, run with ``NO_GPU``) says of its GPU, computed from this machine's
+    device nodes: "no NVIDIA GPU on this machine" where it has none, "no NVIDIA GPU visible
+    (CUDA_VISIBLE_DEVICES='')" where it has one."""
+    problem = _hiding_fails()
+    if problem:
+        pytest.skip(problem)
+    for name, value in NO_GPU.items():
+        monkeypatch.setenv(name, value)
+    host = gpu_node()
+    assert host and host.startswith("no NVIDIA GPU"), host
+    return host
+
+
+def test_without_a_gpu_a_cuda_fence_fails_located_and_python_still_runs(tmp_path, hidden_gpu):
     build = _build(tmp_path, {"posts/x.md": POST}, env=NO_GPU)
     text = _post_text(POST)
     first, second = _line(text, "```cuda"), _line(text, "```cu exec")
     assert build.returncode == 0, build.log
     assert _fences(build) == [("python", 4, "ran"), ("cuda", first, "failed"),
                               ("cuda", second, "failed")]
-    assert re.search(rf"content/posts/x\.md:{first}: error: {NO_GPU_REASON}$", build.log,
-                     re.MULTILINE), build.log
-    assert re.search(rf"content/posts/x\.md:{second}: error: {NO_GPU_REASON}$", build.log,
-                     re.MULTILINE), build.log
+    # what this machine has: its device nodes (hidden), and nvcc as the kind finds it
+    nvcc = NVCC.resolve() if NVCC.identity() else None
+    error = NO_GPU_REASON + ("" if nvcc else f", and {re.escape(NVCC.missing())}")
+    for line in (first, second):
+        assert re.search(rf"content/posts/x\.md:{line}: error: {error}$", build.log,
+                         re.MULTILINE), build.log
     assert build.log.count(WARNING) == 1, build.log
     warning = next(line for line in build.log.splitlines() if WARNING in line)
-    assert "no NVIDIA GPU" in warning and "cached results are kept" in warning
-    nvcc = shutil.which("nvcc")
-    if nvcc and not os.environ.get("NVCC") and gpu_node() == "no NVIDIA GPU on this machine":
-        assert re.search(rf"{WARNING} no NVIDIA GPU on this machine \(nvcc found: "
-                         rf"{re.escape(os.path.realpath(nvcc))}, release [\d.]+\) "
-                         r"\(cached results are kept and shown\)$", warning), warning
+    if nvcc:
+        found = (rf"{re.escape(hidden_gpu)} \(nvcc found: "
+                 rf"{re.escape(os.path.realpath(nvcc[0]))}, release [\d.]+\)")
+    else:
+        found = rf"{re.escape(hidden_gpu)}, and {re.escape(NVCC.missing())}"
+    assert re.search(rf"{WARNING} {found} \(cached results are kept and shown\)$", warning), \
+        warning
     if nvcc:
         assert "nvcc not found" not in build.log
     page = build.post("kernels")
@@ -106,7 +153,7 @@ def test_without_a_gpu_a_cuda_fence_fails_located_and_python_still_runs(tmp_path
     assert "no usable GPU here" in page.select("div.fence-cuda")[0].text
 
 
-def test_without_nvcc_and_a_gpu_the_error_names_both(tmp_path):
+def test_without_nvcc_and_a_gpu_the_error_names_both(tmp_path, hidden_gpu):
     build = _build(tmp_path, {"posts/x.md": POST},
                    env={**NO_GPU, "PATH": _without_nvcc(), "NVCC": ""})
     first = _line(_post_text(POST), "```cuda")
@@ -116,7 +163,7 @@ def test_without_nvcc_and_a_gpu_the_error_names_both(tmp_path):
     assert re.search(rf"content/posts/x\.md:{first}: error: {NO_GPU_REASON}, and "
                      rf"{re.escape(missing)}$", build.log, re.MULTILINE), build.log
     assert build.log.count(WARNING) == 1, build.log
-    assert re.search(rf"{WARNING} no NVIDIA GPU [^\n]*, and {re.escape(missing)}", build.log)
+    assert re.search(rf"{WARNING} {re.escape(hidden_gpu)}, and {re.escape(missing)}", build.log)
 
 
 GPU_RESULT = FenceResult(
@@ -142,7 +189,8 @@ CACHED_POST = """
     """
 
 
-def test_a_cached_gpu_result_is_kept_and_labelled_on_a_machine_without_a_gpu(tmp_path):
+def test_a_cached_gpu_result_is_kept_and_labelled_on_a_machine_without_a_gpu(tmp_path,
+                                                                             hidden_gpu):
     first = _build(tmp_path, {"posts/cached.md": CACHED_POST}, env=NO_GPU)
     assert [f[2] for f in _fences(first)] == ["failed", "ran"], first.log
     key = first.report["fences"][0]["key"]
@@ -164,10 +212,28 @@ def test_a_cached_gpu_result_is_kept_and_labelled_on_a_machine_without_a_gpu(tmp
         assert build.log.count(WARNING) == (0 if settings else 1), build.log
 
 
-# -- with a usable GPU ----------------------------------------------------------------------
+# -- with a usable GPU and nvcc --------------------------------------------------------------
 GPU = cuda_device.check()
-needs_gpu = pytest.mark.skipif(not GPU.get("ok"),
-                               reason=f"no usable GPU here: {GPU.get('reason')}")
+
+
+def _nvcc_problem() -> str | None:
+    """Why the cuda kind would find no nvcc here (``NVCC``, else ``nvcc`` on PATH, answering
+    ``--version``), or None."""
+    if NVCC.resolve() is None:
+        return NVCC.missing()
+    if NVCC.identity() is None:
+        return f"{NVCC.resolve()[0]} --version does not answer"
+    return None
+
+
+_MISSING = [problem for problem in (
+    None if GPU.get("ok") else f"no usable GPU here ({GPU.get('reason')})",
+    _nvcc_problem(),
+) if problem]
+# Never a failure, EXECBLOG_REQUIRE_TOOLCHAINS or not: CI has no GPU (see the docstring).
+needs_gpu_and_nvcc = pytest.mark.skipif(bool(_MISSING), reason="needs a usable GPU and nvcc: "
+                                                      + "; ".join(_MISSING))
+
 
 KERNEL_POST = """
     Title: Fill
@@ -200,7 +266,7 @@ KERNEL_POST = """
     """
 
 
-@needs_gpu
+@needs_gpu_and_nvcc
 def test_a_kernel_runs_on_the_gpu_and_the_label_names_the_device(tmp_path):
     build = _build(tmp_path, {"posts/fill.md": KERNEL_POST})
     text = _post_text(KERNEL_POST)
@@ -238,22 +304,50 @@ EXPORT_POST = """
 
     ```python exec backend=cupy
     import cupy
-    a = cupy.ones(1000, dtype=cupy.float32)
+    a = cupy.arange(1000, dtype=cupy.float32)
     scale(a, a.size, 3.0)
-    print(float(a.sum()))
+    print(float(a.sum()), float(a[999]))
+    ```
+
+    ```python exec
+    import numpy as np
+    try:
+        scale(np.ones(4, dtype=np.float32), 4, 2.0)
+    except TypeError as exc:
+        print("refused:", exc)
+    try:
+        import torch
+        usable = torch.cuda.is_available()
+    except ImportError:
+        usable = False
+    if usable:
+        t = torch.ones(8, device="cuda")
+        scale(t, t.numel(), 2.0)
+        print("torch:", float(t.sum()))
+    else:
+        print("torch: not usable here")
     ```
     """
 
 
-@needs_gpu
+@needs_gpu_and_nvcc
 def test_an_exported_function_takes_a_cupy_array(tmp_path):
     if not cupy_usable():
-        pytest.skip("CuPy is not usable here")
+        pytest.skip("CuPy is not usable here (not installed, or it cannot run a kernel)")
     build = _build(tmp_path, {"posts/export.md": EXPORT_POST})
     assert build.returncode == 0, build.log
-    assert [f[2] for f in _fences(build)] == ["ran", "ran"], build.log
-    fence = build.post("export").select_one("div.fence-python")
-    assert fence.select_one("pre.fence-stdout").text == "3000.0\n"
+    assert [f[2] for f in _fences(build)] == ["ran", "ran", "ran"], build.log
+    fences = build.post("export").select("div.fence-python")
+    # 3 * (0 + 1 + ... + 999), and the last element tripled: the kernel ran on CuPy's memory
+    assert fences[0].select_one("pre.fence-stdout").text == "1498500.0 2997.0\n"
+    printed = fences[1].select_one("pre.fence-stdout").text.splitlines()
+    # a NumPy array (host memory) is refused, not passed to the kernel
+    assert printed[0] == (
+        "refused: scale() argument 1 (float*): expected a writeable GPU array of float32, got "
+        "numpy.ndarray of float32 (host memory: a cuda export's pointer arguments take GPU "
+        "arrays, objects with __cuda_array_interface__ such as CuPy arrays or torch CUDA "
+        "tensors; pass cupy.asarray(a))"), printed
+    assert printed[1] in ("torch: not usable here", "torch: 16.0"), printed  # torch's too
 
 
 def test_a_cluster_sends_cuda_sessions_to_gpu_workers_only_when_it_has_some():

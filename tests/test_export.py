@@ -92,6 +92,8 @@ int is_null(const void* p) { return p == NULL; }
 static int counter;
 void tick(void) { ++counter; }
 int ticks(void) { return counter; }
+uintptr_t where(const double* p) { return (uintptr_t)p; }
+uintptr_t where_mut(float* p) { return (uintptr_t)p; }
 """
 
 SIGNATURES = (
@@ -219,16 +221,112 @@ def test_the_wrapper_looks_like_a_function(ns):
     assert ns["tick"].__doc__ == "void tick(void)"
 
 
-def test_gpu_arrays_are_refused_without_device_pointers(ns, library):
-    class OnDevice:
-        __cuda_array_interface__ = {"shape": (3,), "typestr": "<f8", "data": (4096, False),
-                                    "strides": None, "version": 3}
+# -- GPU arrays: device_pointers (cuda exports) ---------------------------------------------------
+# Stand-ins that expose a __cuda_array_interface__ dict, as CuPy arrays, torch CUDA tensors and
+# Numba device arrays do: what the converter reads of them, no GPU pretended. The addresses are
+# only handed back (where() returns its argument), never dereferenced.
 
-    with pytest.raises(TypeError, match=r"to_numpy\(a\)"):
+DEVICE_ADDRESS = 0x7F00_0000_1000
+
+
+class OnDevice:
+    """A GPU array as the converter sees it (CuPy's: a plain attribute)."""
+
+    def __init__(self, typestr="<f8", shape=(3,), *, address=DEVICE_ADDRESS, readonly=False,
+                 strides=None, **extra):
+        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr,
+                                         "data": (address, readonly), "strides": strides,
+                                         "version": 3, **extra}
+
+
+class TensorLike:
+    """torch's way: a property, which raises for a tensor that requires grad."""
+
+    def __init__(self, *, requires_grad=False):
+        self.requires_grad = requires_grad
+
+    @property
+    def __cuda_array_interface__(self):
+        if self.requires_grad:
+            raise RuntimeError("Can't get __cuda_array_interface__ on Variable that requires "
+                               "grad. Use var.detach().__cuda_array_interface__ instead.")
+        return {"shape": (2, 2), "typestr": "<f4", "data": (DEVICE_ADDRESS + 64, False),
+                "strides": None, "version": 2}
+
+
+@pytest.fixture
+def gpu(library):
+    """The library's functions bound as a cuda fence binds them (device_pointers=True)."""
+    namespace: dict = {}
+    bind(library, "where(const double* p) -> uintptr_t; where_mut(float*) -> uintptr_t; "
+                  "is_null(const void*) -> int; length(const char*) -> size_t",
+         namespace, line=3, device_pointers=True)
+    return namespace
+
+
+def test_a_cuda_export_passes_the_device_pointer_of_a_gpu_array(gpu):
+    assert gpu["where"](OnDevice()) == DEVICE_ADDRESS
+    assert gpu["where"](OnDevice(strides=(8,))) == DEVICE_ADDRESS  # C strides, spelled out
+    assert gpu["where"](OnDevice(shape=(2, 3), strides=(24, 8))) == DEVICE_ADDRESS
+    assert gpu["where"](OnDevice(readonly=True)) == DEVICE_ADDRESS  # const: fine
+    assert gpu["where_mut"](TensorLike()) == DEVICE_ADDRESS + 64
+    assert gpu["is_null"](OnDevice("|u1")) == 0  # void*: any element type
+    assert gpu["where"](OnDevice(shape=(0,), address=0)) == 0  # empty: NULL
+    assert gpu["where"](None) == 0
+    assert gpu["where"](ctypes.c_void_p(DEVICE_ADDRESS)) == DEVICE_ADDRESS  # the caller's
+    assert gpu["length"]("héllo") == 6  # char*: host text, still
+
+
+def test_a_cuda_export_refuses_host_memory_naming_the_argument(gpu):
+    with pytest.raises(TypeError) as info:
+        gpu["where"](np.ones(3))
+    assert str(info.value) == (
+        "where() argument 1 (p) (const double*): expected a GPU array of float64, got "
+        "numpy.ndarray of float64 (host memory: a cuda export's pointer arguments take GPU "
+        "arrays, objects with __cuda_array_interface__ such as CuPy arrays or torch CUDA "
+        "tensors; pass cupy.asarray(a))")
+    with pytest.raises(TypeError, match=r"^where_mut\(\) argument 1 \(float\*\): expected a "
+                                        r"writeable GPU array of float32, got numpy\.ndarray "
+                                        r"of float32 \(host memory: "):
+        gpu["where_mut"](np.ones(3, dtype=np.float32))
+
+    class Wrapped:  # host memory behind __array_interface__
+        __array_interface__ = np.ones(3).__array_interface__
+
+    for host in (Wrapped(), (ctypes.c_double * 3)(), np.ones(3, dtype=np.uint8)):
+        with pytest.raises(TypeError, match=r"host memory: .*__cuda_array_interface__"):
+            gpu["is_null"](host)
+    with pytest.raises(TypeError, match=r"^where\(\) argument 1 \(p\) \(const double\*\): "
+                                        r"expected a GPU array of float64, got list$"):
+        gpu["where"]([1.0, 2.0])
+
+
+def test_a_cuda_export_checks_the_gpu_array_like_a_host_one(gpu):
+    with pytest.raises(TypeError, match=r"expected a GPU array of float64, got OnDevice "
+                                        r"\(typestr '<f4'\)"):
+        gpu["where"](OnDevice("<f4"))
+    with pytest.raises(TypeError, match=r"not C-contiguous: pass cupy\.ascontiguousarray"):
+        gpu["where"](OnDevice(shape=(3,), strides=(16,)))
+    with pytest.raises(TypeError, match=r"where_mut\(\) argument 1 \(float\*\): expected a "
+                                        r"writeable GPU array of float32, got OnDevice "
+                                        r"\(read-only\)"):
+        gpu["where_mut"](OnDevice("<f4", readonly=True))
+    with pytest.raises(TypeError, match=r"a masked array"):
+        gpu["where"](OnDevice(mask=OnDevice("|b1")))
+    with pytest.raises(TypeError, match=r"requires grad\. Use var\.detach\(\)"):
+        gpu["where_mut"](TensorLike(requires_grad=True))
+
+
+def test_gpu_arrays_are_refused_without_device_pointers(ns):
+    with pytest.raises(TypeError) as info:
         ns["dot"](OnDevice(), np.ones(3), 3)
-    cuda: dict = {}
-    bind(library, "is_null(const void*) -> int", cuda, line=1, device_pointers=True)
-    assert cuda["is_null"](OnDevice()) == 0  # the device pointer is passed (not dereferenced)
+    assert str(info.value) == (
+        "dot() argument 1 (const double*): expected an array of float64, got OnDevice (a GPU "
+        "array, in device memory: this function takes host memory, such as a NumPy array; "
+        "pass to_numpy(a))")
+    for on_device in (TensorLike(), TensorLike(requires_grad=True)):
+        with pytest.raises(TypeError, match=r"argument 1 .*a GPU array, in device memory"):
+            ns["scale"](on_device, 4, 2.0)
 
 
 def test_a_missing_function_is_a_located_error(library):

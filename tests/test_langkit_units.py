@@ -4,6 +4,7 @@ compiler identities, the command a kind runs, and how a program ended."""
 from __future__ import annotations
 
 import pytest
+from langkit.cuda import gpu_node
 from langkit.diagnostics import gcc_first_error, nvcc_first_error, rewrite, rustc_first_error
 from langkit.program import exit_message
 from langkit.toolchain import Compiler, tool_name, version_of
@@ -179,6 +180,54 @@ def test_compiler_command_has_words_and_says_how_to_fix_a_missing_one(monkeypatc
                              "or set CXX to the compiler)")
     toolchain = cxx.toolchain()
     assert toolchain.identity is None and "set CXX" in toolchain.missing
+
+
+# -- the host's look for a GPU: device-node names in folders it is given (no GPU pretended: these
+# are the names a machine shows, nothing opens them)
+NO_GPU = "no NVIDIA GPU on this machine"
+NOT_GPUS = ["nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset", "nvidia-caps",
+            "nvidiafoo", "nvidia", "null"]
+
+
+def _dev(tmp_path, names):
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    for name in names:
+        (dev / name).touch()
+    return str(dev)
+
+
+@pytest.mark.parametrize(("names", "found"), [
+    ([], False),
+    (NOT_GPUS, False),  # the driver's other nodes are no GPU
+    (["nvidia0", *NOT_GPUS], True),
+    (["nvidia3", "nvidiactl", "nvidia-uvm"], True),  # a container's one GPU, under its index
+    (["nvidia12"], True),
+    (["nvidia3x"], False),
+])
+def test_gpu_node_finds_a_gpu_under_any_index(tmp_path, monkeypatch, names, found):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    missing_proc = str(tmp_path / "no-proc")
+    assert gpu_node(_dev(tmp_path, names), missing_proc) == (None if found else NO_GPU)
+
+
+def test_gpu_node_reads_the_drivers_gpu_list_and_cuda_visible_devices(tmp_path, monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    gpus = tmp_path / "gpus"
+    gpus.mkdir()
+    no_dev = str(tmp_path / "no-dev")
+    assert gpu_node(no_dev, str(gpus)) == NO_GPU  # an empty list: none
+    (gpus / "0000:3b:00.0").mkdir()
+    assert gpu_node(no_dev, str(gpus)) is None
+    dev = _dev(tmp_path, ["nvidia1", "nvidiactl"])
+    for hidden in ("", " ", "-1"):
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", hidden)
+        assert gpu_node(dev, str(gpus)) == ("no NVIDIA GPU visible (CUDA_VISIBLE_DEVICES="
+                                            f"{hidden.strip()!r})")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    assert gpu_node(dev, str(gpus)) is None
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert gpu_node(no_dev, str(tmp_path / "no-proc")) == NO_GPU  # nothing to hide
 
 
 @pytest.mark.parametrize(("code", "message"), [

@@ -268,8 +268,11 @@ class BackendResolver:
 
     def resolved(self) -> list[ArrayBackend]:
         """The backends resolved so far in this process."""
-        return [b for b in dict.fromkeys(self._resolved.values())
-                if isinstance(b, ArrayBackend)]
+        found: list[ArrayBackend] = []
+        for backend in self._resolved.values():  # ``auto`` is one of the others: once each
+            if isinstance(backend, ArrayBackend) and all(backend is not f for f in found):
+                found.append(backend)
+        return found
 
     def _touch(self, backend: ArrayBackend) -> None:
         if all(b is not backend for b in self.touched):

@@ -20,13 +20,14 @@ Rules an author sees (the rest are :mod:`langkit.compiled`'s, as for C and C++):
   (``cuda: no usable GPU here (libcuda.so.1 not found: no NVIDIA driver)``); Python fences
   of the same post still run.
 * The host (the Pelican process) never loads the CUDA driver: it looks for nvcc on PATH and
-  a GPU device node (``/dev/nvidia0``, ``/proc/driver/nvidia/gpus``); the worker asks the
-  driver in a short child process (:mod:`langkit.cuda_device`).
+  a GPU device node (``/dev/nvidiaN``, any index, or ``/proc/driver/nvidia/gpus``); the
+  worker asks the driver in a short child process (:mod:`langkit.cuda_device`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,14 +64,29 @@ class Nvcc(Compiler):
 NVCC = Nvcc("NVCC", "nvcc", "the CUDA toolkit")
 
 
-def gpu_node() -> str | None:
+_GPU_NODE = re.compile(r"nvidia\d+")  # nvidia0, nvidia3: not nvidiactl, nvidia-uvm, nvidia-caps
+
+
+def gpu_node(dev: str = "/dev", gpus: str = "/proc/driver/nvidia/gpus") -> str | None:
     """Why the host sees no NVIDIA GPU, or None when it sees one (device nodes only: the
-    driver library is never loaded here)."""
+    driver library is never loaded here).
+
+    A GPU is a ``/dev/nvidiaN`` node (any index: a container often shows its one GPU under
+    its index on the host, ``/dev/nvidia3`` alone) or an entry of the driver's ``gpus``
+    folder; ``/dev/nvidiactl``, ``/dev/nvidia-uvm`` and ``/dev/nvidia-caps`` are no GPU.
+    ``CUDA_VISIBLE_DEVICES`` set to ``""`` or ``-1`` hides them all. ``dev`` and ``gpus``
+    are the folders looked at (for tests)."""
     try:
-        listed = bool(os.listdir("/proc/driver/nvidia/gpus"))
+        listed = bool(os.listdir(gpus))
     except OSError:
         listed = False
-    if not (listed or os.path.exists("/dev/nvidia0")):
+    if not listed:
+        try:
+            names = os.listdir(dev)
+        except OSError:
+            names = []
+        listed = any(_GPU_NODE.fullmatch(name) for name in names)
+    if not listed:
         return "no NVIDIA GPU on this machine"
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None and visible.strip() in ("", "-1"):  # the GPU is hidden

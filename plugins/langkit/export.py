@@ -39,10 +39,17 @@ Calling
     C-contiguous NumPy array whose dtype is exactly the element type (``double*`` needs
     ``float64``, ``int*`` ``int32``), or any object with ``__array_interface__``, a ctypes
     array or pointer, or ``None`` (NULL). A non-const pointer needs a writeable array: the
-    function may write into it, and the caller sees the change. In a CUDA fence pointers
-    also take GPU arrays (``__cuda_array_interface__``, CuPy's): the device pointer is
-    passed; elsewhere a GPU array is refused, pass ``to_numpy(a)``. ``help(name)`` shows
-    the C prototype.
+    function may write into it, and the caller sees the change. ``help(name)`` shows the C
+    prototype. Elsewhere than in a CUDA fence a GPU array is refused (pass ``to_numpy(a)``).
+
+    In a ``cuda`` fence pointers take GPU arrays instead: any object with
+    ``__cuda_array_interface__`` (a CuPy array, a torch CUDA tensor, a Numba device array),
+    C-contiguous, of the element type, writeable unless ``const``; its device pointer is
+    passed. Host memory (a NumPy array, an ``__array_interface__`` object, a ctypes array)
+    is refused with a ``TypeError`` naming the argument: a kernel given a host address
+    would crash or read garbage. ``None`` is NULL; a ``ctypes.c_void_p`` is passed as it is
+    (an address the caller vouches for); ``char*`` still takes a ``str`` or ``bytes``
+    (text for the host code, a name to print).
 
 Functions must have C linkage to be found by name: ``extern "C"`` in C++ (and CUDA),
 ``#[no_mangle] pub extern "C" fn`` in Rust.
@@ -429,11 +436,32 @@ def _typestrs(typ: _Type) -> tuple[str, ...] | None:
     return tuple(f"{o}{k}{size}" for o in orders for k in kinds)
 
 
+# why a pointer argument is refused: host memory where a GPU array is needed, and back
+_NEEDS_GPU = ("host memory: a cuda export's pointer arguments take GPU arrays, objects with "
+              "__cuda_array_interface__ such as CuPy arrays or torch CUDA tensors; pass "
+              "cupy.asarray(a)")
+_NEEDS_HOST = ("a GPU array, in device memory: this function takes host memory, such as a "
+               "NumPy array; pass to_numpy(a)")
+
+
+def _cuda_interface(value: Any) -> tuple[Any, str]:
+    """``value.__cuda_array_interface__`` (None when it has none), and why it could not be
+    read: torch raises for a tensor that requires grad."""
+    try:
+        return getattr(value, "__cuda_array_interface__", None), ""
+    except Exception as exc:  # any error of a third-party property
+        return None, f"its __cuda_array_interface__ cannot be read: {exc}"
+
+
 def _pointer_converter(typ: _Type, numpy: Any, device: bool,
                        refuse: Callable[..., Exception]) -> Callable[[Any], Any]:
+    """The converter of a pointer argument: host memory (NumPy, ``__array_interface__``,
+    ctypes) where ``device`` is false, GPU arrays (``__cuda_array_interface__``) where it
+    is true; each refuses the other kind of memory with a message saying so."""
     typestrs = _typestrs(typ)
     writeable = not typ.const
-    need = "an array" if typestrs is None else f"an array of {_dtype_name(typ)}"
+    array = "a GPU array" if device else "an array"
+    need = array if typestrs is None else f"{array} of {_dtype_name(typ)}"
     if typ.is_string:
         need = "a str, bytes or " + need
     elif writeable:
@@ -445,21 +473,43 @@ def _pointer_converter(typ: _Type, numpy: Any, device: bool,
         dtypes = {numpy.dtype(t) for t in typestrs}
     from_buffer, addressof = ctypes.c_char.from_buffer, ctypes.addressof
     string = typ.is_string
+    contiguous = (f"not C-contiguous: pass {'cupy' if device else 'numpy'}"
+                  f".ascontiguousarray(a)")
 
-    def from_interface(value: Any, face: dict[str, Any]) -> int | None:
+    def from_interface(value: Any, face: Any) -> int | None:
+        if not isinstance(face, dict):
+            raise refuse(value, need, "its array interface is not a dict")
         if typestrs is not None and face.get("typestr") not in typestrs:
             raise refuse(value, need, f"typestr {face.get('typestr')!r}")
         data = face.get("data")
-        if not isinstance(data, tuple):
+        if not isinstance(data, tuple) or len(data) != 2:
             raise refuse(value, need, "no data pointer")
         address, readonly = data
         if readonly and writeable:
             raise refuse(value, need, "read-only")
+        if face.get("mask") is not None:
+            raise refuse(value, need, "a masked array")
         strides = face.get("strides")
         if strides is not None and tuple(strides) != _c_strides(face.get("shape", ()),
                                                                 face.get("typestr", "")):
-            raise refuse(value, need, "not C-contiguous: pass numpy.ascontiguousarray(a)")
+            raise refuse(value, need, contiguous)
         return address or None
+
+    def text(value: Any) -> Any:
+        """A str or bytes for ``char*``: host text, in a cuda export too (a name to print,
+        a path). NotImplemented when ``value`` is none of these."""
+        if isinstance(value, str):
+            return value.encode("utf-8")
+        if isinstance(value, bytes):
+            return ctypes.create_string_buffer(value) if writeable else value
+        if isinstance(value, bytearray):
+            return addressof(from_buffer(value)) if value else None
+        return NotImplemented
+
+    def host_memory(value: Any) -> bool:
+        return (bool(ndarray) and isinstance(value, ndarray)
+                or isinstance(value, ctypes.Array | ctypes._Pointer | memoryview)
+                or hasattr(value, "__array_interface__"))
 
     def convert(value: Any) -> Any:
         if type(value) is ndarray or (ndarray and isinstance(value, ndarray)):
@@ -467,7 +517,7 @@ def _pointer_converter(typ: _Type, numpy: Any, device: bool,
                 raise refuse(value, need)
             flags = value.flags
             if not flags.c_contiguous:
-                raise refuse(value, need, "not C-contiguous: pass numpy.ascontiguousarray(a)")
+                raise refuse(value, need, contiguous)
             if flags.writeable:
                 if value.nbytes:
                     return addressof(from_buffer(value))  # the fastest way to the address
@@ -477,12 +527,9 @@ def _pointer_converter(typ: _Type, numpy: Any, device: bool,
         if value is None:
             return None
         if string:
-            if isinstance(value, str):
-                return value.encode("utf-8")
-            if isinstance(value, bytes):
-                return ctypes.create_string_buffer(value) if writeable else value
-            if isinstance(value, bytearray):
-                return addressof(from_buffer(value)) if value else None
+            passed = text(value)
+            if passed is not NotImplemented:
+                return passed
         if isinstance(value, ctypes.Array | ctypes._Pointer):
             element = type(value)._type_
             if string and element in (ctypes.c_char, ctypes.c_byte, ctypes.c_ubyte):
@@ -493,18 +540,33 @@ def _pointer_converter(typ: _Type, numpy: Any, device: bool,
             return value
         if isinstance(value, ctypes.c_void_p):
             return value
-        if device:
-            face = getattr(value, "__cuda_array_interface__", None)
-            if face is not None:
-                return from_interface(value, face)
         face = getattr(value, "__array_interface__", None)
         if face is not None:
             return from_interface(value, face)
-        if hasattr(value, "__cuda_array_interface__"):
-            raise refuse(value, need, "a GPU array: pass a host array, to_numpy(a)")
+        gpu, problem = _cuda_interface(value)
+        if gpu is not None or problem:
+            raise refuse(value, need, _NEEDS_HOST)
         raise refuse(value, need)
 
-    return convert
+    def convert_device(value: Any) -> Any:
+        face, problem = _cuda_interface(value)
+        if face is not None:
+            return from_interface(value, face)
+        if problem:
+            raise refuse(value, need, problem)
+        if value is None:
+            return None
+        if string:
+            passed = text(value)
+            if passed is not NotImplemented:
+                return passed
+        if isinstance(value, ctypes.c_void_p):  # an address the caller vouches for
+            return value
+        if host_memory(value):  # its address means nothing to a kernel: refused, not UB
+            raise refuse(value, need, _NEEDS_GPU)
+        raise refuse(value, need)
+
+    return convert_device if device else convert
 
 
 def _typestrs_of(ctype: Any) -> set[str]:
