@@ -265,7 +265,9 @@ def test_report_records_every_fence(built):
     assert set(first) >= {"source", "line", "kind", "session", "status", "seconds", "backend"}
     state = [f for f in report["fences"] if f["source"] == "posts/state.md"]
     assert [f["line"] for f in state][:3] == [7, 14, 18]
-    assert {f["backend"] for f in report["fences"]} == {auto_backend()}
+    # what auto gives where a fence computes with xp, NumPy where it computes with nothing
+    backends = {f["backend"] for f in report["fences"]}
+    assert auto_backend() in backends and backends <= {auto_backend(), "numpy"}
     assert "fences: 14 ran, 0 cached, 0 failed" in built["log"]
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 from conftest import auto_backend, run_pelican, write_files
@@ -25,16 +27,22 @@ def torch_pretty() -> str:
     return "PyTorch " + ".".join(importlib.metadata.version("torch").split("+")[0].split(".")[:2])
 
 
-def torch_device_label() -> str:
-    """What a CUDA-capable PyTorch would be labelled with here (asked in a child process,
-    so this one never sets up CUDA)."""
-    import subprocess
-    import sys
-
-    probe = ("import torch\nprint(torch.cuda.get_device_name(0) "
-             "if torch.cuda.is_available() else 'CPU')")
+def _ask(probe: str) -> str:
+    """Run ``probe`` in a child process (this one never sets up CUDA); its last line."""
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    return out.stdout.strip() or "CPU"
+    return (out.stdout.strip().splitlines() or ["CPU"])[-1]
+
+
+def torch_device_label() -> str:
+    """Where ``backend=torch`` computes here: the GPU's name, or CPU."""
+    return _ask("import torch\nprint(torch.cuda.get_device_name(0) "
+                "if torch.cuda.is_available() else 'CPU')")
+
+
+def jax_device_label() -> str:
+    """Where JAX computes here: the GPU's name, or CPU."""
+    return _ask("import jax\nd = jax.devices()[0]\n"
+                "print(d.device_kind if d.platform in ('gpu', 'cuda', 'rocm') else 'CPU')")
 
 
 def labels(build, slug: str) -> list[str]:
@@ -95,9 +103,10 @@ def test_published_muon_code_runs_under_backend_torch(site):
     assert outs[1:] == ["6\n", "no arrays here\n"]
     where = torch_device_label()
     pretty = torch_pretty()
-    # backend=torch: the framework and its device; a torch fence under auto is labelled with
+    # backend=torch: the framework and its device (made PyTorch's default device, so the
+    # next fence's torch.ones lands there too); a torch fence under auto is labelled with
     # what it computed with (not "NumPy"); a fence with no arrays keeps the plain fallback
-    assert labels(build, "muon") == [f"{pretty} · {where}", f"{pretty} · CPU", "NumPy"]
+    assert labels(build, "muon") == [f"{pretty} · {where}", f"{pretty} · {where}", "NumPy"]
     fences = build.report["fences"]
     assert [f["backend"] for f in fences] == ["torch", "torch", "numpy"]
 
@@ -116,7 +125,7 @@ def test_jax_fence_through_xp(site):
     assert build.returncode == 0, build.log
     assert build.post("jax").select_one("pre.fence-stdout").text.startswith("jax")
     assert " 2.5 float32" in build.post("jax").select_one("pre.fence-stdout").text
-    assert labels(build, "jax") == ["JAX · CPU"]
+    assert labels(build, "jax") == [f"JAX · {jax_device_label()}"]
     span = build.post("jax").select_one("span.fence-backend")
     assert span["data-backend"] == "jax" and "JAX" in span["title"]
 
@@ -182,7 +191,8 @@ def probe():
 
 @hookimpl
 def fences_backend_candidates():
-    return [BackendCandidate(name="abacus", preference=5, installed=lambda: True, probe=probe)]
+    # above CuPy's 10: auto picks it on a GPU machine too
+    return [BackendCandidate(name="abacus", preference=50, installed=lambda: True, probe=probe)]
 '''
 
 

@@ -80,7 +80,7 @@ POST = """
     ```
 
     ```python exec
-    leave_a_note = True
+    leave_a_note = bool(xp.ones(1).sum())  # computes with xp: labelled with what auto gives
     Loud("quiet")
     ```
     """

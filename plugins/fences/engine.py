@@ -431,7 +431,7 @@ class Engine:
 
     def _note_backend(self) -> None:
         ran = [r for r in self.results.values() if r.status != CACHED and r.backend]
-        if not self._probed and ran:
+        if ran:
             names = sorted({r.backend["label"] for r in ran})
             missing = [c.name for c in self.candidates if not c.installed()]
             why = f" ({', '.join(missing)} not installed)" if missing else ""
