@@ -12,7 +12,7 @@
 # a SUMMARY. Everything lands under $OUT (default /tmp/gpucheck-out): run.log, summary.txt,
 # junit.xml, build.log, report.json, bench-tables.html, bench.json (7 files).
 # GPUCHECK_STAGES="install tests" runs only those stages (keep install: a machine starts
-# bare); GPUCHECK_PYTEST_ARGS adds pytest arguments (-x, -k EXPR, --collect-only).
+# bare); pytest reads more arguments from PYTEST_ADDOPTS (shell-quoted: -k 'gpu or cuda').
 set -u
 export G=${GPUCHECK_DIR:-.cache/gpucheck}
 export OUT=${OUT:-/tmp/gpucheck-out}
@@ -90,7 +90,7 @@ do_tests() {
   # -p no:benchmark: the GPU machine has pytest-benchmark, whose `benchmark` fixture clashes
   # with names of ours; pyproject's addopts add -n auto --dist loadfile (pytest-xdist)
   "$PY" -m pytest -p no:cacheprovider -p no:benchmark -q -rfEs --tb=short \
-    --junitxml="$OUT/junit.xml" ${GPUCHECK_PYTEST_ARGS:-} "${files[@]}"
+    --junitxml="$OUT/junit.xml" "${files[@]}"
 }
 
 do_showcase() {
