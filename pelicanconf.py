@@ -26,11 +26,13 @@ DEFAULT_CATEGORY = "notes"
 STATIC_PATHS = ["images", "extra"]
 THEME = str(ROOT / "theme")
 PLUGIN_PATHS = [str(ROOT / "plugins")]
-# After "fences": xrefs and citations read the posts' HTML once the fences are in it.
+# Execblog's parts, all in the one installed package `execblog`. After "execblog.fences":
+# xrefs and citations read the posts' HTML once the fences are in it.
 PLUGINS = [
-    "pelican.plugins.render_math", "themekit", "feedkit", "fences", "citations", "xrefs", "mathkit",
-    "sitefiles",  # sitemap.xml and robots.txt
-    "searchkit",  # the Pagefind search index, once every page is written
+    "pelican.plugins.render_math", "execblog.themekit", "execblog.feedkit", "execblog.fences",
+    "execblog.citations", "execblog.xrefs", "execblog.mathkit",
+    "execblog.sitefiles",  # sitemap.xml and robots.txt
+    "execblog.searchkit",  # the Pagefind search index, once every page is written
 ]
 
 ARTICLE_URL = "posts/{slug}/"
@@ -53,7 +55,7 @@ AUTHORS_SAVE_AS = "authors/index.html"
 ARCHIVES_URL = "archives/"
 # "404" renders theme/templates/404.html to 404.html at the output root (GitHub Pages and
 # most servers show it for any missing path).
-# "search" renders the search page (theme/templates/search.html; plugins/searchkit indexes).
+# "search" renders the search page (theme/templates/search.html; execblog.searchkit indexes).
 DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404", "search"]
 SEARCH_URL = "search/"
 SEARCH_SAVE_AS = "search/index.html"
@@ -84,20 +86,20 @@ MARKDOWN = {
         "markdown.extensions.meta": {},
         "markdown.extensions.toc": {"permalink": "#", "toc_depth": "2-3"},
         "markdown.extensions.admonition": {},
-        "callouts": {},  # GitHub's > [!NOTE] callouts (plugins/callouts)
+        "execblog.callouts": {},  # GitHub's > [!NOTE] callouts
     },
     "output_format": "html5",
 }
 
 # Math: pelican-render-math finds the TeX; MATH_RENDERER says who typesets it. "mathml"
-# (plugins/mathkit): MathML made at build time, no script, a subset of the math font in
+# (plugins/execblog/mathkit): MathML made at build time, no script, a subset of the math font in
 # theme/static/fonts. "mathjax": MathJax 2 in the browser, from MATHJAX_SOURCE (point it at
 # a local copy to self-host, e.g. "/mathjax/MathJax.js?config=TeX-AMS_CHTML").
 MATH_RENDERER = "mathml"  # "mathml" | "mathjax"
 MATHJAX_SOURCE = "https://cdn.jsdelivr.net/npm/mathjax@2.7.9/MathJax.js?config=TeX-AMS_CHTML"
 MATH_JAX = {"auto_insert": False, "process_summary": False, "message_style": None}
 
-# The fence engine (plugins/fences). Every setting is documented in README.md.
+# The fence engine (plugins/execblog/fences). Every setting is documented in README.md.
 FENCES_CACHE_PATH = str(ROOT / "fence-cache")
 FENCES_REPORT = None  # None: <FENCES_CACHE_PATH>/report.json
 FENCES_MODE = "run"  # run | frozen | rerun

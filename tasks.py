@@ -10,7 +10,7 @@ the build record it wrote says this very build finished with every page written 
 rename the old output aside, rename the new one in, delete the old one, and deploy.
 Ctrl-C (or SIGTERM) stops the build, removes the staging folder and exits 130.
 
-The logic lives in plugins/sitetasks/ (pelican_cli, publishing, perf); the tasks below only
+The logic lives in plugins/execblog/sitetasks/ (pelican_cli, publishing, perf); the tasks below only
 resolve paths and call it.
 """
 
@@ -34,15 +34,15 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT / "plugins") not in sys.path:  # as Pelican's PLUGIN_PATHS does for the build
     sys.path.insert(0, str(ROOT / "plugins"))
 
-from sitetasks import publishing  # noqa: E402
-from sitetasks.pelican_cli import (  # noqa: E402
+from execblog.sitetasks import publishing  # noqa: E402
+from execblog.sitetasks.pelican_cli import (  # noqa: E402
     Interrupted,
     fence_mode,
     parse_overrides,
     read_settings,
     run_pelican,
 )
-from sitetasks.publishing import resolve as _path  # noqa: E402
+from execblog.sitetasks.publishing import resolve as _path  # noqa: E402
 
 DEV_CONF = ROOT / "pelicanconf.py"
 PUBLISH_CONF = ROOT / "publishconf.py"
@@ -125,8 +125,8 @@ PREVIEW_HELP = {**BUILD_HELP, "port": "port (default 8000)",
 
 def _preview(content: str | None, output: str | None, set: list[str] | None, frozen: bool,
              rerun: bool, port: int, bind: str) -> None:
-    """The long-lived preview (plugins/sitetasks/preview.py); Ctrl-C stops it."""
-    from sitetasks import preview
+    """The long-lived preview (plugins/execblog/sitetasks/preview.py); Ctrl-C stops it."""
+    from execblog.sitetasks import preview
 
     content_path = _path(content, DEFAULT_CONTENT)
     if not content_path.is_dir():
@@ -252,10 +252,10 @@ def bench(c: Context, posts: int = 40, repeat: int = 3, results: str | None = No
     --preview: the live preview's save -> served page changed, on the example site.
     --corpus: a real corpus (a sphinx-gallery folder) instead of the synthetic site."""
     if preview:
-        cmd = [sys.executable, "-m", "sitetasks.preview_bench", "--repeat", str(repeat),
+        cmd = [sys.executable, "-m", "execblog.sitetasks.preview_bench", "--repeat", str(repeat),
                "--conf", str(DEV_CONF), "--content", str(DEFAULT_CONTENT)]
     else:
-        cmd = [sys.executable, "-m", "sitetasks.perf", "--posts", str(posts), "--repeat",
+        cmd = [sys.executable, "-m", "execblog.sitetasks.perf", "--posts", str(posts), "--repeat",
                str(repeat), "--conf", str(DEV_CONF)]
         if corpus:
             cmd += ["--corpus", *corpus]
@@ -276,7 +276,7 @@ def gpucheck(c: Context, nvcc: bool = False) -> None:
 
     Prints the sizes, the paths to carry to the GPU machine and the command to run there
     (bash .cache/gpucheck/run.sh); see README.md, "The GPU check"."""
-    from sitetasks import gpucheck as check
+    from execblog.sitetasks import gpucheck as check
 
     try:
         if check.prep(ROOT, nvcc=nvcc) > check.LIMIT_BYTES:
@@ -299,7 +299,7 @@ def audit(c: Context, content: str | None = None, output: str | None = None,
           set: list[str] | None = None, results: str | None = None,
           strict: bool = False) -> None:
     """Lighthouse 12.2.3 (mobile) on the home page and every post: the four scores, CLS, TBT."""
-    from sitetasks.audit import audit as run_audit
+    from execblog.sitetasks.audit import audit as run_audit
 
     run_audit(PUBLISH_CONF, _path(content, DEFAULT_CONTENT), ROOT,
               output=_path(output, DEFAULT_OUTPUT) if output else None,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from sitetasks.pelican_cli import pelican_command
+from execblog.sitetasks.pelican_cli import pelican_command
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""`invoke audit` (plugins/sitetasks/audit.py): which pages it audits, how it reads a
+"""`invoke audit` (plugins/execblog/sitetasks/audit.py): which pages it audits, how it reads a
 Lighthouse report and what it prints. Lighthouse itself is not run here (about 20 s a page):
 `invoke audit` is a benchmark the maintainers run, not a test."""
 
@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sitetasks.audit import CATEGORIES, PageScores, lighthouse_command, scores_of, site_pages, table
+from execblog.sitetasks.audit import (
+    CATEGORIES,
+    PageScores,
+    lighthouse_command,
+    scores_of,
+    site_pages,
+    table,
+)
 
 
 def test_site_pages_are_the_home_page_and_every_post(tmp_path: Path) -> None:

@@ -14,14 +14,14 @@ import numpy
 import pytest
 from bs4 import BeautifulSoup
 from conftest import auto_backend, run_pelican, write_files
-from fences.backends import BackendCandidate, BackendResolver, BackendUnavailable
-from fences.builtin import numpy_backend
+from execblog.fences.backends import BackendCandidate, BackendResolver, BackendUnavailable
+from execblog.fences.builtin import numpy_backend
 
 PLUGIN = '''
 import numpy
 
-from fences import hookimpl
-from fences.backends import ArrayBackend, BackendCandidate, Timing, WallClock, cpu_name
+from execblog.fences import hookimpl
+from execblog.fences.backends import ArrayBackend, BackendCandidate, Timing, WallClock, cpu_name
 
 
 class TorchTicks:

@@ -7,8 +7,8 @@ import types
 
 import numpy
 import pytest
-from fences import forking
-from fences.backends import (
+from execblog.fences import forking
+from execblog.fences.backends import (
     ArrayBackend,
     BackendCandidate,
     BackendResolver,

@@ -1,4 +1,4 @@
-"""The benchmark API (plugins/benchtables) with real timing on real backends.
+"""The benchmark API (plugins/execblog/benchtables) with real timing on real backends.
 
 Budgets are tiny (10 ms per row) so the module runs in a few seconds. The GPU test uses a
 real CuPy device where one exists and is skipped, with the reason, everywhere else.
@@ -19,17 +19,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402
 import pytest  # noqa: E402
-from benchtables import BenchTable, make_benchmark  # noqa: E402
-from benchtables.units import format_range, format_time  # noqa: E402
 from bs4 import BeautifulSoup  # noqa: E402
-from fences.backends import (  # noqa: E402
+from execblog.benchtables import BenchTable, make_benchmark  # noqa: E402
+from execblog.benchtables.units import format_range, format_time  # noqa: E402
+from execblog.fences.backends import (  # noqa: E402
     ArrayBackend,
     BackendCandidate,
     BackendResolver,
     BackendUnavailable,
     cpu_name,
 )
-from fences.builtin import cupy_backend, numpy_backend  # noqa: E402
+from execblog.fences.builtin import cupy_backend, numpy_backend  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 FAST = {"budget": 0.01, "warmup": 1, "min_repeats": 3}
@@ -293,7 +293,7 @@ def test_to_dict_is_json_and_html_is_deterministic(bench_fn):
 
 
 def test_session_hook_injects_benchmark():
-    from benchtables.hooks import fences_session_setup
+    from execblog.benchtables.hooks import fences_session_setup
 
     backends = resolver()
     namespace: dict = {}

@@ -17,9 +17,9 @@ from bs4 import BeautifulSoup
 from conftest import ROOT, run_pelican, write_files
 
 sys.path.insert(0, str(ROOT / "plugins"))
-from benchtables.html import render_html  # noqa: E402
-from benchtables.model import BenchData  # noqa: E402
-from benchtables.units import format_range, format_time  # noqa: E402
+from execblog.benchtables.html import render_html  # noqa: E402
+from execblog.benchtables.model import BenchData  # noqa: E402
+from execblog.benchtables.units import format_range, format_time  # noqa: E402
 
 POST = """
     Title: Blocks

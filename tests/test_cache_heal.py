@@ -12,9 +12,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from fences.cache import Cache, CacheWriteError, checksum
-from fences.model import FenceResult, Output
-from fences.report import write_report
+from execblog.fences.cache import Cache, CacheWriteError, checksum
+from execblog.fences.model import FenceResult, Output
+from execblog.fences.report import write_report
 
 FIGURE = """
     Title: Figure

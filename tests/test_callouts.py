@@ -1,4 +1,4 @@
-"""Callouts (plugins/callouts): GitHub's `> [!NOTE]` and `!!! note` admonitions, in a real
+"""Callouts (plugins/execblog/callouts): GitHub's `> [!NOTE]` and `!!! note` admonitions, in a real
 build and its feed, plus the contrast of the theme's callout colours."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import re
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
-from callouts import parse_marker
 from conftest import ROOT, Build, run_pelican, write_files
+from execblog.callouts import parse_marker
 
 POST = r"""
 Title: Callouts

@@ -1,4 +1,4 @@
-"""Citations (plugins/citations): `[@key]` and `@key` against a .bib, with real builds."""
+"""Citations (plugins/execblog/citations): `[@key]` and `@key` against a .bib, with real builds."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from citations import scan
-from citations.bib import BibError, load
-from citations.style import PostCitations
+from execblog.citations import scan
+from execblog.citations.bib import BibError, load
+from execblog.citations.style import PostCitations
 
 BIB = r"""
 @article{doe2020,

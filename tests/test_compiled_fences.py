@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
-from fences.model import Fence, FenceError
-from langkit.c import C
-from langkit.compiled import run_compiled
+from execblog.fences.model import Fence, FenceError
+from execblog.langkit.c import C
+from execblog.langkit.compiled import run_compiled
 
 
 def require_rustc() -> None:

@@ -1,5 +1,5 @@
 """Figures for every theme and screen: dark renderings of matplotlib figures
-(plugins/fences/darkfigs.py), the full-size link, the light-only feeds, the diagrams'
+(plugins/execblog/fences/darkfigs.py), the full-size link, the light-only feeds, the diagrams'
 12 px text floor, and the FFT post's highlight hatch contrast. One real build (and one warm
 rebuild) of a small site, parsed with bs4 and feedparser."""
 
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, run_pelican, write_files
-from fences import darkfigs
+from execblog.fences import darkfigs
 from PIL import Image
 
 CSS = ROOT / "theme" / "static" / "css" / "main.css"
@@ -316,11 +316,11 @@ def test_dark_renderings_are_made_as_a_session_ends(tmp_path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from fences.builtin.mpl import render_figure
-    from fences.cache import sha256
-    from fences.manager import make_manager
-    from fences.model import FenceResult, Output
-    from fences.render import Renderer
+    from execblog.fences.builtin.mpl import render_figure
+    from execblog.fences.cache import sha256
+    from execblog.fences.manager import make_manager
+    from execblog.fences.model import FenceResult, Output
+    from execblog.fences.render import Renderer
 
     fig, ax = plt.subplots(figsize=(2, 1.5))
     ax.plot([0, 1], [0, 1])

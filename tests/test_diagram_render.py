@@ -1,4 +1,4 @@
-"""Unit tests of the diagram library (plugins/diagrams): schema, layout, routing, SVG."""
+"""Unit tests of the diagram library (plugins/execblog/diagrams): schema, layout, routing, SVG."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from diagrams import DiagramError, render_diagram  # noqa: E402
-from diagrams.layout import anchors, layout, obstacles  # noqa: E402
-from diagrams.route import route_all  # noqa: E402
-from diagrams.schema import parse  # noqa: E402
+from execblog.diagrams import DiagramError, render_diagram  # noqa: E402
+from execblog.diagrams.layout import anchors, layout, obstacles  # noqa: E402
+from execblog.diagrams.route import route_all  # noqa: E402
+from execblog.diagrams.schema import parse  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -422,7 +422,7 @@ def test_same_bytes_across_processes_with_different_hash_seeds(tmp_path):
     import subprocess
 
     script = (
-        "import sys; sys.path.insert(0, sys.argv[1]); from diagrams import render_diagram;"
+        "import sys; sys.path.insert(0, sys.argv[1]); from execblog.diagrams import render_diagram;"
         "sys.stdout.write(render_diagram(sys.stdin.read(), caption='c'))"
     )
     outputs = []

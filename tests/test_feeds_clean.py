@@ -1,4 +1,4 @@
-"""Clean feeds (plugins/feedkit): no heading permalinks, honest `updated`, aligned numbers.
+"""Clean feeds (plugins/execblog/feedkit): no heading permalinks, honest `updated`, aligned numbers.
 
 One real publish build; every feed is parsed with feedparser (no sanitising, no URL
 resolution) and entry HTML with BeautifulSoup. Every source file's mtime is set to "now"
@@ -19,14 +19,14 @@ from types import SimpleNamespace
 
 import feedparser
 import pytest
-from benchtables.html import render_html
-from benchtables.model import BenchData
 from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
-from feedkit.dates import HonestDates, parse_git_date
-from feedkit.headings import permalink_class
-from feedkit.rewrite import EntryRewriter
-from feedkit.tables import text_align, with_right_alignment
+from execblog.benchtables.html import render_html
+from execblog.benchtables.model import BenchData
+from execblog.feedkit.dates import HonestDates, parse_git_date
+from execblog.feedkit.headings import permalink_class
+from execblog.feedkit.rewrite import EntryRewriter
+from execblog.feedkit.tables import text_align, with_right_alignment
 
 SITEURL = "https://blog.example.org/sub"
 UTC = datetime.UTC

@@ -14,7 +14,7 @@ import tomllib
 
 import pytest
 from conftest import ROOT
-from sitetasks import gpucheck
+from execblog.sitetasks import gpucheck
 
 CI = ROOT / ".ci" / "gpucheck"
 
@@ -100,7 +100,7 @@ def test_the_egg_info_must_list_the_declared_entry_points(tmp_path):
         [project]
         name = "x"
         [project.entry-points.pelican_fences]
-        "langkit.cuda" = "langkit.cuda"
+        "execblog.langkit.cuda" = "execblog.langkit.cuda"
         "notebooks" = "notebooks"
     """))
     assert not gpucheck.egg_info_current(tmp_path)
@@ -109,7 +109,7 @@ def test_the_egg_info_must_list_the_declared_entry_points(tmp_path):
     (eggs / "entry_points.txt").write_text("[pelican_fences]\nnotebooks = notebooks\n")
     assert not gpucheck.egg_info_current(tmp_path)  # stale: cuda is missing
     (eggs / "entry_points.txt").write_text(
-        "[pelican_fences]\nlangkit.cuda = langkit.cuda\nnotebooks = notebooks\n")
+        "[pelican_fences]\nexecblog.langkit.cuda = execblog.langkit.cuda\nnotebooks = notebooks\n")
     assert gpucheck.egg_info_current(tmp_path)
     assert gpucheck.ensure_egg_info(tmp_path) == f"{gpucheck.EGG_INFO} is current"
 

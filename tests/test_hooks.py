@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, auto_backend, cupy_installed, run_pelican, write_files
-from fences import hookspecs
+from execblog.fences import hookspecs
 
 PLUGIN = '''
-from fences import hookimpl
-from fences.backends import BackendCandidate
-from fences.model import FenceKind, Output
+from execblog.fences import hookimpl
+from execblog.fences.backends import BackendCandidate
+from execblog.fences.model import FenceKind, Output
 
 
 class Loud:
@@ -113,7 +113,7 @@ def test_a_third_party_plugin_can_use_every_hook(tmp_path):
 
 
 def test_a_misspelled_hook_fails_loudly(tmp_path):
-    write_files(tmp_path / "lib", {"typo.py": "from fences import hookimpl\n\n"
+    write_files(tmp_path / "lib", {"typo.py": "from execblog.fences import hookimpl\n\n"
                                               "@hookimpl\ndef fences_kindz():\n    return []\n"})
     write_files(tmp_path / "content", {"posts/a.md": "Title: A\nDate: 2026-04-02\n\nText.\n"})
     proc = run_pelican(tmp_path / "content", tmp_path / "out",

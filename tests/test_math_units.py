@@ -1,13 +1,13 @@
-"""mathkit's TeX -> MathML fixes, formula by formula (plugins/mathkit/converter.py), and the
+"""mathkit's TeX -> MathML fixes, formula by formula (execblog/mathkit/converter.py), and the
 page-level numbering and references (pages.py), without a build."""
 
 from __future__ import annotations
 
 import pytest
+from execblog.mathkit.converter import MathConverter, convert_tex, split_delimiters
+from execblog.mathkit.font import glyph_text, styled_letter
+from execblog.mathkit.pages import convert_page
 from lxml import etree
-from mathkit.converter import MathConverter, convert_tex, split_delimiters
-from mathkit.font import glyph_text, styled_letter
-from mathkit.pages import convert_page
 
 M = "{http://www.w3.org/1998/Math/MathML}"
 

@@ -1,4 +1,4 @@
-"""Math made at build time (plugins/mathkit): real builds, MathML in pages and feeds, no
+"""Math made at build time (plugins/execblog/mathkit): real builds, MathML in pages and feeds, no
 script; MATH_RENDERER="mathjax" as before; located warnings; the subset math font."""
 
 from __future__ import annotations

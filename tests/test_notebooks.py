@@ -9,8 +9,8 @@ import base64
 import posixpath
 
 import nbformat
-from fences.model import Fence
-from notebooks.convert import body_start, fence_end, source_lines, split_post
+from execblog.fences.model import Fence
+from execblog.notebooks.convert import body_start, fence_end, source_lines, split_post
 
 POST = r'''
 Title: Notebook Demo

@@ -158,8 +158,9 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Preview]:
     env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="400",
                PYTHONPATH=os.pathsep.join([str(ROOT / "plugins"),
                                            os.environ.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, "-m", "sitetasks.preview", "--conf", str(ROOT / "pelicanconf.py"),
-           "--content", str(content), "--output", str(output), "--root", str(base_dir),
+    cmd = [sys.executable, "-m", "execblog.sitetasks.preview",
+           "--conf", str(ROOT / "pelicanconf.py"), "--content", str(content),
+           "--output", str(output), "--root", str(base_dir),
            "--port", str(port), "--set", f"FENCES_CACHE_PATH={cache}"]
     with log.open("w") as sink:
         proc = subprocess.Popen(cmd, cwd=base_dir, env=env, stdout=sink,
@@ -317,8 +318,8 @@ class _Executor:
 
 
 def test_a_held_executor_serves_every_build_until_its_settings_change() -> None:
-    from fences import lifetime
-    from fences.settings import read
+    from execblog.fences import lifetime
+    from execblog.fences.settings import read
 
     settings = read({"FENCES_WORKERS": 1})
     once = lifetime.executor(settings, _Executor)

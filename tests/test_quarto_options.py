@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from fences.model import FenceKind
-from fences.options import (
+from execblog.fences.model import FenceKind
+from execblog.fences.options import (
     FIG_FORMAT_OPTION,
     OptionError,
     kind_specs,

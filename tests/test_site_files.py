@@ -19,10 +19,10 @@ from lxml import etree
 
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from sitefiles import base_url, robots_txt, sitemap_entries, sitemap_xml  # noqa: E402
-from themekit import canonical_siteurl  # noqa: E402
-from themekit.filters import toc  # noqa: E402
-from themekit.summaries import (  # noqa: E402
+from execblog.sitefiles import base_url, robots_txt, sitemap_entries, sitemap_xml  # noqa: E402
+from execblog.themekit import canonical_siteurl  # noqa: E402
+from execblog.themekit.filters import toc  # noqa: E402
+from execblog.themekit.summaries import (  # noqa: E402
     card_summary,
     first_sentence,
     meta_description,

@@ -1,4 +1,4 @@
-"""Unit tests of the site-tasks logic (plugins/sitetasks) on real temporary folders.
+"""Unit tests of the site-tasks logic (plugins/execblog/sitetasks) on real temporary folders.
 
 Fast: no Pelican build runs here; tests/test_tasks.py drives the same code through invoke.
 """
@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from conftest import write_files
-from fences.cache import Cache
-from fences.model import FenceResult, Output
+from execblog.fences.cache import Cache
+from execblog.fences.model import FenceResult, Output
+from execblog.sitetasks import publishing
+from execblog.sitetasks.pelican_cli import fence_mode, parse_overrides, pelican_command, run_pelican
+from execblog.sitetasks.perf import write_site
 from invoke.exceptions import Exit
-from sitetasks import publishing
-from sitetasks.pelican_cli import fence_mode, parse_overrides, pelican_command, run_pelican
-from sitetasks.perf import write_site
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
@@ -251,7 +251,7 @@ def test_the_bench_markdown_exec_reference_runs_fences_in_process(tmp_path, monk
     monkeypatch.setenv("BENCH_FIGURES", str(tmp_path))
     text = ("```python exec\na = xp.arange(1001)\nprint(int(a.sum()))\n```\n\n"
             "```python exec\nimport matplotlib.pyplot as plt\nplt.plot(a)\n```\n")
-    md = markdown.Markdown(extensions=["sitetasks.inprocess_exec", "extra", "codehilite"])
+    md = markdown.Markdown(extensions=["execblog.sitetasks.inprocess_exec", "extra", "codehilite"])
     page = md.convert(text)
     assert "<pre>500500\n</pre>" in page
     assert page.count('class="codehilite"') == 2
@@ -286,7 +286,7 @@ fig, ax = plt.subplots()
 
 
 def test_gallery_example_becomes_a_post_with_one_fence_per_cell(tmp_path: Path) -> None:
-    from sitetasks import gallery
+    from execblog.sitetasks import gallery
 
     folder = tmp_path / "examples" / "color"
     write_files(folder, {"colour_curve.py": EXAMPLE.replace("import matplotlib.pyplot as plt",
@@ -317,3 +317,13 @@ def test_gallery_example_becomes_a_post_with_one_fence_per_cell(tmp_path: Path) 
     assert gallery.write_site([tmp_path / "examples"], plain, limit=2, exec_word="") == 2
     shown = (plain / "posts" / "color" / "colour_curve.md").read_text()
     assert "```python exec" not in shown and shown.count("```python\n") == 3
+
+
+def test_site_tasks_find_the_checkout():
+    """The tasks that work on the checkout (bench, preview bench, npm tools, GPU check) find
+    its root from their own place in the package."""
+    from execblog.sitetasks import gpucheck, nodetools, perf, preview_bench
+
+    for module in (gpucheck, nodetools, perf, preview_bench):
+        assert (module.ROOT / "pyproject.toml").is_file(), module.__name__
+        assert (module.ROOT / "plugins" / "execblog").is_dir(), module.__name__

@@ -13,7 +13,7 @@ from conftest import ROOT, run_pelican, write_files
 
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from themekit.filters import reading_stats, toc  # noqa: E402
+from execblog.themekit.filters import reading_stats, toc  # noqa: E402
 
 TEN_MB = 10_000_000
 

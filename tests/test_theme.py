@@ -1,4 +1,4 @@
-"""The site's theme (theme/) and its template filters (plugins/themekit).
+"""The site's theme (theme/) and its template filters (plugins/execblog/themekit).
 
 One development build and one publish build per module; every test reads their output.
 """
@@ -17,7 +17,7 @@ from conftest import ROOT, Build, run_pelican, write_files
 
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from themekit.filters import reading_stats, toc  # noqa: E402
+from execblog.themekit.filters import reading_stats, toc  # noqa: E402
 
 META_LINE = re.compile(r"^\d{2} \w{3} \d{4} · \d+ min · \d+ words · .+$")
 LONG_WORDS = 600

@@ -1,4 +1,4 @@
-"""Cross-references (plugins/xrefs): Quarto's fig-/tbl-/eq-/sec- labels numbered per post,
+"""Cross-references (plugins/execblog/xrefs): Quarto's fig-/tbl-/eq-/sec- labels numbered per post,
 ``@label`` references linked, in pages, summaries and feeds; unknown ones located."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
-from xrefs.core import process, reference_lines, set_aside
+from execblog.xrefs.core import process, reference_lines, set_aside
 
 POST = r"""
     Title: Xrefs

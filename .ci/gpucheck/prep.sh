@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lay out the GPU check in .cache/gpucheck/ (git-ignored), from anywhere in the checkout:
 #   .ci/gpucheck/prep.sh [--nvcc]
-# the same as `invoke gpucheck [--nvcc]`; the logic is plugins/sitetasks/gpucheck.py. It
+# the same as `invoke gpucheck [--nvcc]`; the logic is plugins/execblog/sitetasks/gpucheck.py. It
 # prints the sizes, the paths to carry and the command to run on the GPU machine.
 set -eu
 cd "$(dirname "$0")/../.."

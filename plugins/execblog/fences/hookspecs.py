@@ -1,0 +1,266 @@
+"""The hook contract of the fence engine: every hook a plugin can implement.
+
+A plugin is any module or object with functions decorated by ``execblog.fences.hookimpl`` and named
+like a hook below. Built-in capabilities (Python execution, matplotlib capture, the NumPy and
+CuPy backends, output renderers, the local and Dask executors) are plugins on this contract,
+registered exactly like a third-party one: from the ``pelican_fences`` entry-point group or
+the ``FENCES_PLUGINS`` setting (importable module names).
+
+Where each hook runs matters:
+
+* host: in the Pelican process (collect, cache, render). Never touches CUDA.
+* worker: in a session process forked from a warm fork server. Array libraries live here.
+
+Arguments are opt-in (pluggy's rule): an implementation names only the arguments it wants,
+so a hook can gain an argument without breaking existing plugins. ``settings``, where a
+hook has it, is the site's settings as plain data: every upper-case Pelican setting whose
+value is JSON (so it can travel to any worker), e.g. ``settings["SITEURL"]`` or a plugin's
+own ``MYPLUGIN_OPTION``.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .backends import ArrayBackend, BackendCandidate, BackendResolver
+    from .model import Fence, FenceKind, FenceResult, Output, RenderContext
+    from .settings import EngineSettings
+
+PROJECT = "fences"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@runtime_checkable
+class Session(Protocol):
+    """What a fence kind's ``run(fence, session)`` receives (worker): the running session.
+
+    * ``namespace``: the session's globals (a real ``__main__`` module's dict), shared by
+      its fences in order; ``fences_session_setup`` fills it.
+    * ``fence``: the fence being run (its ``code``, ``exec_code`` padded to post lines,
+      validated ``options``, ``source`` path in the content folder, ``line``).
+    * ``backend``: the bound :class:`ArrayBackend`, or None for kinds that use none.
+    * ``emit(output)``: add an output after whatever the fence printed so far (outputs are
+      bounded: huge text is cut with a notice).
+    * ``display(value)``: show a value through ``fences_format_value``, as ``display()``
+      does in a fence.
+    * ``workdir``: a private folder for files the session makes (compiled programs); it is
+      removed with the session, however the session ends.
+    * ``label(record)``: say what made the result when no array backend did (a compiler,
+      a GPU): ``name``, ``label`` (shown beside the outputs), ``device``, ``gpu``,
+      ``versions`` and, for kinds with a ``FenceKind.toolchain``, its ``toolchain``
+      identity, which the host compares on a cache hit.
+
+    Raise ``execblog.fences.model.FenceError(message, line)`` for a located failure without a
+    traceback; any other exception is shown as a traceback trimmed to the post.
+    """
+
+    namespace: dict[str, Any]
+    fence: Fence | None
+    backend: ArrayBackend | None
+
+    def emit(self, output: Output) -> None: ...
+
+    def display(self, value: Any) -> None: ...
+
+    @property
+    def workdir(self) -> str: ...
+
+    def label(self, record: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Where sessions run. The engine (host) calls, in this order:
+
+    * ``start()``: get ready early (the local executor starts its fork server while Pelican
+      is still reading posts); may be called more than once, and never at all.
+    * ``submit(fences)``: run one session (a post's fences of one session, in order) and
+      return a Future of exactly one :class:`FenceResult` per fence. Implementations drive
+      the session with ``execblog.fences.session_loop.run_session`` so timeouts, skipping after a
+      failure and messages behave the same everywhere; the future must not raise for
+      anything a fence does (a crash is a result with status ``crashed``).
+    * ``probe()``: which backend ``auto`` gives where sessions run, as
+      ``(ArrayBackend.describe() or None, [reasons other backends were passed over])``.
+    * ``cancel()``: the build was interrupted. Drop queued sessions and kill running ones at
+      once; called from a signal handler, so it must not block.
+    * ``shutdown()``: the build is over; wait for what is still running and release
+      everything.
+
+    The host owns the cache: an executor never writes it, and results of a session that did
+    not finish are never cached.
+
+    Optional, for executors that outlive one build (the preview holds one: see
+    ``execblog.fences.lifetime``), which the engine uses only when ``snapshots`` is not None:
+
+    * ``enable_snapshots()``: called once by ``execblog.fences.lifetime`` on a held executor;
+      from then on ``snapshots`` is set (the local executor's
+      ``execblog.fences.snapshots.SnapshotStore``).
+    * ``resume(fences, reusable, inputs)``: run a session whose first ``reusable`` fences
+      have cached results from the latest parked snapshot among them (else from the start),
+      returning a Future of ``execblog.fences.pool.Resumed`` (``start``: the first fence run,
+      ``results`` from there, ``note``: why it started earlier than the edit, once).
+    * ``prime(fences, inputs)``: run a fully cached session in the background only to park
+      its snapshots; nothing it returns is kept. None when there is nothing to prime.
+    """
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def submit(self, fences: list[Fence]) -> Future[list[FenceResult]]: ...
+
+    def probe(self) -> tuple[dict[str, Any] | None, list[str]]: ...
+
+    def cancel(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+@hookspec(firstresult=True)
+def fences_executor(settings: EngineSettings) -> Executor | None:
+    """Return the :class:`Executor` that runs this build's sessions, or None to pass (host).
+
+    ``settings`` are the engine's checked settings (``execblog.fences.settings.EngineSettings``);
+    ``settings.executor`` is ``FENCES_EXECUTOR`` (``"local"`` by default; a scheduler
+    address such as ``"tcp://host:8786"`` for a cluster executor). The first plugin that
+    returns an executor wins; the built-in ``local`` executor (sessions forked from a warm
+    fork server on this machine) answers last, and only for ``"local"``. When no plugin
+    answers, the build stops with an error naming the setting.
+    """
+
+
+@hookspec
+def fences_kinds() -> list[FenceKind]:
+    """Return fence kinds this plugin provides (host and worker).
+
+    A kind says which fence openers it claims (``python exec``, ``diagram``, ``cpp exec``
+    and its alias ``c++ exec``), which extra options it accepts and how its option lines
+    start (``#|``, ``//|``), whether its fences share a session namespace and which one
+    (``session_for``), what toolchain runs it here (``toolchain``: a compiler's identity,
+    compared on cache hits; a missing one is reported once), and how one fence runs inside
+    a worker (``FenceKind.run``). The engine core knows no kind by name: the language
+    kinds in ``plugins/execblog/langkit/`` register through entry points like any third party's.
+    """
+
+
+@hookspec
+def fences_backend_candidates() -> list[BackendCandidate]:
+    """Return array backends this plugin offers (host and worker).
+
+    A :class:`BackendCandidate` has a ``name`` (``numpy``; ``backend=NAME`` and
+    ``FENCES_BACKEND`` accept it), a display name ``pretty`` (``NumPy``; the name when
+    empty), a ``preference`` (higher wins for ``backend=auto``; below NumPy's, 0, it is never
+    picked by ``auto``, only by name), a cheap host-side ``installed()`` check that must not
+    import the library, and a worker-side ``probe()`` that imports it, checks a device and
+    runs a tiny kernel, returning an :class:`ArrayBackend` or raising ``BackendUnavailable``
+    with the reason. The backend carries what is shown and measured: ``pretty``, ``is_gpu``,
+    ``device``, ``versions`` (display name -> version) and ``timer``, which benchmarks call
+    to time a thunk (``WallClock`` by default; CuPy's and PyTorch's use CUDA events, JAX's
+    waits with ``block_until_ready``).
+
+    Optional: ``gpu=True`` when it may compute on a GPU (a cluster executor then sends the
+    sessions that ask for it to GPU workers); ``tracker``, a factory of
+    :class:`execblog.fences.backends.UsageTracker`, which labels every fence that computed with the
+    library whatever its ``backend=`` (PyTorch tensors under ``auto``); ``warm``, which
+    imports the library without touching a device, called in the fork server for the names
+    in ``FENCES_PRELOAD``. The built-ins: ``numpy`` (0), ``cupy`` (10), ``torch`` and
+    ``jax`` (-10: by name only).
+
+    Example (a backend on another array library, used with ``backend=mylib``)::
+
+        @hookimpl
+        def fences_backend_candidates():
+            return [BackendCandidate(
+                name="mylib", pretty="MyLib", preference=-5,
+                installed=lambda: importlib.util.find_spec("mylib") is not None,
+                probe=lambda: ArrayBackend(name="mylib", xp=importlib.import_module("mylib"),
+                                           device=cpu_name(), where="CPU"))]
+    """
+
+
+@hookspec
+def fences_session_setup(
+    namespace: dict[str, Any], backend: ArrayBackend, backends: BackendResolver,
+    settings: dict[str, Any],
+) -> None:
+    """Inject names into a session namespace (worker).
+
+    Called before a session's first fence and again whenever a fence asks for another
+    backend (``backend=numpy`` after an ``auto`` fence), so names that depend on the backend
+    are rebound. ``backend`` is a :class:`execblog.fences.backends.LazyBackend`: it reads like an
+    :class:`ArrayBackend`, but ``auto`` is resolved only when something first asks it for an
+    attribute (``backend.xp`` is a stand-in module until then), so keep it rather than
+    reading its attributes here. ``backends.get(name)`` resolves any other backend (or
+    raises ``BackendUnavailable``). The built-in plugin injects ``xp``, ``to_numpy``,
+    ``backend`` and ``display``.
+    """
+
+
+@hookspec(firstresult=True)
+def fences_format_value(
+    value: Any, options: dict[str, Any], settings: dict[str, Any]
+) -> list[Output] | None:
+    """Turn a displayed value into outputs, or return None to let the next plugin try (worker).
+
+    Called for ``display(obj)`` and for a fence's trailing expression. ``options`` are the
+    running fence's validated options (the matplotlib plugin renders a displayed figure in
+    its ``fig-format``). Like every argument here it is opt-in: an implementation that
+    does not name it does not get it. The built-in implementation follows the IPython
+    display protocol; the matplotlib plugin claims ``Figure`` objects.
+    """
+
+
+@hookspec
+def fences_capture_outputs(
+    namespace: dict[str, Any], options: dict[str, Any], settings: dict[str, Any]
+) -> list[Output]:
+    """Return outputs left behind at the end of a fence, in order (worker).
+
+    The matplotlib plugin returns every figure still open, rendered in the fence's
+    ``fig-format``, and closes them. ``options`` are the fence's validated options.
+    """
+
+
+@hookspec(firstresult=True)
+def fences_render_output(
+    output: Output, context: RenderContext, settings: dict[str, Any]
+) -> str | None:
+    """Return the HTML for one output, or None to let the next plugin try (host).
+
+    ``output.mime`` names the payload type (``text/plain``, ``text/html``,
+    ``image/svg+xml``, ``image/png``, ``text/markdown``, ``application/vnd.fences.stream``,
+    ``application/vnd.fences.error``...). ``context`` gives the fence, its options, and
+    ``context.link(blob)`` which writes a binary payload under the output tree with a
+    content-hashed name and returns a ``{static}``-style link that Pelican rewrites per
+    page and per feed.
+    """
+
+
+@hookspec
+def fences_post_rendered(
+    post: Any, fences: list[Fence], results: list[FenceResult], settings: dict[str, Any]
+) -> None:
+    """See one post's fences and results right after they were rendered into it (host).
+
+    Called once per article or page that has engine fences, at Pelican's
+    ``all_generators_finalized``, before any page or feed is written. ``post`` is Pelican's
+    content object (``post.source_path``, ``post.save_as``, ``post.url``, ``post._content``
+    with the fences' HTML in place); ``fences`` are its fences in order and ``results`` their
+    results (same order; cached results too). A plugin may write files under
+    ``settings["OUTPUT_PATH"]`` (a notebook of the post) and set attributes on ``post`` for
+    the theme (``post.notebook_url``), or amend ``post._content``.
+    """
+
+
+@hookspec
+def fences_build_finished(report: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Receive the build report once every fence is resolved (host).
+
+    ``report`` is the dict written to ``FENCES_REPORT``: ``{"fences": [...], "summary":
+    {...}}``. Use it to publish timings, fail a CI job, or notify.
+    """

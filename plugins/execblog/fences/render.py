@@ -1,0 +1,419 @@
+"""Render: fence results -> HTML through the output-renderer hooks; figures -> files.
+
+Payloads are written under ``<output>/fences/`` with content-hashed names and linked as
+``{static}/fences/<name>``, which Pelican rewrites per context: relative on pages in
+development, absolute in feeds. A file derived from one (a figure's dark rendering,
+``<name>.dark-<v>.svg``) is written next to it by :meth:`Renderer.variant`, made once and
+kept in the fence cache's ``variants/`` folder.
+
+Markdown a fence produces (``_repr_markdown_``, ``output: asis``) is converted with the
+site's own Markdown settings (``MARKDOWN``, with pelican-render-math's extension), less
+``meta`` and the fence collector, so ``$x$`` in it becomes the same math markup as in the
+post. Several figures of a fence with a caption (or ``layout-ncol``) become sub-figures of
+one ``<figure>``: see :meth:`Renderer._figures`.
+
+The ``<pre>`` of the source and of text outputs (streams, values, tracebacks) is what
+scrolls sideways on a narrow screen, so it is a keyboard-reachable named region:
+``tabindex="0" role="region" aria-label="Code"`` (``"Output"``, ``"Error output"`` for
+stderr, ``"Traceback"``). The theme's script numbers names that repeat on a page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import markdown
+import pygments
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from execblog.xmlsafe import strip_illegal
+
+from .builtin.html import dark_rendering, figure_file, is_figure
+from .cache import atomic_write, place, sha256, touch
+from .model import (
+    CACHED,
+    ERROR,
+    FAILURES,
+    SKIPPED,
+    STREAM,
+    Fence,
+    FenceKind,
+    FenceResult,
+    Output,
+    RenderContext,
+)
+from .settings import SettingsError
+from .site_errors import cache_root
+
+OUTPUT_DIR = "fences"
+VARIANTS_DIR = "variants"  # in the fence cache: files derived from figures (Renderer.variant)
+HIGHLIGHT_DIR = "highlight"  # in the fence cache: highlighted sources (Renderer._source)
+HIGHLIGHT_FORMAT = 1  # bump when _kept_highlight's HTML changes for the same inputs
+PYGMENTS_VERSION = pygments.__version__
+BOX = '<div class="fence-outputs">'
+REGION = ' tabindex="0" role="region" aria-label="{}"'
+# The <pre> a builtin text renderer writes (fences.builtin.html), and the region's name.
+TEXT_PRE = re.compile(r'<pre class="(fence-(?:text|stream|traceback)\b[^"]*)">')
+TERMINAL = frozenset({STREAM, ERROR, "text/plain"})  # text a program wrote, maybe for a tty
+# ECMA-48 escapes: strings (OSC: titles, hyperlinks; DCS, PM, APC), CSI (colours, cursor
+# moves), then any other escape (charset selection...). The visible text between them stays.
+ESCAPES = re.compile(
+    r"\x1b[\]PX^_][^\x07\x1b\n]*(?:\x07|\x1b\\)?"  # unterminated: to the end of the line
+    r"|\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b[ -/]*[0-~]?"
+)
+
+
+def terminal_text(text: str) -> str:
+    """What a terminal would show: escape sequences removed, and on each line the text
+    after a carriage return written over the line from column 0 (progress bars end as
+    their last state). ``\\r\\n`` is a plain newline."""
+    lines = []
+    for line in ESCAPES.sub("", text).replace("\r\n", "\n").split("\n"):
+        shown = ""
+        for part in line.split("\r"):
+            shown = part + shown[len(part):]
+        lines.append(shown)
+    return "\n".join(lines)
+
+
+def xml_safe(html: str) -> str:
+    """Drop the characters that XML (and so feeds) cannot hold."""
+    return strip_illegal(html)
+
+
+@dataclass
+class HostRenderContext(RenderContext):
+    """The engine's render context: also ``variant``, for files derived from a figure."""
+
+    variant: Callable[[str, str, Callable[[], bytes | None]], str | None] | None = None
+
+
+class _Linked:
+    """Stands in Pelican's ``static_content`` so ``{static}/fences/x`` resolves."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+
+class Renderer:
+    def __init__(self, pm: Any, kinds: dict[str, FenceKind], output_path: str,
+                 context: dict[str, Any], settings: dict[str, Any] | None = None):
+        self.pm = pm
+        self.settings = settings or {}
+        self.kinds = kinds
+        self.output = Path(output_path)
+        self.context = context
+        self._formatter = HtmlFormatter(cssclass="highlight")
+        self._md: markdown.Markdown | None = None  # made at first use: most posts need none
+        # Kept variants live in the site's fence cache; a renderer made without the site's
+        # settings (not by the engine) keeps none.
+        self._cache = cache_root(settings) if settings is not None else None
+        self._variants = self._cache / VARIANTS_DIR if self._cache else None
+        self._early: dict[str, Future[bytes | None]] = {}  # variant name -> being made
+        self._threads: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def link(self, payload: bytes, ext: str) -> str:
+        """Write ``payload`` as ``fences/<hash>.ext`` (unless already there, whole) and
+        return its ``{static}`` link. A file left by an earlier build may be damaged: it
+        is rewritten unless it holds ``payload`` whole."""
+        rel = f"{OUTPUT_DIR}/{sha256(payload)[:20]}.{ext}"
+        place(self.output / rel, payload)
+        self.context.setdefault("static_content", {})[rel] = _Linked(rel)
+        return "{static}/" + rel
+
+    def variant(self, link: str, suffix: str, make: Callable[[], bytes | None]) -> str | None:
+        """The file ``<name>.<suffix>`` next to the one ``link`` (from :meth:`link`) names,
+        e.g. a figure's dark rendering, or None when ``make`` gives none for this file.
+
+        The light file's hash fixes its variant, so ``make`` runs once: what it made is kept
+        in the fence cache folder (``variants/``; an empty file: no variant) and copied from
+        there into later builds' output (which Pelican empties), where it is left alone
+        when the output still holds it whole. One that :meth:`prepare` is making is waited
+        for."""
+        stem = link.removeprefix("{static}/").rsplit(".", 1)[0]
+        rel = f"{stem}.{suffix}"
+        early = self._early.pop(Path(rel).name, None)
+        if early is not None and early.exception() is None:
+            payload = early.result()  # (also when the cache could not keep it)
+        else:  # none made early, or it failed: made here, and an error raised here
+            payload = self._kept_variant(Path(rel).name, make)
+        if not payload:
+            return None
+        place(self.output / rel, payload)  # as in link(): a damaged file is rewritten
+        self.context.setdefault("static_content", {})[rel] = _Linked(rel)
+        return "{static}/" + rel
+
+    def _kept_variant(self, name: str, make: Callable[[], bytes | None]) -> bytes | None:
+        """The variant ``name`` from ``variants/``, made (and kept) when not there yet."""
+        kept = self._variants / name if self._variants else None
+        size = _size(kept) if kept else None
+        if size is not None:
+            touch(kept)  # used: invoke prune keeps it
+            return kept.read_bytes() if size else None  # empty: made before, there was none
+        payload = make()
+        if kept:
+            with contextlib.suppress(OSError):  # a read-only cache: made again next time
+                atomic_write(kept, payload or b"")
+        return payload
+
+    def prepare(self, result: FenceResult) -> None:
+        """Start making the derived files of a fresh result's figures (dark renderings) on
+        background threads, as soon as its session ends: while other sessions still run,
+        instead of one after another when the pages are rendered. :meth:`variant` waits
+        for them. Only for results that ran: a cached one's variants are kept already."""
+        if self._variants is None or result.status == CACHED:
+            return
+        for output in result.outputs:
+            found = figure_file(output)
+            try:
+                wanted = found and dark_rendering(*found, self.settings)
+            except SettingsError:
+                return  # said, with its location, when the page is rendered
+            if not wanted:
+                continue
+            name = f"{sha256(found[0])[:20]}.{wanted[0]}"
+            with self._lock:
+                if name in self._early or _size(self._variants / name) is not None:
+                    continue
+                if self._threads is None:
+                    self._threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                                       thread_name_prefix="fences-derive")
+                self._early[name] = self._threads.submit(self._kept_variant, name, wanted[1])
+
+    def close(self) -> None:
+        """Let the background threads of :meth:`prepare` end (what they made is kept)."""
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
+        self._early.clear()
+
+    def markdown(self, text: str) -> str:
+        """Markdown -> HTML as the site renders posts (math included)."""
+        if self._md is None:
+            self._md = site_markdown(self.context.get("MARKDOWN"))
+        self._md.reset()
+        return self._md.convert(text)
+
+    def fence_html(self, fence: Fence, result: FenceResult) -> str:
+        options = fence.options
+        kind = self.kinds.get(fence.kind)
+        failed = result.status in FAILURES or result.status == SKIPPED
+        if options.get("include") is False and not failed:
+            return ""  # Quarto's include: false: it ran, nothing shows (errors still do)
+        parts = []
+        if options.get("echo") and fence.code.strip():
+            source = self._source(fence, kind)
+            if options.get("fold"):
+                shown = " open" if options["fold"] == "show" else ""  # Quarto's code-fold: show
+                source = (f'<details class="fence-fold"{shown}><summary>Code</summary>'
+                          f"{source}</details>")
+            parts.append(source)
+        if options.get("output") or failed:
+            ctx = HostRenderContext(fence=fence, result=result, link=self.link,
+                                    markdown=self.markdown, variant=self.variant)
+            shown = [o for o in result.outputs if options.get("output") or o.mime == ERROR]
+            parts += self._outputs(self._figures(shown, options), ctx,
+                                   asis=options.get("output") == "asis")
+            if any(p.startswith(BOX) for p in parts):
+                parts.append(_backend_label(result.backend))
+        anchor = f' id="{escape(options["id"])}"' if options.get("id") else ""
+        status = f" fence-{result.status}" if failed else ""
+        return xml_safe(
+            f'<div class="fence fence-{escape(fence.kind)}{status}"{anchor}>{"".join(parts)}</div>'
+        )
+
+    def _outputs(self, shown: list[Output], ctx: RenderContext, asis: bool) -> list[str]:
+        """The outputs' HTML: runs of outputs boxed in ``fence-outputs``, except what
+        ``output: asis`` puts into the post itself (stdout and Markdown values, rendered as
+        Markdown, unboxed). Sub-figures are gathered into one ``<figure>`` where the first
+        of them was."""
+        parts: list[str] = []
+        run: list[str | list[str]] = []  # the current box; a list stands for the sub-figures
+        subfigures: list[str] | None = None
+        for output in shown:
+            if asis and _as_markdown(output):
+                parts += _box(run, ctx.fence.options)
+                run = []
+                parts.append(self.markdown(terminal_text(str(output.data))))
+            elif "subfigure" in output.meta:
+                if subfigures is None:
+                    subfigures = []
+                    run.append(subfigures)
+                subfigures.append(self._output(output, ctx))
+            else:
+                run.append(self._output(output, ctx))
+        return parts + _box(run, ctx.fence.options)
+
+    @staticmethod
+    def _figures(shown: list[Output], options: dict[str, Any]) -> list[Output]:
+        """Mark the figures of a fence as sub-figures ``a``, ``b``... (copies; cached
+        outputs are left alone) when there are several and a caption or ``layout-ncol``
+        says they belong together. One figure, or several with neither, stay as they are."""
+        figures = [i for i, o in enumerate(shown) if is_figure(o)]
+        if len(figures) < 2 or not (options.get("caption") or _columns(options) > 1):
+            return shown
+        marked = list(shown)
+        for n, i in enumerate(figures):
+            marked[i] = replace(shown[i], meta={**shown[i].meta, "subfigure": _letter(n)})
+        return marked
+
+    def _source(self, fence: Fence, kind: FenceKind | None) -> str:
+        language = kind.language if kind else fence.kind
+        lines = _line_numbers(fence.options.get("hl_lines"))
+        code = self._kept_highlight(language, lines, fence.code)
+        code = code.replace("<pre>", f'<pre{REGION.format("Code")}>', 1)
+        return f'<div class="fence-source">{code}</div>'
+
+    def _kept_highlight(self, language: str, lines: list[int], code: str) -> str:
+        """Pygments' HTML for ``code``, kept in the fence cache's ``highlight/`` folder by a
+        digest of everything it depends on: a warm build reads it instead of highlighting
+        every fence again (the largest part of rendering a cached fence)."""
+        kept = None
+        if self._cache is not None:
+            digest = sha256(f"{HIGHLIGHT_FORMAT}|{PYGMENTS_VERSION}|{language}|{lines}|{code}"
+                            .encode("utf-8", "surrogatepass"))
+            kept = self._cache / HIGHLIGHT_DIR / f"{digest[:32]}.html"
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                html = kept.read_bytes().decode("utf-8")
+                touch(kept)  # used: invoke prune keeps it
+                return html
+        try:
+            lexer = get_lexer_by_name(language)
+        except ClassNotFound:
+            lexer = get_lexer_by_name("text")
+        formatter = self._formatter
+        if lines:  # Pygments' own hl_lines: <span class="hll">, as codehilite gives plain fences
+            formatter = HtmlFormatter(cssclass="highlight", hl_lines=lines)
+        html = highlight(code, lexer, formatter)
+        if kept is not None:
+            with contextlib.suppress(OSError):  # a read-only cache: highlighted again next time
+                atomic_write(kept, html.encode("utf-8", "surrogatepass"))
+        return html
+
+    def _output(self, output: Output, ctx: RenderContext) -> str:
+        if output.mime in TERMINAL and isinstance(output.data, str):
+            output = replace(output, data=terminal_text(output.data))
+        html = self.pm.hook.fences_render_output(output=output, context=ctx,
+                                                 settings=self.settings)
+        if html is None:  # no renderer: the escaped repr
+            return (f'<pre class="fence-text"{REGION.format("Output")}>'
+                    f"{escape(repr(output.data)[:2000])}</pre>")
+        if output.mime in TERMINAL:  # escaped text: its only <pre> is the renderer's own
+            html = TEXT_PRE.sub(_text_region, html, count=1)
+        return html
+
+
+def _size(path: Path) -> int | None:
+    """A file's size; None when there is none."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _text_region(match: re.Match[str]) -> str:
+    """``<pre class="fence-text">`` as a named, focusable scrolling region."""
+    css = match[1]
+    name = ("Traceback" if "fence-traceback" in css
+            else "Error output" if "fence-stderr" in css else "Output")
+    return f'<pre class="{css}"{REGION.format(name)}>'
+
+
+def site_markdown(config: dict[str, Any] | None) -> markdown.Markdown:
+    """A Markdown converter with the site's ``MARKDOWN`` settings, without ``meta`` (output
+    that starts with ``Key: value`` is text, not metadata) and without the fence collector
+    (fences in output never run). Without settings: Python-Markdown's ``extra``."""
+    from .collect import FenceExtension  # imports Pelican: only where settings exist
+
+    if not config:
+        return markdown.Markdown(extensions=["extra"], output_format="html")
+    meta = {"meta", "markdown.extensions.meta"}
+    kept = {k: v for k, v in config.items() if k not in ("extensions", "extension_configs")}
+    kept["extensions"] = [e for e in config.get("extensions") or []
+                          if e not in meta and not isinstance(e, FenceExtension)]
+    kept["extension_configs"] = {k: v for k, v in (config.get("extension_configs") or {}).items()
+                                 if k not in meta}
+    md = markdown.Markdown(**kept)
+    if "meta" in md.preprocessors:
+        md.preprocessors.deregister("meta")
+    return md
+
+
+def _as_markdown(output: Output) -> bool:
+    """Whether ``output: asis`` renders this output as Markdown in the post: what the fence
+    printed to stdout and Markdown values. A cut one is shown boxed (cut markup could
+    break the page), with its notice."""
+    if output.meta.get("truncated"):
+        return False
+    if output.mime == STREAM:
+        return output.meta.get("name", "stdout") == "stdout"
+    return output.mime == "text/markdown"
+
+
+def _columns(options: dict[str, Any]) -> int:
+    try:
+        return min(max(int(options.get("layout-ncol") or 1), 1), 6)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _letter(n: int) -> str:
+    """0 -> a, 25 -> z, 26 -> aa..."""
+    text = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        text = chr(ord("a") + rest) + text
+    return text
+
+
+def _line_numbers(value: Any) -> list[int]:
+    """``hl_lines`` as Pygments takes it (1-based lines of the shown code)."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = re.split(r"[\s,]+", value.strip())
+    try:
+        return sorted({int(v) for v in value if int(v) > 0})
+    except (TypeError, ValueError):
+        return []
+
+
+def _box(run: list[str | list[str]], options: dict[str, Any]) -> list[str]:
+    html = "".join(_figure_group(p, options) if isinstance(p, list) else p for p in run)
+    return [f"{BOX}{html}</div>"] if html else []
+
+
+def _figure_group(subfigures: list[str], options: dict[str, Any]) -> str:
+    """One ``<figure>`` holding the sub-figures (in ``layout-ncol`` columns) and the fence's
+    caption once, under them."""
+    caption = options.get("caption")
+    figcaption = f'<figcaption class="fence-caption">{escape(caption)}</figcaption>' if (
+        caption) else ""
+    return (f'<figure class="fence-figure fence-subfigures fence-ncol-{_columns(options)}">'
+            f'{"".join(subfigures)}{figcaption}</figure>')
+
+
+def _backend_label(backend: dict[str, Any] | None) -> str:
+    if not backend:
+        return ""
+    versions = ", ".join(f"{k} {v}" for k, v in sorted((backend.get("versions") or {}).items()))
+    title = f"{backend.get('device', '')}; {versions}".strip("; ")
+    return (
+        f'<span class="fence-backend" data-backend="{escape(str(backend.get("name")))}" '
+        f'title="{escape(title)}">{escape(str(backend.get("label")))}</span>'
+    )

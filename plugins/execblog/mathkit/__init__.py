@@ -1,0 +1,159 @@
+"""mathkit: math as MathML made at build time, and the math font that draws it.
+
+``MATH_RENDERER = "mathml"`` (the default): connected to ``all_generators_finalized`` after
+the fence engine, citations and xrefs (PLUGINS order), it replaces the TeX that
+pelican-render-math left in every article's and page's content (and authored summaries)
+with MathML (``pages``, ``converter``), so no script is needed to read it. A formula that
+cannot be converted is a located warning (an error in strict builds) and shows as
+``<code class="math-tex">``. At ``finalized`` it writes the site's math font, cut down to
+the characters that math uses, to ``<THEME_STATIC_DIR>/fonts/math.woff2`` (``font``).
+
+``MATH_RENDERER = "mathjax"``: nothing here runs; pages load MathJax as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pelican import signals
+
+from .converter import MathConverter
+from .font import SOURCE_FONT, install, remove_source_copy
+from .pages import PageResult, Problem, convert_page
+
+log = logging.getLogger(__name__)
+RENDERERS = ("mathml", "mathjax")
+AUTHORED = "themekit_summary_is_authored"  # set by themekit on each content object
+FORMULAS = "formulas.json"  # conversions kept across builds, in <FENCES_CACHE_PATH>/mathkit/
+_state: dict[str, Any] = {}
+
+
+def renderer(settings: dict[str, Any]) -> str:
+    value = settings.get("MATH_RENDERER") or "mathml"
+    return value if value in RENDERERS else "mathml"
+
+
+def initialized(pelican: Any) -> None:
+    settings = pelican.settings
+    value = settings.get("MATH_RENDERER") or "mathml"
+    if value not in RENDERERS:
+        log.error('MATH_RENDERER must be "mathml" or "mathjax", not %r: using "mathml"', value)
+    settings["MATH_RENDERER"] = renderer(settings)  # templates read it
+    _state.clear()
+    store = None
+    if settings["MATH_RENDERER"] == "mathml":
+        from execblog.fences.site_errors import cache_root
+
+        store = cache_root(settings) / "mathkit" / FORMULAS
+    _state.update(settings=settings, converter=MathConverter(store), chars=set(), formulas=0)
+
+
+def _source_line(source: str, needle: str) -> int | None:
+    first = next((line.strip() for line in needle.splitlines() if line.strip()), "")
+    if not first:
+        return None
+    for number, line in enumerate(source.splitlines(), 1):
+        if first in line:
+            return number
+    return None
+
+
+def _report(obj: Any, problems: list[Problem], strict: bool) -> None:
+    from execblog.fences.contents import source_text
+    from execblog.fences.diagnostics import emit, shown_path
+    from execblog.fences.site_errors import fail_at_end
+
+    source_path = getattr(obj, "source_path", None) or ""
+    source = source_text(obj)
+    for problem in problems:
+        severity = "error" if strict and problem.error else "warning"
+        text = emit(shown_path(source_path) if source_path else "?",
+                    _source_line(source, problem.needle), severity, problem.message)
+        if severity == "error":
+            fail_at_end(text, log)
+
+
+def _convert_object(obj: Any, converter: MathConverter, css_class: str,
+                    strict: bool) -> bool:
+    content = getattr(obj, "_content", None)
+    if not isinstance(content, str) or f'class="{css_class}"' not in content:
+        numbers: dict[str, str] = {}
+        page = None
+    else:
+        page = convert_page(content, converter, css_class)
+        obj._content = page.html
+        numbers = page.numbers
+    problems = list(page.problems) if page else []
+    chars = set(page.chars) if page else set()
+    changed = bool(page and page.math)
+    metadata = getattr(obj, "metadata", None) or {}
+    summary = metadata.get("summary")
+    if isinstance(summary, str) and f'class="{css_class}"' in summary:
+        short: PageResult = convert_page(summary, converter, css_class, numbers, links=False)
+        metadata["summary"] = short.html
+        obj._summary = short.html
+        chars |= short.chars
+        changed = True
+        if getattr(obj, AUTHORED, False):  # else it is the first paragraph, reported above
+            problems += short.problems
+    if problems:
+        _report(obj, problems, strict)
+    _state["chars"] |= chars
+    _state["formulas"] += page.math if page else 0
+    return changed
+
+
+def finalized_generators(generators: Any) -> None:
+    """all_generators_finalized receiver: MathML in every article's and page's content."""
+    settings = _state.get("settings")
+    if settings is None or renderer(settings) != "mathml":
+        return
+    from execblog.fences.contents import content_objects, forget_memoized_content
+
+    css_class = (settings.get("MATH_JAX") or {}).get("math_tag_class", "math")
+    strict = bool(settings.get("FENCES_STRICT"))
+    converter = _state["converter"]
+    changed = [obj for obj in content_objects(list(generators))
+               if _convert_object(obj, converter, css_class, strict)]
+    if changed:
+        forget_memoized_content()
+
+
+def _theme_source(settings: dict[str, Any]) -> Path:
+    return Path(settings["THEME"]) / "static" / "fonts" / SOURCE_FONT
+
+
+def finalized(pelican: Any) -> None:
+    """Write the math font subset into the output (or leave no font when nothing uses it)."""
+    settings = pelican.settings
+    converter = _state.get("converter")
+    if converter is not None:
+        converter.save()
+    fonts_dir = Path(pelican.output_path) / settings.get("THEME_STATIC_DIR", "theme") / "fonts"
+    chars = _state.get("chars") or set()
+    source = _theme_source(settings)
+    if renderer(settings) != "mathml" or not chars or not source.is_file():
+        remove_source_copy(fonts_dir)
+        return
+    from execblog.fences.site_errors import cache_root
+
+    try:
+        install(source, chars, cache_root(settings) / "mathkit", fonts_dir)
+    except Exception as exc:  # noqa: BLE001 - fontTools raises many kinds; the site stands
+        from execblog.fences.diagnostics import emit, shown_path
+
+        emit(shown_path(str(source)), None, "warning",
+             f"cannot make the math font ({type(exc).__name__}: {exc}); math is drawn with "
+             "the reader's own math font")
+
+
+def register() -> None:
+    """Pelican entry point."""
+    signals.initialized.connect(initialized)
+    signals.all_generators_finalized.connect(finalized_generators)
+    signals.finalized.connect(finalized)
+
+
+__all__ = ["MathConverter", "RENDERERS", "register", "renderer"]
