@@ -133,6 +133,40 @@ def test_the_contract_has_hooks():
 
 
 @pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_documents_where_arguments_result_builtins_and_an_example(hook):
+    """datasette's standard: for each hook where it runs, every argument, the return rule,
+    the built-ins that implement it, and an example."""
+    function = getattr(hookspecs, hook)
+    doc = inspect.getdoc(function) or ""
+    for section in ("Where: ", "Arguments:", "Returns: ", "Built-ins: ", "Example"):
+        assert f"\n{section}" in doc, f"{hook}: no {section.strip()} section"
+    arguments = doc.split("Arguments:")[1].split("\nReturns: ")[0]
+    for name in inspect.signature(function).parameters:
+        assert f"``{name}``" in arguments, f"{hook}: argument {name} is not documented"
+    example = doc.split("Example")[1]
+    assert f"def {hook}(" in example, f"{hook}: the example implements another hook"
+
+
+def test_every_builtin_plugin_is_an_entry_point_and_nothing_else_registers():
+    """One way to register: Execblog's own plugins are entries of the ``pelican_fences``
+    group, as a third party's are; every module of the package that implements a hook is
+    one of them."""
+    from execblog.fences import manager
+
+    names = {ep.name for ep in manager.plugin_entry_points()
+             if manager._distribution(ep) == manager.DISTRIBUTION}
+    package = ROOT / "plugins" / "execblog"
+    implementing = {
+        ".".join(path.relative_to(ROOT / "plugins").with_suffix("").parts).removesuffix(
+            ".__init__")
+        for path in package.rglob("*.py")
+        if "@hookimpl" in path.read_text() and path.name != "hookspecs.py"
+    }
+    assert implementing == names
+    assert not hasattr(manager, "BUILTIN_PLUGINS")
+
+
+@pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_is_documented_and_tested(hook):
     doc = inspect.getdoc(getattr(hookspecs, hook)) or ""
     assert len(doc.split()) >= 15, f"{hook} needs a real docstring"

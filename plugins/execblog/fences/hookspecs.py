@@ -1,21 +1,24 @@
 """The hook contract of the fence engine: every hook a plugin can implement.
 
-A plugin is any module or object with functions decorated by ``execblog.fences.hookimpl`` and named
-like a hook below. Built-in capabilities (Python execution, matplotlib capture, the NumPy and
-CuPy backends, output renderers, the local and Dask executors) are plugins on this contract,
-registered exactly like a third-party one: from the ``pelican_fences`` entry-point group or
-the ``FENCES_PLUGINS`` setting (importable module names).
+A plugin is any module or object with functions decorated by ``execblog.fences.hookimpl``
+and named like a hook below. Built-in capabilities (Python execution, matplotlib capture, the
+NumPy, CuPy, PyTorch and JAX backends, output renderers, the local and Dask executors) are
+plugins on this contract, registered exactly like a third-party one: from the
+``pelican_fences`` entry-point group, or, for a module that is not packaged, the
+``FENCES_PLUGINS`` setting (importable module names).
 
-Where each hook runs matters:
+Each hook below says, in this order: where it runs, every argument, what it returns and how
+results combine, the built-in plugins that implement it, and a short example.
 
 * host: in the Pelican process (collect, cache, render). Never touches CUDA.
 * worker: in a session process forked from a warm fork server. Array libraries live here.
 
 Arguments are opt-in (pluggy's rule): an implementation names only the arguments it wants,
-so a hook can gain an argument without breaking existing plugins. ``settings``, where a
-hook has it, is the site's settings as plain data: every upper-case Pelican setting whose
-value is JSON (so it can travel to any worker), e.g. ``settings["SITEURL"]`` or a plugin's
-own ``MYPLUGIN_OPTION``.
+so a hook can gain an argument without breaking existing plugins. ``settings`` is the site's
+settings as plain data in every hook but ``fences_executor``: each upper-case Pelican
+setting whose value is JSON (so it can travel to any worker), e.g. ``settings["SITEURL"]``
+or a plugin's own ``MYPLUGIN_OPTION``. ``fences_executor`` runs before any worker exists and
+gets the engine's checked settings object instead (``settings.site`` is the same plain dict).
 """
 
 from __future__ import annotations
@@ -123,53 +126,92 @@ class Executor(Protocol):
 
 @hookspec(firstresult=True)
 def fences_executor(settings: EngineSettings) -> Executor | None:
-    """Return the :class:`Executor` that runs this build's sessions, or None to pass (host).
+    """Return the :class:`Executor` that runs this build's sessions, or None to pass.
 
-    ``settings`` are the engine's checked settings (``execblog.fences.settings.EngineSettings``);
-    ``settings.executor`` is ``FENCES_EXECUTOR`` (``"local"`` by default; a scheduler
-    address such as ``"tcp://host:8786"`` for a cluster executor). The first plugin that
-    returns an executor wins; the built-in ``local`` executor (sessions forked from a warm
-    fork server on this machine) answers last, and only for ``"local"``. When no plugin
-    answers, the build stops with an error naming the setting.
+    Where: host, once per build (or once per preview, which keeps it while settings hold).
+
+    Arguments:
+        ``settings``: the engine's checked settings
+        (``execblog.fences.settings.EngineSettings``): ``settings.executor`` is
+        ``FENCES_EXECUTOR`` (``"local"`` by default; a scheduler address such as
+        ``"tcp://host:8786"`` for a cluster), ``settings.workers``, ``settings.timeout``,
+        ``settings.plugins``, and ``settings.site``, the plain settings other hooks get.
+
+    Returns: an :class:`Executor`, or None. firstresult: the first plugin that returns one
+    wins; when none does, the build stops with an error naming ``FENCES_EXECUTOR``.
+
+    Built-ins: ``execblog.fences.builtin.local_executor`` (answers last, only for
+    ``"local"``), ``execblog.fences.builtin.dask_executor`` (``tcp://``, ``tls://``...).
+
+    Example::
+
+        @hookimpl
+        def fences_executor(settings):
+            if settings.executor.startswith("ssh://"):
+                return SshExecutor(settings.executor, settings.workers)
+            return None
     """
 
 
 @hookspec
 def fences_kinds() -> list[FenceKind]:
-    """Return fence kinds this plugin provides (host and worker).
+    """Return the fence kinds this plugin provides.
 
-    A kind says which fence openers it claims (``python exec``, ``diagram``, ``cpp exec``
-    and its alias ``c++ exec``), which extra options it accepts and how its option lines
-    start (``#|``, ``//|``), whether its fences share a session namespace and which one
-    (``session_for``), what toolchain runs it here (``toolchain``: a compiler's identity,
-    compared on cache hits; a missing one is reported once), and how one fence runs inside
-    a worker (``FenceKind.run``). The engine core knows no kind by name: the language
-    kinds in ``plugins/execblog/langkit/`` register through entry points like any third party's.
+    Where: host (collect, cache keys, toolchains) and worker (``FenceKind.run``).
+
+    Arguments: none.
+
+    Returns: a list of :class:`execblog.fences.model.FenceKind`; every plugin's lists are
+    joined. A kind says which fence openers it claims (``python exec``, ``diagram``,
+    ``cpp exec`` and its alias ``c++ exec``), which extra options it accepts and how its
+    option lines start (``#|``, ``//|``), whether its fences share a session namespace and
+    which one (``session_for``), what toolchain runs it here (``toolchain``: a compiler's
+    identity, compared on cache hits; a missing one is reported once), and how one fence
+    runs inside a worker (``run(fence, session)``, with a :class:`Session`). The engine core
+    knows no kind by name.
+
+    Built-ins: ``execblog.fences.builtin.python_kind``, ``execblog.fences.builtin.diagram_kind``,
+    ``execblog.langkit.bash``, ``.c``, ``.cpp``, ``.rust``, ``.cuda``.
+
+    Example::
+
+        def run_shout(fence, session):
+            session.emit(Output("text/plain", fence.code.upper()))
+
+        @hookimpl
+        def fences_kinds():
+            return [FenceKind(name="shout", language="shout", run=run_shout,
+                              uses_backend=False)]
     """
 
 
 @hookspec
 def fences_backend_candidates() -> list[BackendCandidate]:
-    """Return array backends this plugin offers (host and worker).
+    """Return the array backends this plugin offers.
 
-    A :class:`BackendCandidate` has a ``name`` (``numpy``; ``backend=NAME`` and
+    Where: host (``installed()``, the names ``backend=`` accepts) and worker (``probe()``).
+
+    Arguments: none.
+
+    Returns: a list of :class:`execblog.fences.backends.BackendCandidate`; every plugin's
+    lists are joined. A candidate has a ``name`` (``numpy``; ``backend=NAME`` and
     ``FENCES_BACKEND`` accept it), a display name ``pretty`` (``NumPy``; the name when
-    empty), a ``preference`` (higher wins for ``backend=auto``; below NumPy's, 0, it is never
-    picked by ``auto``, only by name), a cheap host-side ``installed()`` check that must not
-    import the library, and a worker-side ``probe()`` that imports it, checks a device and
-    runs a tiny kernel, returning an :class:`ArrayBackend` or raising ``BackendUnavailable``
-    with the reason. The backend carries what is shown and measured: ``pretty``, ``is_gpu``,
-    ``device``, ``versions`` (display name -> version) and ``timer``, which benchmarks call
-    to time a thunk (``WallClock`` by default; CuPy's and PyTorch's use CUDA events, JAX's
-    waits with ``block_until_ready``).
+    empty), a ``preference`` (higher wins for ``backend=auto``; below NumPy's, 0, it is
+    never picked by ``auto``, only by name), a cheap host-side ``installed()`` check that
+    must not import the library, and a worker-side ``probe()`` that imports it, checks a
+    device and runs a tiny kernel, returning an :class:`ArrayBackend` or raising
+    ``BackendUnavailable`` with the reason. The backend carries what is shown and measured:
+    ``pretty``, ``is_gpu``, ``device``, ``where``, ``versions`` (display name -> version)
+    and ``timer``, which benchmarks call to time a thunk (``WallClock`` by default; CuPy's
+    and PyTorch's use CUDA events, JAX's waits with ``block_until_ready``). Optional:
+    ``gpu=True`` when it may compute on a GPU (a cluster executor then sends the sessions
+    that ask for it to GPU workers); ``tracker``, a factory of
+    :class:`execblog.fences.backends.UsageTracker`, which labels every fence that computed
+    with the library whatever its ``backend=``; ``warm``, which imports the library without
+    touching a device, in the fork server, for the names in ``FENCES_PRELOAD``.
 
-    Optional: ``gpu=True`` when it may compute on a GPU (a cluster executor then sends the
-    sessions that ask for it to GPU workers); ``tracker``, a factory of
-    :class:`execblog.fences.backends.UsageTracker`, which labels every fence that computed with the
-    library whatever its ``backend=`` (PyTorch tensors under ``auto``); ``warm``, which
-    imports the library without touching a device, called in the fork server for the names
-    in ``FENCES_PRELOAD``. The built-ins: ``numpy`` (0), ``cupy`` (10), ``torch`` and
-    ``jax`` (-10: by name only).
+    Built-ins: ``execblog.fences.builtin.numpy_backend`` (0), ``.cupy_backend`` (10),
+    ``.torch_backend`` and ``.jax_backend`` (-10: by name only).
 
     Example (a backend on another array library, used with ``backend=mylib``)::
 
@@ -188,16 +230,33 @@ def fences_session_setup(
     namespace: dict[str, Any], backend: ArrayBackend, backends: BackendResolver,
     settings: dict[str, Any],
 ) -> None:
-    """Inject names into a session namespace (worker).
+    """Inject names into a session's namespace.
 
-    Called before a session's first fence and again whenever a fence asks for another
-    backend (``backend=numpy`` after an ``auto`` fence), so names that depend on the backend
-    are rebound. ``backend`` is a :class:`execblog.fences.backends.LazyBackend`: it reads like an
-    :class:`ArrayBackend`, but ``auto`` is resolved only when something first asks it for an
-    attribute (``backend.xp`` is a stand-in module until then), so keep it rather than
-    reading its attributes here. ``backends.get(name)`` resolves any other backend (or
-    raises ``BackendUnavailable``). The built-in plugin injects ``xp``, ``to_numpy``,
-    ``backend`` and ``display``.
+    Where: worker, before a session's first fence and again whenever a fence asks for
+    another backend (``backend=numpy`` after an ``auto`` fence), so names that depend on the
+    backend are rebound.
+
+    Arguments:
+        ``namespace``: the session's globals (a real ``__main__`` module's dict).
+        ``backend``: the session's backend, a :class:`execblog.fences.backends.LazyBackend`:
+        it reads like an :class:`ArrayBackend`, but ``auto`` is resolved only when something
+        first asks it for an attribute (``backend.xp`` is a stand-in module until then), so
+        keep it rather than reading its attributes here.
+        ``backends``: the :class:`BackendResolver`; ``backends.get(name)`` resolves any other
+        backend (or raises ``BackendUnavailable``).
+        ``settings``: the site's plain settings.
+
+    Returns: nothing (every implementation is called).
+
+    Built-ins: ``execblog.fences.builtin.display`` (``xp``, ``to_numpy``, ``backend``,
+    IPython's ``display``), ``execblog.fences.builtin.mpl`` (deterministic matplotlib),
+    ``execblog.benchtables.hooks`` (``benchmark``).
+
+    Example::
+
+        @hookimpl
+        def fences_session_setup(namespace, settings):
+            namespace["SITE"] = settings.get("SITENAME")
     """
 
 
@@ -205,13 +264,29 @@ def fences_session_setup(
 def fences_format_value(
     value: Any, options: dict[str, Any], settings: dict[str, Any]
 ) -> list[Output] | None:
-    """Turn a displayed value into outputs, or return None to let the next plugin try (worker).
+    """Turn a displayed value into outputs, or return None to let the next plugin try.
 
-    Called for ``display(obj)`` and for a fence's trailing expression. ``options`` are the
-    running fence's validated options (the matplotlib plugin renders a displayed figure in
-    its ``fig-format``). Like every argument here it is opt-in: an implementation that
-    does not name it does not get it. The built-in implementation follows the IPython
-    display protocol; the matplotlib plugin claims ``Figure`` objects.
+    Where: worker, for ``display(obj)`` and for a fence's trailing expression.
+
+    Arguments:
+        ``value``: the object displayed.
+        ``options``: the running fence's validated options (the matplotlib plugin renders a
+        displayed figure in its ``fig-format``).
+        ``settings``: the site's plain settings.
+
+    Returns: a list of :class:`execblog.fences.model.Output` (may be empty: show nothing), or
+    None to pass. firstresult: the first plugin that returns a list wins.
+
+    Built-ins: ``execblog.fences.builtin.mpl`` (matplotlib ``Figure`` objects),
+    ``execblog.fences.builtin.display`` (the IPython display protocol, last).
+
+    Example::
+
+        @hookimpl
+        def fences_format_value(value):
+            if isinstance(value, Quaternion):
+                return [Output("text/plain", value.pretty())]
+            return None
     """
 
 
@@ -219,10 +294,27 @@ def fences_format_value(
 def fences_capture_outputs(
     namespace: dict[str, Any], options: dict[str, Any], settings: dict[str, Any]
 ) -> list[Output]:
-    """Return outputs left behind at the end of a fence, in order (worker).
+    """Return outputs left behind at the end of a fence, in order.
 
-    The matplotlib plugin returns every figure still open, rendered in the fence's
-    ``fig-format``, and closes them. ``options`` are the fence's validated options.
+    Where: worker, after each fence ran (also after one that failed).
+
+    Arguments:
+        ``namespace``: the session's globals.
+        ``options``: the fence's validated options.
+        ``settings``: the site's plain settings.
+
+    Returns: a list of :class:`execblog.fences.model.Output`; every plugin's lists are
+    appended to the fence's outputs. An exception fails the fence (nothing is cached).
+
+    Built-ins: ``execblog.fences.builtin.mpl`` (every figure still open, rendered in the
+    fence's ``fig-format``, then closed).
+
+    Example::
+
+        @hookimpl
+        def fences_capture_outputs(namespace):
+            log = namespace.pop("training_log", None)
+            return [Output("text/plain", "\\n".join(log))] if log else []
     """
 
 
@@ -230,14 +322,34 @@ def fences_capture_outputs(
 def fences_render_output(
     output: Output, context: RenderContext, settings: dict[str, Any]
 ) -> str | None:
-    """Return the HTML for one output, or None to let the next plugin try (host).
+    """Return the HTML for one output, or None to let the next plugin try.
 
-    ``output.mime`` names the payload type (``text/plain``, ``text/html``,
-    ``image/svg+xml``, ``image/png``, ``text/markdown``, ``application/vnd.fences.stream``,
-    ``application/vnd.fences.error``...). ``context`` gives the fence, its options, and
-    ``context.link(blob)`` which writes a binary payload under the output tree with a
-    content-hashed name and returns a ``{static}``-style link that Pelican rewrites per
-    page and per feed.
+    Where: host, once per output of every fence (run or cached) on every build.
+
+    Arguments:
+        ``output``: the :class:`execblog.fences.model.Output`; ``output.mime`` names the
+        payload type (``text/plain``, ``text/html``, ``image/svg+xml``, ``image/png``,
+        ``text/markdown``, ``application/vnd.fences.stream``,
+        ``application/vnd.fences.error``...), ``output.data`` the payload and
+        ``output.meta`` what came with it.
+        ``context``: a :class:`execblog.fences.model.RenderContext`: the fence, its result,
+        ``context.link(blob, ext)`` which writes a binary payload under the output tree with
+        a content-hashed name and returns a ``{static}``-style link that Pelican rewrites
+        per page and per feed, and ``context.markdown(text)``.
+        ``settings``: the site's plain settings.
+
+    Returns: an HTML string, or None to pass. firstresult: the first string wins.
+
+    Built-ins: ``execblog.fences.builtin.diagram_kind`` (diagram SVG),
+    ``execblog.fences.builtin.html`` (every standard mime type, last).
+
+    Example::
+
+        @hookimpl
+        def fences_render_output(output):
+            if output.mime == "text/x-shout":
+                return f"<p class='shout'>{html.escape(output.data)}!</p>"
+            return None
     """
 
 
@@ -245,22 +357,53 @@ def fences_render_output(
 def fences_post_rendered(
     post: Any, fences: list[Fence], results: list[FenceResult], settings: dict[str, Any]
 ) -> None:
-    """See one post's fences and results right after they were rendered into it (host).
+    """See one post's fences and results right after they were rendered into it.
 
-    Called once per article or page that has engine fences, at Pelican's
-    ``all_generators_finalized``, before any page or feed is written. ``post`` is Pelican's
-    content object (``post.source_path``, ``post.save_as``, ``post.url``, ``post._content``
-    with the fences' HTML in place); ``fences`` are its fences in order and ``results`` their
-    results (same order; cached results too). A plugin may write files under
-    ``settings["OUTPUT_PATH"]`` (a notebook of the post) and set attributes on ``post`` for
+    Where: host, once per article or page that has engine fences, at Pelican's
+    ``all_generators_finalized``, before any page or feed is written.
+
+    Arguments:
+        ``post``: Pelican's content object (``post.source_path``, ``post.save_as``,
+        ``post.url``, ``post._content`` with the fences' HTML in place).
+        ``fences``: its :class:`execblog.fences.model.Fence` objects, in order.
+        ``results``: their :class:`execblog.fences.model.FenceResult` (same order; cached
+        results too).
+        ``settings``: the site's plain settings.
+
+    Returns: nothing (every implementation is called). A plugin may write files under
+    ``settings["OUTPUT_PATH"]`` (a notebook of the post), set attributes on ``post`` for
     the theme (``post.notebook_url``), or amend ``post._content``.
+
+    Built-ins: ``execblog.notebooks`` (each post as a ``.ipynb``).
+
+    Example::
+
+        @hookimpl
+        def fences_post_rendered(post, results):
+            post.fence_seconds = sum(r.seconds for r in results)
     """
 
 
 @hookspec
 def fences_build_finished(report: dict[str, Any], settings: dict[str, Any]) -> None:
-    """Receive the build report once every fence is resolved (host).
+    """Receive the build report once every fence is resolved.
 
-    ``report`` is the dict written to ``FENCES_REPORT``: ``{"fences": [...], "summary":
-    {...}}``. Use it to publish timings, fail a CI job, or notify.
+    Where: host, once per build, after the report is written.
+
+    Arguments:
+        ``report``: the dict written to ``FENCES_REPORT``: ``{"fences": [...], "summary":
+        {...}, "build_id": ...}``.
+        ``settings``: the site's plain settings.
+
+    Returns: nothing (every implementation is called). Use it to publish timings, fail a CI
+    job, or notify.
+
+    Built-ins: none (the engine writes the report itself).
+
+    Example::
+
+        @hookimpl
+        def fences_build_finished(report):
+            if report["summary"]["failed"]:
+                print("::warning::some fences failed")
     """
