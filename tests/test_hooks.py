@@ -175,3 +175,29 @@ def test_every_hook_is_documented_and_tested(hook):
     body = this.split("HOOKS = ")[0]  # the plugin above counts as a test of each hook
     assert any(hook in p.read_text() for p in tests) or f"def {hook}(" in body, \
         f"{hook} has no test"
+
+
+def test_the_engine_core_names_no_backend_and_no_kind():
+    """Kinds and backends are plugins: outside their own modules (fences/builtin/, langkit/)
+    the engine's modules hold none of their names as a string."""
+    names = ("numpy", "cupy", "torch", "jax", "python", "bash", "diagram", "cuda", "cpp",
+             "rust")
+    import ast
+
+    core = ROOT / "plugins" / "execblog" / "fences"
+    for path in core.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+        strings = {node.value for node in ast.walk(tree)
+                   if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                   and id(node) not in docstrings}
+        assert not strings & set(names), f"{path.name} names {strings & set(names)}"
+
+
+def test_a_resumable_executor_is_a_protocol():
+    from execblog.fences.hookspecs import Executor, ResumableExecutor
+    from execblog.fences.pool import SessionPool
+
+    pool = SessionPool(1, [], 60.0)
+    assert isinstance(pool, Executor) and isinstance(pool, ResumableExecutor)
+    assert pool.snapshots is None  # until a held executor is told to keep them

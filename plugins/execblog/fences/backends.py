@@ -351,9 +351,12 @@ class LazyBackend:
         return self._real
 
     def to_numpy(self, array: Any) -> Any:
-        """``to_numpy`` of the bound backend; a NumPy array needs no backend at all."""
-        if self._real is None and type(array).__module__ == "numpy":
-            return array
+        """``to_numpy`` of the bound backend; an array in host memory (one with
+        ``__array_interface__``) needs no backend at all."""
+        if self._real is None and hasattr(array, "__array_interface__"):
+            import numpy
+
+            return numpy.asarray(array)
         return self.resolve().to_numpy(array)
 
     def __getattr__(self, name: str) -> Any:  # name, device, label, timer, describe()...

@@ -28,7 +28,7 @@ from .cache import Cache, CacheWriteError
 from .collect import FenceExtension, placeholder
 from .contents import content_objects, forget_memoized_content
 from .diagnostics import emit
-from .hookspecs import Executor
+from .hookspecs import Executor, ResumableExecutor
 from .lifetime import holding as lifetime_holding
 from .manager import make_manager
 from .model import (
@@ -211,7 +211,7 @@ class Engine:
                 self._record(fence, hit)
             self._prime(runnable, hits)
             return
-        if getattr(self.pool(), "snapshots", None) is not None:
+        if self._resumable() is not None:
             self._submit_resumable(runnable, hits)
             return
         self._submit(runnable)
@@ -321,10 +321,19 @@ class Engine:
         self._submit_bar(len(fences))
         reusable = next(i for i, hit in enumerate(hits) if hit is None)
         inputs = [self._inputs.get((f.path, f.index), []) for f in fences]
-        future = self.pool().resume(fences, reusable, inputs)  # type: ignore[attr-defined]
+        pool = self._resumable()
+        assert pool is not None  # _resolve_session checked
+        future = pool.resume(fences, reusable, inputs)
         future.add_done_callback(lambda done: self._tick(len(fences)))
         future.add_done_callback(lambda done: self._prepare(done, lambda r: r.results))
         self.resuming.append((fences, hits, future))
+
+    def _resumable(self) -> ResumableExecutor | None:
+        """The executor, when it resumes sessions from snapshots (a held one: the preview)."""
+        pool = self.pool()
+        if isinstance(pool, ResumableExecutor) and pool.snapshots is not None:
+            return pool
+        return None
 
     def _prime(self, fences: list[Fence], hits: list[FenceResult | None]) -> None:
         """In a preview (an executor with snapshots), park snapshots of a cached session
@@ -332,8 +341,8 @@ class Engine:
         instead of re-running the slow fences before it. The build does not wait for it."""
         if not lifetime_holding():
             return  # a plain build: nothing outlives it, so nothing to prime
-        pool = self.pool()
-        if getattr(pool, "snapshots", None) is None or not hasattr(pool, "prime"):
+        pool = self._resumable()
+        if pool is None:
             return
         if sum(hit.seconds for hit in hits if hit is not None) < PRIME_SECONDS:
             return

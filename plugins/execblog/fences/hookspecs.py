@@ -97,18 +97,8 @@ class Executor(Protocol):
     The host owns the cache: an executor never writes it, and results of a session that did
     not finish are never cached.
 
-    Optional, for executors that outlive one build (the preview holds one: see
-    ``execblog.fences.lifetime``), which the engine uses only when ``snapshots`` is not None:
-
-    * ``enable_snapshots()``: called once by ``execblog.fences.lifetime`` on a held executor;
-      from then on ``snapshots`` is set (the local executor's
-      ``execblog.fences.snapshots.SnapshotStore``).
-    * ``resume(fences, reusable, inputs)``: run a session whose first ``reusable`` fences
-      have cached results from the latest parked snapshot among them (else from the start),
-      returning a Future of ``execblog.fences.pool.Resumed`` (``start``: the first fence run,
-      ``results`` from there, ``note``: why it started earlier than the edit, once).
-    * ``prime(fences, inputs)``: run a fully cached session in the background only to park
-      its snapshots; nothing it returns is kept. None when there is nothing to prime.
+    An executor that can also resume sessions from snapshots is a
+    :class:`ResumableExecutor` as well.
     """
 
     name: str
@@ -122,6 +112,32 @@ class Executor(Protocol):
     def cancel(self) -> None: ...
 
     def shutdown(self) -> None: ...
+
+
+@runtime_checkable
+class ResumableExecutor(Executor, Protocol):
+    """An :class:`Executor` that outlives one build (the preview holds one: see
+    ``execblog.fences.lifetime``) and resumes edited sessions from parked snapshots. The
+    engine uses these only once ``snapshots`` is not None:
+
+    * ``enable_snapshots()``: called once by ``execblog.fences.lifetime`` on a held executor;
+      from then on ``snapshots`` is set (the local executor's
+      ``execblog.fences.snapshots.SnapshotStore``).
+    * ``resume(fences, reusable, inputs)``: run a session whose first ``reusable`` fences
+      have cached results from the latest parked snapshot among them (else from the start),
+      returning a Future of ``execblog.fences.pool.Resumed`` (``start``: the first fence run,
+      ``results`` from there, ``note``: why it started earlier than the edit, once).
+    * ``prime(fences, inputs)``: run a fully cached session in the background only to park
+      its snapshots; nothing it returns is kept. None when there is nothing to prime.
+    """
+
+    snapshots: Any
+
+    def enable_snapshots(self) -> None: ...
+
+    def resume(self, fences: list[Fence], reusable: int, inputs: list[Any]) -> Future[Any]: ...
+
+    def prime(self, fences: list[Fence], inputs: list[Any]) -> Future[Any] | None: ...
 
 
 @hookspec(firstresult=True)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .hookspecs import Executor
+from .hookspecs import Executor, ResumableExecutor
 from .settings import EngineSettings
 
 # Site settings that differ from build to build without changing what a session does (the
@@ -73,9 +73,8 @@ def executor(settings: EngineSettings, make: Callable[[], Executor]) -> Executor
     if current is not None:  # settings changed: the old one goes (outside the lock)
         current.shutdown()
     made = make()
-    enable = getattr(made, "enable_snapshots", None)
-    if enable is not None:  # resumable sessions (fences.snapshots): only in a held executor
-        enable()
+    if isinstance(made, ResumableExecutor):  # resumable sessions: only in a held executor
+        made.enable_snapshots()
     with _lock:
         if _holding:
             _holding[0].executor, _holding[0].key = made, key
