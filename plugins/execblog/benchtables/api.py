@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import inspect
 import itertools
 import logging
 import numbers
@@ -19,7 +20,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("fences.bench")
 
 Make = Callable[..., Callable[[], Any]]
-PerParams = Callable[..., float] | float | None
+Work = Callable[..., float] | float
+#: Work of one call: a number, a function of the parameters (and of ``case``, when it names
+#: that argument), or a dict of either keyed by case name (a case missing from it: no rate).
+PerParams = Work | Mapping[str, Work] | None
 
 
 def make_benchmark(
@@ -44,9 +48,11 @@ def make_benchmark(
         """Time ``make(xp, **params)()`` for every case × grid point × backend.
 
         ``make`` does the setup (outside the timing) and returns the thunk to time.
-        ``bytes``/``flops`` are functions of the parameters giving the work of one call;
-        they add GB/s and GFLOP/s columns. A requested backend that cannot run is skipped,
-        logged and named in the footnote.
+        ``bytes``/``flops`` give the work of one call: a number, a function of the
+        parameters (which also gets ``case=`` when it names that argument), or a dict of
+        those keyed by case, since cases may do different work (quantize vs. quantize and
+        dequantize); they add GB/s and GFLOP/s columns. A requested backend that cannot run
+        is skipped, logged and named in the footnote.
         """
         named = _cases(cases)
         grid = _grid(params)
@@ -173,20 +179,31 @@ def _row(
         "repeats": len(timing.samples),
         "loops": timing.loops,
         "timer": backend.timer.name,
-        "gbps": _rate(bytes_, point, median),
-        "gflops": _rate(flops, point, median),
+        "gbps": _rate(bytes_, case, point, median),
+        "gflops": _rate(flops, case, point, median),
         "speedup": None,
     }
 
 
-def _rate(work: PerParams, point: dict[str, Any], median: float) -> float | None:
+def _rate(work: PerParams, case: str, point: dict[str, Any], median: float) -> float | None:
     """Work per call (bytes or flops) / median seconds, in units of 1e9 per second."""
+    if isinstance(work, Mapping):
+        work = work.get(case)
     if work is None:
         return None
-    amount = work(**point) if callable(work) else work
+    amount = work(**point, **_case_argument(work, case)) if callable(work) else work
     if not isinstance(amount, numbers.Real):
         raise TypeError(f"bytes/flops must give a number, got {type(amount).__name__}")
     return float(amount) / median / 1e9 if median > 0 else None
+
+
+def _case_argument(work: Callable[..., Any], case: str) -> dict[str, str]:
+    """``{"case": case}`` when the work function names a ``case`` argument."""
+    try:
+        parameters = inspect.signature(work).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {"case": case} if "case" in parameters else {}
 
 
 def _add_speedups(rows: list[dict[str, Any]], ran: list[ArrayBackend]) -> None:
