@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
 from execblog.diagrams import DiagramError, render_diagram  # noqa: E402
+from execblog.diagrams.jsonloc import LocatedJSON  # noqa: E402
 from execblog.diagrams.layout import anchors, layout, obstacles  # noqa: E402
 from execblog.diagrams.route import route_all  # noqa: E402
 from execblog.diagrams.schema import parse  # noqa: E402
@@ -443,3 +444,33 @@ def test_same_bytes_across_processes_with_different_hash_seeds(tmp_path):
 def test_hidden_feed_image_stays_hidden_in_pages():
     css = (ROOT / "theme/static/css/diagrams.css").read_text()
     assert re.search(r"figure\.diagram img\[hidden\]\s*\{\s*display:\s*none", css)
+
+
+@pytest.mark.parametrize(("source", "line", "words"), [
+    ('{\n  "items": [\n    {"type": "text", "text": "a"},\n  ]\n}', 3, "a comma after the last"),
+    ('{\n  items: []\n}', 2, 'a key without quotes: write "items"'),
+    ("{\n  'items': []\n}", 2, "single quotes"),
+    ('{\n  "items": []\n  "title": "x"\n}', 2, "a comma is missing"),
+    ('{\n  "items": [],\n  "title": "x\n}', 3, "no closing double quote"),
+    ('{\n  "items": True\n}', 2, "True is Python: JSON writes true"),
+    ('{\n  "items": [\n', 3, "ends early"),
+])
+def test_json_mistakes_are_named_where_they_are(source, line, words):
+    """The line of the mistake itself (a trailing comma's, not the bracket after it) and a
+    plain-words hint, not the decoder's own terms."""
+    with pytest.raises(DiagramError) as info:
+        LocatedJSON(source)
+    assert info.value.line == line and words in str(info.value), str(info.value)
+    assert "Expecting" not in str(info.value)
+
+
+def test_an_arrow_into_a_group_suggests_the_childs_own_id():
+    source = json.dumps({"items": [
+        {"type": "group", "id": "stack", "items": [{"type": "box", "id": "frame", "text": "f"}]},
+        {"type": "box", "id": "heap", "text": "h"}],
+        "arrows": [{"from": "stack.frame", "to": "heap"}]})
+    err = error(source)
+    assert err.key == "arrows[0].from"
+    assert "write 'frame'" in str(err)
+    typo = error(source.replace('"stack.frame"', '"heep"'))
+    assert "did you mean 'heap'?" in str(typo)

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from .errors import DiagramError
+from .jsonhints import explain
 
 Path = tuple[str | int, ...]
 
@@ -61,9 +62,10 @@ class LocatedJSON:
         try:
             return decoder.decode(self.source)
         except json.JSONDecodeError as exc:
-            raise DiagramError(
-                f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno, column=exc.colno
-            ) from None
+            offset, what = explain(self.source, exc)
+            where = self._line_col(offset)
+            raise DiagramError(f"invalid JSON: {what} (column {where['column']})",
+                               **where) from None
 
     def _pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()

@@ -6,6 +6,7 @@ accepts, every value against its allowed values, and every error says what is al
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -291,10 +292,15 @@ def reference_problem(ref: str, known: dict[str, Item]) -> str | None:
     head, _, cell = ref.partition(".")
     if head not in known:
         names = ", ".join(sorted(known)) or "none: give items an 'id'"
-        return f"unknown id {ref!r} (known ids: {names})"
+        close = difflib.get_close_matches(head, list(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown id {ref!r} (known ids: {names}){hint}"
     if not cell:
         return None
     item = known[head]
+    if item.type == "group" and cell in known:  # ids are global, not paths
+        return (f"{ref!r}: items inside a group are named by their own id: write {cell!r} "
+                "(only a 'cells' item's cells take the form 'item.cell')")
     if item.type != "cells":
         return f"{ref!r}: item {head!r} is a {item.type!r}, only 'cells' items have cells"
     if cell.isdigit() and int(cell) < len(item.cells):
