@@ -207,3 +207,19 @@ def test_timed_out_fence_keeps_what_it_printed(site):
     assert "timed out after 1 s" in text and "timeout=" in text and "FENCES_TIMEOUT" in text
     report = json.loads((build.cache / "report.json").read_text())
     assert [f["status"] for f in report["fences"]] == ["timeout"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_the_guardian_ends_by_the_signal_that_ended_the_fence(sig):
+    # SIGKILL too (it takes no handler): the host must see a kill, not "exited with 137"
+    from execblog.fences.containment import guard
+
+    pid = os.fork()
+    if pid == 0:
+        try:
+            guard(os.getppid(), lambda: os.kill(os.getpid(), sig),
+                  in_guardian=lambda: None, on_host_death=lambda: None)
+        finally:
+            os._exit(99)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == sig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -118,6 +119,63 @@ def test_an_unreachable_scheduler_is_one_clear_error_within_bounded_time(tmp_pat
     assert proc.returncode != 0  # strict: the fences did not run
     lines = [line for line in log.splitlines() if "cannot reach the Dask scheduler" in line]
     assert len(lines) == 1 and "tcp://127.0.0.1:9" in lines[0], log
+
+
+def test_a_tls_address_without_certificates_is_one_clear_error_and_a_report(tmp_path):
+    write_files(tmp_path / "content", {"posts/a.md": POSTS["posts/b.md"]})
+    started = time.monotonic()
+    proc = run_pelican(tmp_path / "content", tmp_path / "out", conf="publishconf.py",
+                       settings={"FENCES_CACHE_PATH": str(tmp_path / "cache"),
+                                 "FENCES_EXECUTOR": "tls://127.0.0.1:1"}, timeout=120)
+    log = proc.stdout + proc.stderr
+    assert time.monotonic() - started < 30, log  # nothing waited on a connection
+    assert proc.returncode != 0  # strict: the fences did not run
+    assert "Traceback" not in log and "TypeError" not in log, log
+    lines = [line for line in log.splitlines() if "is a TLS address" in line]
+    assert len(lines) == 1, log
+    assert lines[0].startswith("content/posts/a.md:4: error: FENCES_EXECUTOR = "
+                               "'tls://127.0.0.1:1'") and "FENCES_DASK_SECURITY" in lines[0]
+    report = json.loads((tmp_path / "cache" / "report.json").read_text())
+    assert [f["status"] for f in report["fences"]] == ["failed", "skipped"]
+
+
+def test_security_settings_are_checked_before_anything_connects():
+    from execblog.fences.builtin.dask_executor import _security
+
+    security, problem = _security("tcp://127.0.0.1:9", None)
+    assert problem is None and not security.require_encryption
+    _, problem = _security("tls://127.0.0.1:9", {"tls_ca_file": "/no/ca.pem",
+                                                  "tls_client_cert": "/no/cert.pem"})
+    assert problem == "FENCES_DASK_SECURITY: tls_ca_file '/no/ca.pem' is not a file; no fence ran"
+    _, problem = _security("tcp://127.0.0.1:9", {"require_encryption": True})
+    assert "is not a TLS address, but encryption is required" in problem
+    _, problem = _security("wss://127.0.0.1:9", {})
+    assert "is a TLS address, but no TLS certificates were given" in problem
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificate with openssl")
+def test_sessions_run_on_a_tls_cluster_with_the_security_setting(tmp_path):
+    from distributed.security import Security
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=dask", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    c, k = str(cert), str(key)
+    cluster_security = Security(tls_ca_file=c, tls_scheduler_cert=c, tls_scheduler_key=k,
+                                tls_worker_cert=c, tls_worker_key=k, tls_client_cert=c,
+                                tls_client_key=k, require_encryption=True)
+    write_files(tmp_path / "content", {"posts/a.md": POSTS["posts/b.md"]})
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", protocol="tls://",
+                                  security=cluster_security, dashboard_address=":0") as tls:
+        assert tls.scheduler_address.startswith("tls://")
+        proc, _, report = _build(tmp_path, "tls", FENCES_EXECUTOR=tls.scheduler_address,
+                                 FENCES_DASK_SECURITY={"tls_ca_file": c, "tls_client_cert": c,
+                                                       "tls_client_key": k})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [f["status"] for f in report["fences"]] == ["ran", "expected-error"]
+    assert {f["ran_on"]["worker"][:6] for f in report["fences"]} == {"tls://"}
 
 
 def _is_ancestor(ancestor: int, pid: int) -> bool:

@@ -50,6 +50,12 @@ def faults(tmp_path_factory):
         "posts/long.md": post("Long", 5,
                               "```python exec\nraise RuntimeError('word ' * 200)\n```\n"),
         "posts/good.md": post("Good", 6, "```python exec\nprint('still fine')\n```\n"),
+        "posts/signals.md": post("Signals", 7,
+                                 "```python exec\nimport os, signal\nprint('about to go')\n"
+                                 "os.kill(os.getpid(), signal.SIGKILL)\n```\n\n"
+                                 "```python exec session=abort\nimport os\nos.abort()\n```\n\n"
+                                 "```python exec session=bus\nimport signal\n"
+                                 "signal.raise_signal(signal.SIGBUS)\n```\n"),
     }
     write_files(base / "site" / "content", files)
     elsewhere = base / "elsewhere"
@@ -110,6 +116,35 @@ def test_located_messages_are_one_line_with_github_annotations(faults):
 
 def _text(path) -> str:
     return BeautifulSoup(path.read_text(), "html.parser").get_text()
+
+
+def test_a_session_killed_by_a_signal_says_which_and_what_it_usually_means(faults):
+    errors = {line: m for p, line, sev, m in located(faults["log"])
+              if p.endswith("signals.md") and sev == "error"}
+    assert errors == {
+        4: "the session process was killed (SIGKILL), often the out-of-memory killer",
+        10: "the session process crashed (SIGABRT: aborted, often by a failed check or a "
+            "failed allocation in native code)",
+        15: "the session process crashed (SIGBUS: a bad memory access, often past the end of "
+            "a memory-mapped file)",
+    }, faults["log"]
+    assert "about to go" in _page(faults, "signals")  # what it printed first is kept
+
+
+@pytest.mark.parametrize("code, text", [
+    (3, "exited with status 3"),
+    (137, "exited with status 137 (128 + SIGKILL: often the out-of-memory killer)"),
+    (-11, "crashed (SIGSEGV: an invalid memory access, often in native code)"),
+    (-8, "crashed (SIGFPE: an arithmetic error, such as an integer division by zero)"),
+    (-4, "crashed (SIGILL: an illegal instruction, often code built for another CPU)"),
+    (-15, "was stopped (SIGTERM)"),
+    (-10, "crashed (SIGUSR1)"),
+    (None, "stopped answering"),
+])
+def test_exit_descriptions(code, text):
+    from execblog.fences.pool import _describe_exit
+
+    assert _describe_exit(code) == text
 
 
 def test_cached_errors_follow_their_post_when_lines_move(tmp_path):

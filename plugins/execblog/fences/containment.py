@@ -11,6 +11,9 @@ GIL, and even when the build was killed with SIGKILL.
 
 The fence process asks the kernel to kill it if the guardian dies (``PR_SET_PDEATHSIG``),
 so killing the guardian's process group is the last resort that always works.
+
+Memory: the guardian also makes and removes the session's cgroup where one can be made
+(``execblog.fences.memory``).
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import forking
+
+if TYPE_CHECKING:
+    from .memory import MemoryLimit
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -52,22 +58,29 @@ def guard(
     run: Callable[[], None],
     in_guardian: Callable[[], None],
     on_host_death: Callable[[], None],
+    memory: MemoryLimit | None = None,
 ) -> NoReturn:
     """Run ``run()`` in a child of this process and contain everything it starts.
 
     Returns never: exits with the child's status (by the same signal when it was killed).
     ``in_guardian`` runs in the guardian right after the fork (close the child's pipe end
     there, so the host sees the child's death); ``on_host_death`` cleans what the build
-    would have cleaned had it lived.
+    would have cleaned had it lived. ``memory``: the child runs in a cgroup of its own
+    where one can be made (see :class:`MemoryLimit`).
     """
     os.setsid()
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     guardian = os.getpid()
+    if memory is not None:
+        with contextlib.suppress(Exception):  # no cgroup: the rlimit does it
+            memory.prepare()
     child = forking.fork()
     if child == 0:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != guardian:  # the guardian died before the request took effect
             os._exit(1)
+        if memory is not None:
+            memory.enter()
         _run_and_exit(run)
     in_guardian()
     status: int | None = None
@@ -87,6 +100,9 @@ def guard(
     with contextlib.suppress(ProcessLookupError):
         os.kill(child, signal.SIGKILL)
     kill_descendants(guardian)
+    if memory is not None:
+        with contextlib.suppress(Exception):
+            memory.finish(status)
     if host_died:
         with contextlib.suppress(Exception):
             on_host_death()
@@ -203,7 +219,9 @@ def _exit_like(status: int | None) -> NoReturn:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(
                 resource.RLIMIT_CORE)[1]))
+        with contextlib.suppress(ValueError, OSError):  # SIGKILL takes no handler: no need
             signal.signal(sig, signal.SIG_DFL)
+        with contextlib.suppress(OSError):
             os.kill(os.getpid(), sig)
         os._exit(128 + sig)
     os._exit(os.waitstatus_to_exitcode(status))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .settings import check_timeout
+from .settings import check_timeout, parse_memory
 
 
 class OptionError(ValueError):
@@ -56,6 +56,11 @@ def _bool(text: str) -> bool:
 def _seconds(text: str) -> float:
     value = check_timeout(float(text))
     return int(value) if value.is_integer() else value
+
+
+def _memory(text: str) -> int:
+    """``memory=4G``: the session's memory limit while this fence runs, in bytes (0: none)."""
+    return parse_memory(text) or 0
 
 
 def choice(*allowed: str) -> Callable[[str], str]:
@@ -155,6 +160,8 @@ COMMON_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("session", pattern(r"[\w.-]{1,64}", "a name of letters, digits, _ . -"), "",
                True, "named namespace within the post"),
     OptionSpec("timeout", _seconds, None, False, "seconds for this fence"),
+    OptionSpec("memory", _memory, None, False,
+               "memory limit of the session while this fence runs (4G, 512M; 0: none)"),
     OptionSpec("error", _bool, False, True, "an exception is expected"),
     OptionSpec("cache", _bool, True, False, "false: run on every build"),
     OptionSpec("caption", _text, "", False, "caption of the fence's figure(s)"),

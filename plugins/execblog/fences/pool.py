@@ -25,6 +25,7 @@ from typing import Any
 from . import worker
 from .capture import read_left_behind
 from .containment import descendants
+from .memory import memory_note
 from .model import Fence, FenceResult, Output
 from .paths import content_root, scrub
 from .session_loop import Died, Grace, TimedOut, interrupted, run_session
@@ -260,7 +261,8 @@ class _LocalChannel:
         _terminate(self.proc)
 
     def death(self) -> str:
-        return _death(self.proc)
+        how = _death(self.proc)  # waits for the guardian, which leaves its note first
+        return memory_note(self.capture_dir) or how
 
 
 class _TreeChannel:
@@ -376,16 +378,47 @@ def _death(proc: Any) -> str:
     return _describe_exit(proc.exitcode)
 
 
+# What a signal that ends a session usually means, for messages.
+SIGNAL_MEANINGS = {
+    signal.SIGKILL: "often the out-of-memory killer",
+    signal.SIGSEGV: "an invalid memory access, often in native code",
+    signal.SIGABRT: "aborted, often by a failed check or a failed allocation in native code",
+    signal.SIGBUS: "a bad memory access, often past the end of a memory-mapped file",
+    signal.SIGFPE: "an arithmetic error, such as an integer division by zero",
+    signal.SIGILL: "an illegal instruction, often code built for another CPU",
+    signal.SIGTERM: "asked to stop",
+    signal.SIGPIPE: "wrote to a pipe nobody reads",
+}
+
+
 def _describe_exit(code: int | None) -> str:
+    """``exited with status 3``, ``crashed (SIGSEGV: an invalid memory access...)``,
+    ``was killed (SIGKILL), often the out-of-memory killer``. A status above 128 is how a
+    shell reports a signal (137 = 128 + SIGKILL): it is described as that signal too."""
     if code is None:
         return "stopped answering"
     if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return f"crashed ({name})"
+        return _describe_signal(-code)
+    if 128 < code < 128 + signal.NSIG:
+        with contextlib.suppress(ValueError):
+            sig = signal.Signals(code - 128)
+            meaning = SIGNAL_MEANINGS.get(sig)
+            return f"exited with status {code} (128 + {sig.name}" + (
+                f": {meaning})" if meaning else ")")
     return f"exited with status {code}"
+
+
+def _describe_signal(number: int) -> str:
+    try:
+        sig = signal.Signals(number)
+    except ValueError:
+        return f"was killed by signal {number}"
+    meaning = SIGNAL_MEANINGS.get(sig)
+    if sig == signal.SIGKILL:
+        return f"was killed (SIGKILL), {meaning}"
+    if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        return f"was stopped ({sig.name})"
+    return f"crashed ({sig.name}: {meaning})" if meaning else f"crashed ({sig.name})"
 
 
 def _stop(proc: Any, conn: Any) -> None:

@@ -35,6 +35,7 @@ from .capture import StreamCapture
 from .containment import PR_SET_CHILD_SUBREAPER, _prctl, descendants, exit_now, guard
 from .forking import fork, gpu_in_use
 from .manager import make_manager
+from .memory import MEMORY_NOTE, MemoryLimit
 from .model import (
     ERROR,
     EXPECTED_ERROR,
@@ -341,7 +342,8 @@ def _merge_streams(outputs: list[Output]) -> list[Output]:
 def session_main(conn: Any, plugins: list[str], settings: dict[str, Any], host_pid: int,
                  capture_dir: str) -> None:
     """Entry point of a session process: a guardian (see ``execblog.fences.containment``) around the
-    process that runs fences until the host sends None."""
+    process that runs fences until the host sends None, under a memory limit."""
+    memory = MemoryLimit(settings, note=os.path.join(capture_dir, MEMORY_NOTE))
 
     def serve() -> None:
         os.environ.setdefault("MPLBACKEND", "Agg")
@@ -349,6 +351,7 @@ def session_main(conn: Any, plugins: list[str], settings: dict[str, Any], host_p
         # server's default would look for the fence's functions in the fork server).
         multiprocessing.set_start_method("fork", force=True)
         session = Session(plugins, capture_dir, settings)
+        memory.limit(session)
         session.notify = conn.send
         session.capture.attach()
         conn.send(("ready", None))
@@ -362,7 +365,7 @@ def session_main(conn: Any, plugins: list[str], settings: dict[str, Any], host_p
             conn.send(("result", session.run(fence)))
 
     guard(host_pid, serve, in_guardian=conn.close,
-          on_host_death=lambda: shutil.rmtree(capture_dir, ignore_errors=True))
+          on_host_death=lambda: shutil.rmtree(capture_dir, ignore_errors=True), memory=memory)
 
 
 # -- session trees: resumable sessions (snapshots on; see fences.snapshots) --------------------
@@ -381,6 +384,7 @@ def tree_main(conn: Any, plugins: list[str], settings: dict[str, Any], host_pid:
         multiprocessing.set_start_method("fork", force=True)
         _prctl(PR_SET_CHILD_SUBREAPER, 1)  # snapshots orphaned by their run are reaped here
         session = Session(plugins, tree_dir, settings)
+        MemoryLimit(settings).limit(session)  # RLIMIT_DATA: runs and snapshots inherit it
         session.capture.attach()
         listener = _listen(os.path.join(tree_dir, "root"))
         conn.send(("ready", listener.getsockname(), os.getpid()))

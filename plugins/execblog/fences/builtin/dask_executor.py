@@ -10,7 +10,10 @@ figure payloads come back in the results; the host owns the cache. Sessions that
 cluster has GPU workers) ask for a ``GPU`` resource, so they land on workers started with
 ``--resources GPU=1``.
 
-Needs the ``distributed`` package: ``pip install -e ".[cluster]"``.
+Needs the ``distributed`` package: ``pip install -e ".[cluster]"``. A ``tls://`` scheduler
+takes its certificates from ``FENCES_DASK_SECURITY`` (``distributed.security.Security``'s
+arguments) or Dask's own ``distributed.comm.tls`` configuration; without either it is one
+located error, before anything connects.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ from ..settings import EngineSettings
 CLUSTER_EXTRA = 'pip install -e ".[cluster]"'
 CONNECT_SECONDS = 10.0  # an unreachable scheduler is an error within this time
 GPU_RESOURCE = "GPU"
+TLS_SCHEMES = ("tls", "wss")  # addresses whose connections need a TLS context
+SECURITY_EXAMPLE = ('FENCES_DASK_SECURITY = {"tls_ca_file": "ca.pem", "tls_client_cert": '
+                    '"client.pem", "tls_client_key": "client.key"}')
 
 
 class DaskExecutor:
@@ -42,9 +48,13 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, address: str, plugins: list[str], default_timeout: float,
-                 settings: dict[str, Any] | None = None):
+                 settings: dict[str, Any] | None = None,
+                 security: dict[str, Any] | None = None):
         self.address = address
-        self.settings = settings or {}
+        self.security = security  # FENCES_DASK_SECURITY: Security(**security)
+        # what the workers get: never the client's certificates
+        self.settings = {k: v for k, v in (settings or {}).items()
+                         if k != "FENCES_DASK_SECURITY"}
         self.plugins = plugins
         self.default_timeout = default_timeout
         self._client: Any = None
@@ -103,7 +113,7 @@ class DaskExecutor:
     def _connect(self) -> Any:
         with self._lock:
             if self._client is None and self._problem is None:
-                self._client, self._problem = _client(self.address)
+                self._client, self._problem = _client(self.address, self.security)
             return self._client
 
     def _cancel_all(self) -> None:
@@ -152,17 +162,62 @@ class DaskExecutor:
         done.set_result(results)
 
 
-def _client(address: str) -> tuple[Any, str | None]:
+def _client(address: str, security: dict[str, Any] | None = None) -> tuple[Any, str | None]:
+    """A client of the scheduler at ``address``, or why there is none (one sentence)."""
     try:
         from distributed import Client
     except ImportError:
         return None, (f"FENCES_EXECUTOR = {address!r} needs the Dask executor's "
                       f"distributed package: {CLUSTER_EXTRA}")
+    checked, problem = _security(address, security)
+    if problem is not None:
+        return None, problem
     try:
-        return Client(address, timeout=CONNECT_SECONDS, set_as_default=False), None
+        return Client(address, timeout=CONNECT_SECONDS, set_as_default=False,
+                      security=checked), None
     except (OSError, TimeoutError) as exc:
         return None, (f"cannot reach the Dask scheduler at {address} within "
                       f"{CONNECT_SECONDS:g} s ({exc}); no fence ran")
+    except Exception as exc:  # noqa: BLE001 - any other refusal is one located error too
+        return None, (f"cannot connect to the Dask scheduler at {address} "
+                      f"({type(exc).__name__}: {exc}); no fence ran")
+
+
+def _security(address: str, options: dict[str, Any] | None) -> tuple[Any, str | None]:
+    """The ``distributed.security.Security`` for ``address``, checked before anything
+    connects: a TLS address without a TLS context (no certificates given) would fail deep
+    inside Dask, after a wait, with a traceback; an address without TLS where encryption
+    is required likewise. Returns (security, None) or (None, why)."""
+    import ssl
+
+    from distributed.security import Security
+
+    scheme = address.partition("://")[0].lower()
+    given = dict(options or {})
+    for key in ("tls_min_version", "tls_max_version"):  # JSON has numbers: 1.2, 1.3
+        if key in given and given[key] is not None:
+            given[key] = {1.2: ssl.TLSVersion.TLSv1_2, 1.3: ssl.TLSVersion.TLSv1_3}.get(
+                given[key], given[key])
+    for key in ("tls_ca_file", "tls_client_cert", "tls_client_key"):
+        value = given.get(key)
+        if isinstance(value, str) and "\n" not in value and not os.path.isfile(value):
+            return None, (f"FENCES_DASK_SECURITY: {key} {value!r} is not a file; "
+                          "no fence ran")
+    try:
+        security = Security(**given)
+        context = security.get_connection_args("client")["ssl_context"]
+    except (TypeError, ValueError, OSError, ssl.SSLError) as exc:
+        return None, (f"FENCES_DASK_SECURITY cannot be used ({type(exc).__name__}: {exc}); "
+                      "no fence ran")
+    if scheme in TLS_SCHEMES and context is None:
+        return None, (f"FENCES_EXECUTOR = {address!r} is a TLS address, but no TLS "
+                      f"certificates were given: set {SECURITY_EXAMPLE} (or Dask's "
+                      "distributed.comm.tls configuration); no fence ran")
+    if scheme not in TLS_SCHEMES and security.require_encryption:
+        return None, (f"FENCES_EXECUTOR = {address!r} is not a TLS address, but encryption "
+                      "is required (FENCES_DASK_SECURITY or Dask's configuration): use "
+                      "tls://; no fence ran")
+    return security, None
 
 
 def _not_run(fences: list[Fence], status: str, why: str) -> list[FenceResult]:
@@ -239,4 +294,4 @@ def fences_executor(settings: EngineSettings) -> Executor | None:
     if "://" not in settings.executor:
         return None
     return DaskExecutor(settings.executor, list(settings.plugins), settings.timeout,
-                        settings.site)
+                        settings.site, security=settings.dask_security)
