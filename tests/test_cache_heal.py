@@ -12,7 +12,17 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from execblog.fences.cache import Cache, CacheWriteError, checksum
+from execblog.fences.cache import (
+    Cache,
+    CacheWriteError,
+    DerivedFileError,
+    checksum,
+    keep_derived,
+    read_derived,
+    seal,
+    trusts_derived,
+    unseal,
+)
 from execblog.fences.model import FenceResult, Output
 from execblog.fences.report import write_report
 
@@ -228,6 +238,63 @@ def test_prune_drops_damaged_entries_and_blobs(tmp_path):
     assert entries(tmp_path) == [paths[KEY_D]]
     assert [p.name for p in blobs(tmp_path)] == [digest[KEY_D]]
     assert cache.get(KEY_D) is not None
+
+
+# --- derived files (variants/, highlight/, notebooks/, mathkit/) ----------------------------
+
+
+def test_derived_files_carry_a_checksum_of_their_name_and_bytes(tmp_path, capsys):
+    path = tmp_path / "variants" / "abc.dark-1.svg"
+    assert read_derived(path) is None  # none yet: a plain miss
+    assert keep_derived(path, b"<svg>dark</svg>")
+    data = path.read_bytes()
+    assert data.startswith(b"execblog-derived/1 sha256=") and data.endswith(b"\n<svg>dark</svg>")
+    assert mode(path) == 0o666 & ~_umask()
+    assert unseal(path.name, data) == b"<svg>dark</svg>" == read_derived(path)
+    assert keep_derived(tmp_path / "empty", b"") and read_derived(tmp_path / "empty") == b""
+    assert capsys.readouterr().err == ""
+
+    before = snapshot([path])
+    os.utime(path, (1, 1))
+    assert keep_derived(path, b"<svg>dark</svg>")  # the same: not rewritten, marked used
+    assert path.read_bytes() == before[path][0] and path.stat().st_mtime > 1
+
+    for damaged in (data[:-3], data + b"<script>", b"<svg>dark</svg>", data.replace(b"=", b"-"),
+                    b"", data[:40]):
+        path.write_bytes(damaged)
+        assert read_derived(path) is None
+        err = capsys.readouterr().err
+        assert f"{path.name}: warning: corrupt derived file in the fence cache (" in err, err
+    path.write_bytes(seal("other.dark-1.svg", b"<svg>dark</svg>"))  # sound, but not this one
+    assert read_derived(path) is None and "checksum mismatch" in capsys.readouterr().err
+    with pytest.raises(DerivedFileError):
+        unseal(path.name, path.read_bytes())
+
+
+def test_a_derived_file_that_fails_its_content_check_is_a_miss(tmp_path, capsys):
+    path = tmp_path / "f.woff2"
+    keep_derived(path, b"garbage")
+
+    def check(data: bytes) -> None:
+        if not data.startswith(b"wOF2"):
+            raise ValueError("not a WOFF2 font")
+
+    assert read_derived(path, check) is None
+    assert "f.woff2: warning: corrupt derived file in the fence cache (not a WOFF2 font)" in (
+        capsys.readouterr().err)
+    assert not trusts_derived({"FENCES_MODE": "rerun"})
+    assert trusts_derived({"FENCES_MODE": "frozen"}) and trusts_derived(None)
+
+
+def test_keep_derived_says_when_the_cache_cannot_be_written(unwritable):
+    assert not keep_derived(unwritable / "variants" / "x.svg", b"<svg/>")
+    assert read_derived(unwritable / "variants" / "x.svg") is None
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # --- writes that fail ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, run_pelican, write_files
 from execblog.fences import darkfigs
+from execblog.fences.cache import seal, unseal
 from PIL import Image
 
 CSS = ROOT / "theme" / "static" / "css" / "main.css"
@@ -80,9 +81,11 @@ def built(tmp_path_factory) -> dict:
     html = (out / "posts" / "figures" / "index.html").read_text(encoding="utf-8")
     kept = tmp / "cache" / "variants"
     made = {p.name: (p.stat().st_ino, p.read_bytes()) for p in kept.iterdir()}
-    # Mark one kept variant: a warm build that copies it, rather than making it again, shows it.
-    marked = next(p for p in kept.iterdir() if p.suffix == ".svg" and p.stat().st_size)
-    marked.write_bytes(marked.read_bytes() + MARK)
+    # Mark one kept variant (sealed with its checksum, as the renderer keeps them): a warm
+    # build that copies it, rather than making it again, shows it.
+    marked = next(p for p in kept.iterdir()
+                  if p.suffix == ".svg" and unseal(p.name, p.read_bytes()))
+    marked.write_bytes(seal(marked.name, unseal(marked.name, marked.read_bytes()) + MARK))
     made[marked.name] = (marked.stat().st_ino, marked.read_bytes())
     warm = run_pelican(content, out, settings=settings)
     assert warm.returncode == 0, warm.stdout[-3000:] + warm.stderr[-3000:]
@@ -165,6 +168,7 @@ def test_dark_svg_uses_the_themes_dark_palette_and_keeps_data_colours(built: dic
     first = figures(built["soup"])[0]
     light = local(built["out"], first.select_one("a.fig-light img")["src"]).read_text()
     dark = local(built["out"], first.select_one("a.fig-dark img")["src"]).read_text()
+    dark = dark.replace(MARK.decode(), "")  # when it is the one the fixture marked
 
     def colours(svg: str) -> set[str]:
         return {c.lower() for c in re.findall(r"(?:fill|stroke)(?::\s*|=\")(#[0-9a-fA-F]{6})", svg)}
@@ -199,12 +203,13 @@ def test_dark_png_is_dark_and_keeps_the_line_colour(built: dict) -> None:
 
 
 def test_variants_are_made_once_and_kept_in_the_cache(built: dict) -> None:
-    """The cold build keeps each variant it made (and an empty file for the figure that has
-    none) in the fence cache; the warm build (Pelican empties the output) copies them from
-    there, making and writing nothing new."""
+    """The cold build keeps each variant it made (and one holding nothing for the figure
+    that has none) in the fence cache, each with its checksum; the warm build (Pelican
+    empties the output) copies them from there, making and writing nothing new."""
     kept = {p.name: (p.stat().st_ino, p.read_bytes()) for p in built["kept"].iterdir()}
     assert kept == built["made"], "the warm build wrote into the cache"
-    assert sorted(len(data) == 0 for _, data in kept.values()).count(True) == 1  # own background
+    payloads = [unseal(name, data) for name, (_, data) in kept.items()]
+    assert [len(data) == 0 for data in payloads].count(True) == 1  # own background
     out = built["out"] / "fences"
     assert (out / built["marked"]).read_bytes().endswith(MARK), "made again, not copied"
     now = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -225,6 +230,28 @@ def test_dark_variants_are_deterministic() -> None:
     buf = io.BytesIO()
     dark_corner.save(buf, "PNG")
     assert darkfigs.dark_png(buf.getvalue()) is None  # already dark: shown as drawn
+
+
+def test_a_kept_dark_rendering_must_look_like_one() -> None:
+    """What a kept variant must be, besides its checksum, to be published (and what the
+    renderer keeps): a PNG, or a matplotlib SVG that sets the dark ink."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from execblog.fences.builtin.mpl import render_figure
+
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [0, 1])
+    svg, png = render_figure(fig, "svg").data, render_figure(fig, "png").data
+    plt.close(fig)
+    svg = svg if isinstance(svg, bytes) else svg.encode()
+    assert darkfigs.plausible_variant(darkfigs.dark_svg(svg), "svg")
+    assert darkfigs.plausible_variant(darkfigs.dark_png(png), "png")
+    assert not darkfigs.plausible_variant(svg, "svg")  # the light file
+    assert not darkfigs.plausible_variant(b"<svg>garbage</svg>", "svg")
+    assert not darkfigs.plausible_variant(darkfigs.dark_svg(svg), "png")
+    assert not darkfigs.plausible_variant(png[8:], "png")
 
 
 # ---------------------------------------------------------------- feeds
@@ -338,7 +365,8 @@ def test_dark_renderings_are_made_as_a_session_ends(tmp_path: Path) -> None:
     names = [f"{sha256(png.data)[:20]}.{darkfigs.SUFFIX}.png",
              f"{sha256(svg.data)[:20]}.{darkfigs.SUFFIX}.svg"]
     assert kept == sorted(names)
-    assert Image.open(cache / "variants" / names[0]).size == Image.open(io.BytesIO(png.data)).size
+    dark_png = unseal(names[0], (cache / "variants" / names[0]).read_bytes())
+    assert Image.open(io.BytesIO(dark_png)).size == Image.open(io.BytesIO(png.data)).size
 
     def made_again() -> bytes:
         raise AssertionError("rendering made a variant that prepare had made")
@@ -346,5 +374,4 @@ def test_dark_renderings_are_made_as_a_session_ends(tmp_path: Path) -> None:
     link = renderer.link(png.data, "png")
     dark = renderer.variant(link, f"{darkfigs.SUFFIX}.png", made_again)
     assert dark == "{static}/fences/" + names[0]
-    assert (tmp_path / "out" / "fences" / names[0]).read_bytes() == (
-        cache / "variants" / names[0]).read_bytes()
+    assert (tmp_path / "out" / "fences" / names[0]).read_bytes() == dark_png

@@ -6,6 +6,7 @@ import json
 import os
 
 from conftest import write_files
+from execblog.fences.cache import seal, unseal
 
 POST = """
     Title: Cached
@@ -80,14 +81,23 @@ def test_highlighted_sources_are_kept_and_read_back(site, tmp_path):
     kept = sorted((first.cache / "highlight").glob("*.html"))
     assert len(kept) == 4  # one per fence shown
     page = first.read("posts/cached/index.html")
-    marked = next(p for p in kept if "print" in p.read_text() and "other" in p.read_text())
-    marked.write_text(marked.read_text().replace("other post", "read back"))
+    marked = next(p for p in kept if b"other post" in p.read_bytes())
+    # a sound edit (its checksum made again, Pygments' markup only) is read back as it is
+    html = unseal(marked.name, marked.read_bytes()).decode()
+    marked.write_bytes(seal(marked.name, html.replace(
+        '<span class="nb">print', '<span class="nb read-back">print', 1).encode()))
 
     warm = site()
     assert statuses(warm, "posts/other.md") == ["cached"]
-    assert "read back" in warm.read("posts/other/index.html")
+    assert '<span class="nb read-back">print' in warm.read("posts/other/index.html")
     assert warm.read("posts/cached/index.html") == page
     assert sorted((warm.cache / "highlight").glob("*.html")) == kept
+    assert "corrupt derived file" not in warm.log
+    # a hand edit is caught, named, and the page gets the fence's own source again
+    marked.write_bytes(marked.read_bytes().replace(b"other post", b"read back"))
+    edited = site()
+    assert f"{marked.name}: warning: corrupt derived file" in edited.log
+    assert "read back" not in edited.read("posts/other/index.html")
 
     edit = site(files(first=2))
     assert len(list((edit.cache / "highlight").glob("*.html"))) == 5

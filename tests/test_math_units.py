@@ -4,7 +4,14 @@ page-level numbering and references (pages.py), without a build."""
 from __future__ import annotations
 
 import pytest
-from execblog.mathkit.converter import MathConverter, convert_tex, split_delimiters
+from execblog.mathkit.converter import (
+    Converted,
+    MathConverter,
+    convert_tex,
+    sound_markup,
+    split_delimiters,
+    tex_fallback,
+)
 from execblog.mathkit.font import glyph_text, styled_letter
 from execblog.mathkit.pages import convert_page
 from lxml import etree
@@ -144,3 +151,48 @@ def test_page_numbers_links_and_unknown_references():
     summary = convert_page('<p><span class="math">\\(\\eqref{eq:e}\\)</span></p>',
                            MathConverter(), numbers=result.numbers, links=False)
     assert summary.html == '<p><span class="xref">(2)</span></p>'
+
+
+# -- the formula store ---------------------------------------------------------------------------
+
+def test_stored_conversions_must_be_sound_markup():
+    """What the formula store may hand to a page: MathML elements only, no event handler or
+    link; a failure is exactly the escaped TeX."""
+    good = convert_tex(r"\overline{z} + \mathrm{i}\,\sum_{k=1}^n k", True)
+    assert sound_markup(r"\overline{z} + \mathrm{i}\,\sum_{k=1}^n k", good)
+    bad = convert_tex(r"\frobnicate y", False)
+    assert not bad.ok and sound_markup(r"\frobnicate y", bad)
+    assert not sound_markup("x", Converted("<b>x</b>", error="why"))
+    assert sound_markup("<x>", Converted(tex_fallback("<x>"), error="why"))
+    markup = good.markup
+    for planted in (markup.replace("<mi>", '<mi onclick="alert(1)">', 1),
+                    markup.replace("<mi>", '<mrow href="javascript:alert(1)"><mi>', 1)
+                    .replace("</mi>", "</mi></mrow>", 1),
+                    markup.replace("<mi>", '<img xmlns="http://www.w3.org/1999/xhtml" '
+                                   'src="x"/><mi>', 1),
+                    markup + "<script>alert(1)</script>",
+                    "<b>x</b>", "not markup <"):
+        assert not sound_markup("x", Converted(planted)), planted
+
+
+def test_the_store_is_kept_with_a_checksum_and_refused_when_edited(tmp_path, capsys):
+    from execblog.fences.cache import seal, unseal
+
+    store = tmp_path / "mathkit" / "formulas.json"
+    first = MathConverter(store)
+    assert first("x^2", False).startswith("<math")
+    first.save()
+    data = store.read_bytes()
+    payload = unseal(store.name, data)
+
+    assert len(MathConverter(store)) == 1  # read back
+    assert len(MathConverter(store, load=False)) == 0  # FENCES_MODE = "rerun"
+    assert capsys.readouterr().err == ""
+    store.write_bytes(data.replace(b"<mn>2</mn>", b"<mn>3</mn>"))  # checksum now wrong
+    assert len(MathConverter(store)) == 0
+    assert f"{store.name}: warning: corrupt derived file" in capsys.readouterr().err
+    planted = payload.replace(b"<mi>", b'<mi onclick=\\"alert(1)\\">', 1)
+    assert planted != payload
+    store.write_bytes(seal(store.name, planted))  # a recomputed checksum
+    assert len(MathConverter(store)) == 0
+    assert "is not this converter's" in capsys.readouterr().err

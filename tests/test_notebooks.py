@@ -9,6 +9,7 @@ import base64
 import posixpath
 
 import nbformat
+from execblog.fences.cache import seal, unseal
 from execblog.fences.model import Fence
 from execblog.notebooks.convert import body_start, fence_end, source_lines, split_post
 
@@ -144,14 +145,70 @@ def test_fences_post_rendered_writes_a_notebook_next_to_the_page(site):
     assert target.read_bytes() == first_bytes
     assert not list(target.parent.glob(".tmp-*"))
 
-    # A warm build copies the kept bytes (named by a digest of what they are made of)
-    # instead of building the notebook again: a marked copy arrives as it is.
+    # A warm build copies the kept bytes (named by a digest of what they are made of, with
+    # their checksum) instead of building the notebook again: a marked copy, sealed as the
+    # plugin seals them, arrives as it is.
     (kept,) = (build.cache / "notebooks").rglob("*.ipynb")
-    assert kept.read_bytes() == first_bytes
-    kept.write_bytes(first_bytes.replace(b'"nbformat": 4', b'"nbformat": 4 '))
+    assert unseal(kept.name, kept.read_bytes()) == first_bytes
+    marked = first_bytes.replace(b'"nbformat": 4', b'"nbformat": 4 ')
+    kept.write_bytes(seal(kept.name, marked))
     warm = site()
     assert warm.returncode == 0, warm.log
-    assert target.read_bytes() == kept.read_bytes() != first_bytes
+    assert target.read_bytes() == marked != first_bytes
+    assert "warning" not in warm.log
+
+
+DRAFT = """
+Title: Draft Notebook
+Date: 2026-01-06
+Status: draft
+
+```python exec
+print("not yet")
+```
+"""
+
+HIDDEN = """
+Title: Hidden Notebook
+Date: 2026-01-07
+Status: hidden
+
+```python exec
+print("unlisted")
+```
+"""
+
+
+def _notebooks(out) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*.ipynb"))
+
+
+def test_only_published_posts_get_a_notebook(site, tmp_path):
+    """A draft or a hidden post (status other than published) whose page is written (here a
+    publish that writes them) gets no notebook in the output, nor a link;
+    NOTEBOOKS_FOR_DRAFTS = True gives it one next to its page, unless it has no page (an
+    empty DRAFT_SAVE_AS)."""
+    files = {"posts/draft.md": DRAFT, "posts/hidden.md": HIDDEN, "posts/plain.md": PLAIN,
+             "posts/demo.md": POST.split("```python exec error=true")[0]}
+    build = site(files, conf="publishconf.py", settings={
+        "SITEURL": "https://example.org", "WRITE_DRAFTS": True, "WRITE_HIDDEN": True})
+    assert build.returncode == 0, build.log
+    assert _notebooks(build.output) == ["posts/notebook-demo/notebook-demo.ipynb"]
+    for page in ("drafts/draft-notebook.html", "posts/hidden-notebook/index.html"):
+        written = build.html(page)
+        assert written.select_one("article") and not written.select("a.notebook-link"), page
+
+    allowed = site(settings={"NOTEBOOKS_FOR_DRAFTS": True}, output=tmp_path / "allowed")
+    assert allowed.returncode == 0, allowed.log
+    assert _notebooks(allowed.output) == [
+        "drafts/draft-notebook.ipynb", "posts/hidden-notebook/hidden-notebook.ipynb",
+        "posts/notebook-demo/notebook-demo.ipynb"]
+    assert allowed.html("drafts/draft-notebook.html").select("a.notebook-link")
+
+    no_page = site(settings={"NOTEBOOKS_FOR_DRAFTS": True, "DRAFT_SAVE_AS": "",
+                             "DRAFT_URL": ""}, output=tmp_path / "no-page")
+    assert no_page.returncode == 0, no_page.log
+    assert "draft-notebook" not in " ".join(_notebooks(no_page.output))
 
 
 def _fence(line: int, kind: str = "python") -> Fence:

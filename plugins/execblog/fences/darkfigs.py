@@ -12,6 +12,9 @@ A figure gets no dark variant (it is shown as drawn, on the theme's light card) 
 author chose the look: a coloured or dark figure or axes background (``facecolor``, a
 ``dark_background`` style). A transparent figure is recoloured like a white one. SVG that
 matplotlib did not write, and JPEG, are left alone.
+
+Variants are kept in the fence cache (``fences.render``); :func:`plausible_variant` is what a
+kept one must look like, besides its checksum, to be published.
 """
 
 from __future__ import annotations
@@ -131,7 +134,26 @@ def dark_variant(data: bytes, ext: str) -> bytes | None:
     return None
 
 
-VERSION = 1  # bump when the recolouring changes: the variant's file name changes with it
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def plausible_variant(data: bytes, ext: str) -> bool:
+    """Whether ``data`` looks like a dark rendering this module writes, in format ``ext``:
+    a PNG (its signature), or a matplotlib SVG whose root sets the dark ink. A cheap check
+    of a kept file's head on top of its checksum (``fences.cache.read_derived``), so that a
+    garbage or foreign file is not published as a figure. (What is in the rest of the file
+    only the checksum vouches for: scanning a large SVG costs as much as recolouring it.)"""
+    if ext == "png":
+        return data.startswith(_PNG)
+    if ext == "svg":
+        head = data[:4000]
+        return bool(_MATPLOTLIB.search(head)) and f'<svg fill="{DARK_INK}" '.encode() in head
+    return False
+
+
+# Bump when the recolouring changes: the variant's file name changes with it. 2: the files
+# kept in the fence cache carry a checksum, so older, unchecked ones are never read.
+VERSION = 2
 #: Files are ``<light name>.<SUFFIX>.<ext>``: a new palette or algorithm gets new names.
 SUFFIX = "dark-" + hashlib.sha256(
     f"{VERSION}|{DARK_BACKGROUND}|{DARK_INK}|{LOW}|{HIGH}|{LIGHT}".encode()).hexdigest()[:6]

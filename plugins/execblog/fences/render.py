@@ -4,7 +4,10 @@ Payloads are written under ``<output>/fences/`` with content-hashed names and li
 ``{static}/fences/<name>``, which Pelican rewrites per context: relative on pages in
 development, absolute in feeds. A file derived from one (a figure's dark rendering,
 ``<name>.dark-<v>.svg``) is written next to it by :meth:`Renderer.variant`, made once and
-kept in the fence cache's ``variants/`` folder.
+kept in the fence cache's ``variants/`` folder; each fence's highlighted source is kept in
+``highlight/``. Both are checked when read (``fences.cache.read_derived``: a checksum, and
+for highlighted sources their text against the fence's code): a bad one is a warning and is
+made again.
 
 Markdown a fence produces (``_repr_markdown_``, ``output: asis``) is converted with the
 site's own Markdown settings (``MARKDOWN``, with pelican-render-math's extension), less
@@ -20,14 +23,13 @@ stderr, ``"Traceback"``). The theme's script numbers names that repeat on a page
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,7 @@ from pygments.util import ClassNotFound
 from execblog.xmlsafe import strip_illegal
 
 from .builtin.html import dark_rendering, figure_file, is_figure
-from .cache import atomic_write, place, sha256, touch
+from .cache import keep_derived, place, read_derived, sha256, trusts_derived
 from .model import (
     CACHED,
     ERROR,
@@ -60,7 +62,8 @@ from .site_errors import cache_root
 OUTPUT_DIR = "fences"
 VARIANTS_DIR = "variants"  # in the fence cache: files derived from figures (Renderer.variant)
 HIGHLIGHT_DIR = "highlight"  # in the fence cache: highlighted sources (Renderer._source)
-HIGHLIGHT_FORMAT = 1  # bump when _kept_highlight's HTML changes for the same inputs
+HIGHLIGHT_FORMAT = 2  # bump when _kept_highlight's HTML changes for the same inputs
+# (2: kept files carry a checksum, fences.cache.seal)
 PYGMENTS_VERSION = pygments.__version__
 BOX = '<div class="fence-outputs">'
 REGION = ' tabindex="0" role="region" aria-label="{}"'
@@ -122,6 +125,7 @@ class Renderer:
         # settings (not by the engine) keeps none.
         self._cache = cache_root(settings) if settings is not None else None
         self._variants = self._cache / VARIANTS_DIR if self._cache else None
+        self._trusted = trusts_derived(settings)  # FENCES_MODE = "rerun": read none of them
         self._early: dict[str, Future[bytes | None]] = {}  # variant name -> being made
         self._threads: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -158,16 +162,17 @@ class Renderer:
         return "{static}/" + rel
 
     def _kept_variant(self, name: str, make: Callable[[], bytes | None]) -> bytes | None:
-        """The variant ``name`` from ``variants/``, made (and kept) when not there yet."""
+        """The variant ``name`` from ``variants/``, made (and kept) when not there yet, or
+        when the kept one is damaged or edited (a warning names it; see
+        ``fences.cache.read_derived``). An empty payload: made before, there was none."""
         kept = self._variants / name if self._variants else None
-        size = _size(kept) if kept else None
-        if size is not None:
-            touch(kept)  # used: invoke prune keeps it
-            return kept.read_bytes() if size else None  # empty: made before, there was none
+        if kept and self._trusted:
+            found = read_derived(kept, _variant_check(name))
+            if found is not None:
+                return found or None
         payload = make()
-        if kept:
-            with contextlib.suppress(OSError):  # a read-only cache: made again next time
-                atomic_write(kept, payload or b"")
+        if kept and (not payload or _plausible(name, payload)):
+            keep_derived(kept, payload or b"")  # a read-only cache: made again next time
         return payload
 
     def prepare(self, result: FenceResult) -> None:
@@ -187,8 +192,9 @@ class Renderer:
                 continue
             name = f"{sha256(found[0])[:20]}.{wanted[0]}"
             with self._lock:
-                if name in self._early or _size(self._variants / name) is not None:
-                    continue
+                if name in self._early or (self._trusted and
+                                           _size(self._variants / name) is not None):
+                    continue  # (a kept one is checked when it is read)
                 if self._threads is None:
                     self._threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
                                                        thread_name_prefix="fences-derive")
@@ -281,16 +287,24 @@ class Renderer:
     def _kept_highlight(self, language: str, lines: list[int], code: str) -> str:
         """Pygments' HTML for ``code``, kept in the fence cache's ``highlight/`` folder by a
         digest of everything it depends on: a warm build reads it instead of highlighting
-        every fence again (the largest part of rendering a cached fence)."""
+        every fence again (the largest part of rendering a cached fence).
+
+        It goes into the page as HTML, so a kept file is used only when it is sound: its
+        checksum (first line, over its name and its HTML; the name is the digest of the
+        inputs, so the file is tied to this code) matches, and, since a checksum can be
+        recomputed by whoever edits the file on purpose, its HTML is nothing but Pygments'
+        markup (``<span class="...">`` tokens, balanced, in ``<div class="highlight"><pre>``)
+        around exactly this code, escaped (:func:`highlighted_code_matches`). Anything else
+        is a warning naming the file, and the code is highlighted again (and kept)."""
         kept = None
         if self._cache is not None:
             digest = sha256(f"{HIGHLIGHT_FORMAT}|{PYGMENTS_VERSION}|{language}|{lines}|{code}"
                             .encode("utf-8", "surrogatepass"))
             kept = self._cache / HIGHLIGHT_DIR / f"{digest[:32]}.html"
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                html = kept.read_bytes().decode("utf-8")
-                touch(kept)  # used: invoke prune keeps it
-                return html
+            if self._trusted:
+                found = read_derived(kept, lambda data: _check_highlight(data, code))
+                if found is not None:
+                    return found.decode("utf-8", "surrogatepass")
         try:
             lexer = get_lexer_by_name(language)
         except ClassNotFound:
@@ -299,9 +313,10 @@ class Renderer:
         if lines:  # Pygments' own hl_lines: <span class="hll">, as codehilite gives plain fences
             formatter = HtmlFormatter(cssclass="highlight", hl_lines=lines)
         html = highlight(code, lexer, formatter)
-        if kept is not None:
-            with contextlib.suppress(OSError):  # a read-only cache: highlighted again next time
-                atomic_write(kept, html.encode("utf-8", "surrogatepass"))
+        # Kept only when a later build's check will accept it (Pygments' own quirks aside,
+        # it does); a read-only cache: highlighted again next time.
+        if kept is not None and highlighted_code_matches(html, code):
+            keep_derived(kept, html.encode("utf-8", "surrogatepass"))
         return html
 
     def _output(self, output: Output, ctx: RenderContext) -> str:
@@ -315,6 +330,68 @@ class Renderer:
         if output.mime in TERMINAL:  # escaped text: its only <pre> is the renderer's own
             html = TEXT_PRE.sub(_text_region, html, count=1)
         return html
+
+
+_HL_OPEN = '<div class="highlight"><pre>'
+_HL_CLOSE = "</pre></div>\n"
+# The only tags Pygments' HtmlFormatter writes inside the <pre> with our options: token
+# spans (class names are Pygments' short token names; "hll" for hl_lines) and the empty
+# span it starts with.
+_HL_TAG = re.compile(r'<span(?: class="[A-Za-z0-9_ -]*")?>|</span>')
+
+
+def highlighted_code_matches(html: str, code: str) -> bool:
+    """Whether ``html`` is what Pygments' HtmlFormatter writes for ``code``: its only
+    markup ``<span>`` tags with plain class names, balanced, inside ``<div
+    class="highlight"><pre>``, and its text, unescaped, exactly the code (as Pygments takes
+    it: line ends made ``\\n``, leading and trailing newlines dropped). Colours may
+    differ; nothing can be added, removed or changed in what the page shows as code, and no
+    other element or attribute gets into the page."""
+    if not (html.startswith(_HL_OPEN) and html.endswith(_HL_CLOSE)):
+        return False
+    inner = html[len(_HL_OPEN):-len(_HL_CLOSE)]
+    depth, text, pos = 0, [], 0
+    for tag in _HL_TAG.finditer(inner):
+        text.append(inner[pos:tag.start()])
+        pos = tag.end()
+        depth += -1 if tag[0] == "</span>" else 1
+        if depth < 0:
+            return False
+    text.append(inner[pos:])
+    shown = "".join(text)
+    if depth or "<" in shown or ">" in shown:
+        return False
+    return _as_pygments_reads(unescape(shown)) == _as_pygments_reads(code.lstrip("\ufeff"))
+
+
+def _as_pygments_reads(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+
+
+def _check_highlight(data: bytes, code: str) -> None:
+    """A kept highlighted source's content check (``read_derived``): ValueError unless it
+    is Pygments' HTML for ``code``."""
+    if not highlighted_code_matches(data.decode("utf-8", "surrogatepass"), code):
+        raise ValueError("not the highlighted code of this fence: edited")
+
+
+def _plausible(name: str, data: bytes) -> bool:
+    """Whether ``data`` looks like the dark rendering ``name`` (``darkfigs.plausible_variant``;
+    a variant of another kind than a dark figure is not checked)."""
+    from .darkfigs import SUFFIX, plausible_variant
+
+    stem, _, ext = name.rpartition(".")
+    return not stem.endswith(f".{SUFFIX}") or plausible_variant(data, ext)
+
+
+def _variant_check(name: str) -> Callable[[bytes], None]:
+    """What a kept variant must look like besides its checksum."""
+
+    def check(data: bytes) -> None:
+        if data and not _plausible(name, data):
+            raise ValueError("not a dark rendering of a figure")
+
+    return check
 
 
 def _size(path: Path) -> int | None:

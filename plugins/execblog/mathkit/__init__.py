@@ -5,8 +5,17 @@ the fence engine, citations and xrefs (PLUGINS order), it replaces the TeX that
 pelican-render-math left in every article's and page's content (and authored summaries)
 with MathML (``pages``, ``converter``), so no script is needed to read it. A formula that
 cannot be converted is a located warning (an error in strict builds) and shows as
-``<code class="math-tex">``. At ``finalized`` it writes the site's math font, cut down to
-the characters that math uses, to ``<THEME_STATIC_DIR>/fonts/math.woff2`` (``font``).
+``<code class="math-tex">``. Then, before any page is written, it writes the site's math
+font, cut down to the characters that math uses, to ``<THEME_STATIC_DIR>/fonts/math.woff2``
+(``font``): made in memory (kept in ``<FENCES_CACHE_PATH>/mathkit/`` when that can be
+written), so a read-only cache never costs the font that pages preload. Templates get
+``MATH_FONT``, the font's path in the site, or None when it could not be made or written
+(a warning says why): a theme should preload it only when set. At ``finalized`` the
+(unused) source font the theme's static files brought along is taken out of the output.
+
+What the fence cache keeps here (the subset, the formula store) is checked when read
+(``execblog.fences.cache.read_derived``): damaged or edited, it is a warning naming the
+file and is made again; ``FENCES_MODE = "rerun"`` reads none of it.
 
 ``MATH_RENDERER = "mathjax"``: nothing here runs; pages load MathJax as before.
 """
@@ -20,7 +29,7 @@ from typing import Any
 from pelican import signals
 
 from .converter import MathConverter
-from .font import SOURCE_FONT, install, remove_source_copy
+from .font import OUTPUT_NAME, SOURCE_FONT, install, remove_source_copy
 from .pages import PageResult, Problem, convert_page
 
 log = logging.getLogger(__name__)
@@ -42,12 +51,15 @@ def initialized(pelican: Any) -> None:
         log.error('MATH_RENDERER must be "mathml" or "mathjax", not %r: using "mathml"', value)
     settings["MATH_RENDERER"] = renderer(settings)  # templates read it
     _state.clear()
+    from execblog.fences.cache import trusts_derived
+
     store = None
     if settings["MATH_RENDERER"] == "mathml":
         from execblog.fences.site_errors import cache_root
 
         store = cache_root(settings) / "mathkit" / FORMULAS
-    _state.update(settings=settings, converter=MathConverter(store), chars=set(), formulas=0)
+    _state.update(settings=settings, converter=MathConverter(store, trusts_derived(settings)),
+                  chars=set(), formulas=0, font=None)
 
 
 def _source_line(source: str, needle: str) -> int | None:
@@ -115,38 +127,81 @@ def finalized_generators(generators: Any) -> None:
     css_class = (settings.get("MATH_JAX") or {}).get("math_tag_class", "math")
     strict = bool(settings.get("FENCES_STRICT"))
     converter = _state["converter"]
-    changed = [obj for obj in content_objects(list(generators))
+    generators = list(generators)
+    changed = [obj for obj in content_objects(generators)
                if _convert_object(obj, converter, css_class, strict)]
     if changed:
         forget_memoized_content()
+    font = _write_font(settings, _output_path(generators, settings))
+    for generator in generators:  # (they share one context; a theme reads MATH_FONT)
+        context = getattr(generator, "context", None)
+        if isinstance(context, dict):
+            context["MATH_FONT"] = font
+
+
+def _output_path(generators: list[Any], settings: dict[str, Any]) -> Path:
+    for generator in generators:
+        if getattr(generator, "output_path", None):
+            return Path(generator.output_path)
+    return Path(settings.get("OUTPUT_PATH") or "output")
 
 
 def _theme_source(settings: dict[str, Any]) -> Path:
     return Path(settings["THEME"]) / "static" / "fonts" / SOURCE_FONT
 
 
-def finalized(pelican: Any) -> None:
-    """Write the math font subset into the output (or leave no font when nothing uses it)."""
-    settings = pelican.settings
-    converter = _state.get("converter")
-    if converter is not None:
-        converter.save()
-    fonts_dir = Path(pelican.output_path) / settings.get("THEME_STATIC_DIR", "theme") / "fonts"
+def _fonts_dir(output: Path, settings: dict[str, Any]) -> Path:
+    return output / settings.get("THEME_STATIC_DIR", "theme") / "fonts"
+
+
+def _write_font(settings: dict[str, Any], output: Path) -> str | None:
+    """Write the math font subset into the output, before the pages that preload it are
+    written; return its path in the site, or None when there is none (nothing uses it, or
+    it could not be made or written: a warning says so)."""
     chars = _state.get("chars") or set()
     source = _theme_source(settings)
-    if renderer(settings) != "mathml" or not chars or not source.is_file():
-        remove_source_copy(fonts_dir)
-        return
+    # (a page whose formulas all failed still has class="math", and so the preload: it gets
+    # the font of the base characters)
+    if renderer(settings) != "mathml" or not (chars or _state.get("formulas")) or (
+            not source.is_file()):
+        return None
+    from execblog.fences.cache import trusts_derived
     from execblog.fences.site_errors import cache_root
 
     try:
-        install(source, chars, cache_root(settings) / "mathkit", fonts_dir)
+        target = install(source, chars, cache_root(settings) / "mathkit",
+                         _fonts_dir(output, settings), trusts_derived(settings))
     except Exception as exc:  # noqa: BLE001 - fontTools raises many kinds; the site stands
         from execblog.fences.diagnostics import emit, shown_path
 
         emit(shown_path(str(source)), None, "warning",
              f"cannot make the math font ({type(exc).__name__}: {exc}); math is drawn with "
              "the reader's own math font")
+        return None
+    _state["font"] = target.read_bytes()
+    return f"{settings.get('THEME_STATIC_DIR', 'theme')}/fonts/{OUTPUT_NAME}"
+
+
+def finalized(pelican: Any) -> None:
+    """Save the formula store, and take the full source font out of the output (the theme's
+    static files bring it along; the subset is already there: see ``_write_font``)."""
+    settings = pelican.settings
+    converter = _state.get("converter")
+    if converter is not None:
+        converter.save()
+    fonts_dir = _fonts_dir(Path(pelican.output_path), settings)
+    remove_source_copy(fonts_dir)
+    font = _state.get("font")
+    if font is not None:  # still the one written before the pages, whatever came since
+        from execblog.fences.cache import place
+
+        try:
+            place(fonts_dir / OUTPUT_NAME, font)
+        except OSError as exc:
+            from execblog.fences.diagnostics import emit, shown_path
+
+            emit(shown_path(str(fonts_dir / OUTPUT_NAME)), None, "warning",
+                 f"cannot write the math font ({exc.strerror or exc})")
 
 
 def register() -> None:

@@ -281,19 +281,51 @@ def _version() -> str:
     return f"{CONVERTER_VERSION}/latex2mathml-{library}"
 
 
+# What a stored formula's MathML may hold (it goes into pages as it is): MathML elements
+# only, and no attribute that links or runs anything.
+_UNSAFE_ATTRIBUTE = re.compile(r"^(?:on.*|href|src|xlink:href|\{[^}]*\}href)$", re.I)
+
+
+def sound_markup(tex: str, converted: Converted) -> bool:
+    """Whether a stored conversion of ``tex`` can go into a page: a failure is exactly
+    :func:`tex_fallback` of the TeX; MathML is well-formed, MathML elements only, with no
+    event handler or link attribute. Checked when the store is read, on top of its checksum,
+    which whoever edits the store on purpose can recompute."""
+    if converted.error is not None:
+        return converted.markup == tex_fallback(tex)
+    try:
+        root = etree.fromstring(converted.markup)
+    except (etree.XMLSyntaxError, ValueError):
+        return False
+    if root.tag != f"{_M}math":
+        return False
+    for element in root.iter():
+        if not isinstance(element.tag, str) or not element.tag.startswith(_M):
+            return False  # comments, processing instructions, other namespaces
+        if any(_UNSAFE_ATTRIBUTE.match(name) for name in element.attrib):
+            return False
+    return True
+
+
 class MathConverter:
     """TeX -> :class:`Converted`, memoised per (tex, display) for the life of one build and,
     with a ``store`` file, across builds (a warm build converts nothing it converted before).
 
+    The store is a derived file of the fence cache (``execblog.fences.cache.keep_derived``):
+    it is read only when its checksum holds and every formula in it is
+    :func:`sound_markup`; else it is a warning naming it, and every formula is converted
+    again (and the store rewritten). ``load=False`` (``FENCES_MODE = "rerun"``) reads
+    nothing from it.
+
     Calling it returns the markup only (feedkit's use); :meth:`convert` the whole result.
     """
 
-    def __init__(self, store: Path | None = None) -> None:
+    def __init__(self, store: Path | None = None, load: bool = True) -> None:
         self._cache: dict[tuple[str, bool], Converted] = {}
         self._used: set[tuple[str, bool]] = set()
         self._store = store
         self._new = 0
-        if store is not None:
+        if store is not None and load:
             self._load(store)
 
     def convert(self, tex: str, display: bool) -> Converted:
@@ -311,32 +343,44 @@ class MathConverter:
         return len(self._cache)
 
     def _load(self, store: Path) -> None:
-        try:
-            data = json.loads(store.read_text(encoding="utf-8"))
-            if data.get("version") != _version():
-                return
-            for key, fields in data["formulas"].items():
-                refs = [(kind, label) for kind, label in fields.pop("refs", [])]
-                self._cache[(key[2:], key[0] == "1")] = Converted(**fields, refs=refs)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            self._cache.clear()  # no store yet, or one this version cannot read: convert
+        from execblog.fences.cache import read_derived
+
+        loaded: dict[tuple[str, bool], Converted] = {}
+
+        def check(payload: bytes) -> None:
+            data = json.loads(payload.decode("utf-8"))
+            if not isinstance(data, dict) or data.get("version") != _version():
+                return  # a store of another converter: none of it is used, nothing to say
+            try:
+                for key, fields in data["formulas"].items():
+                    refs = [(kind, label) for kind, label in fields.pop("refs", [])]
+                    converted = Converted(**fields, refs=refs)
+                    if not (isinstance(converted.markup, str) and key[:2] in ("0:", "1:")
+                            and sound_markup(key[2:], converted)):
+                        raise ValueError(f"formula {key[2:42]!r} is not this converter's")
+                    loaded[(key[2:], key[0] == "1")] = converted
+            except (TypeError, KeyError, AttributeError) as exc:
+                raise ValueError(f"not a formula store ({type(exc).__name__})") from exc
+
+        if read_derived(store, check) is None:
+            loaded.clear()  # none, or not sound (a warning said so): convert them all
+        self._cache.update(loaded)
 
     def save(self) -> None:
         """Write the formulas this build used to the store, when any was converted anew."""
+        from execblog.fences.cache import keep_derived
+
         if self._store is None or not self._new:
             return
+        # only what a later build's check accepts (the rest is converted again each time)
         formulas = {f"{int(display)}:{tex}": asdict(self._cache[(tex, display)])
-                    for tex, display in sorted(self._used)}
+                    for tex, display in sorted(self._used)
+                    if sound_markup(tex, self._cache[(tex, display)])}
         text = json.dumps({"version": _version(), "formulas": formulas}, ensure_ascii=False)
-        try:
-            self._store.parent.mkdir(parents=True, exist_ok=True)
-            partial = self._store.with_name(self._store.name + ".partial")
-            partial.write_text(text, encoding="utf-8")
-            partial.replace(self._store)
-        except OSError:
-            return  # an unwritable cache costs the next build the conversions, nothing else
-        self._new = 0
+        if keep_derived(self._store, text.encode("utf-8")):
+            self._new = 0
+        # else: an unwritable cache costs the next build the conversions, nothing else
 
 
-__all__ = ["MATHML_NS", "REF_ATTRIBUTE", "Converted", "MathConverter",
-           "convert_tex", "split_delimiters", "tex_fallback"]
+__all__ = ["MATHML_NS", "REF_ATTRIBUTE", "Converted", "MathConverter", "convert_tex",
+           "sound_markup", "split_delimiters", "tex_fallback"]

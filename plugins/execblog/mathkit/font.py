@@ -3,21 +3,26 @@
 fontTools' subsetter keeps the OpenType MATH table and closes it over the glyphs it names
 (size variants and the parts of stretchy delimiters, radicals and accents), so brackets
 still stretch in the subset. The WOFF2 (Brotli) result is cached by a hash of the source
-font and the character set, so a warm build copies a file instead of subsetting again.
+font and the character set, so a warm build copies a file instead of subsetting again. The
+kept file is a derived file of the fence cache (``execblog.fences.cache.keep_derived``): it
+is used only when its checksum holds and it is a WOFF2 file, else a warning names it and the
+font is subset again. The subset is made in memory, so a cache that cannot be written costs
+the next build the subsetting, never the font.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import io
 import re
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 SOURCE_FONT = "latinmodern-math.otf"  # in the theme's static/fonts/
 OUTPUT_NAME = "math.woff2"  # in <THEME_STATIC_DIR>/fonts/, where css/math.css points
-_VERSION = "3"  # bump when the subsetting options change
+_VERSION = "4"  # bump when the subsetting options change (4: kept files carry a checksum)
+WOFF2_SIGNATURE = b"wOF2"
 _TEXT = re.compile(r">([^<>]+)<")
 # Glyphs drawn by layout rather than by text: radicals (msqrt/mroot).
 _IMPLIED = {"msqrt": "\u221a", "mroot": "\u221a"}
@@ -79,6 +84,13 @@ def cache_key(source: Path, chars: Iterable[str]) -> str:
 
 def subset(source: Path, chars: Iterable[str], target: Path) -> None:
     """Write the WOFF2 subset of ``source`` holding ``chars`` (and what MATH needs)."""
+    from execblog.fences.cache import atomic_write
+
+    atomic_write(target, subset_bytes(source, chars))
+
+
+def subset_bytes(source: Path, chars: Iterable[str]) -> bytes:
+    """The WOFF2 subset of ``source`` holding ``chars`` (and what MATH needs)."""
     from fontTools import subset as ft_subset
 
     options = ft_subset.Options()
@@ -92,10 +104,9 @@ def subset(source: Path, chars: Iterable[str], target: Path) -> None:
     subsetter = ft_subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(set(chars) | set(base_text()))))
     subsetter.subset(font)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    ft_subset.save_font(font, str(partial), options)
-    partial.replace(target)
+    buffer = io.BytesIO()
+    ft_subset.save_font(font, buffer, options)
+    return buffer.getvalue()
 
 
 def _stretchy_overline(font: object) -> None:
@@ -111,22 +122,36 @@ def _stretchy_overline(font: object) -> None:
             table.cmap[0x00AF] = glyph
 
 
-def cached_subset(source: Path, chars: Iterable[str], cache_dir: Path) -> Path:
-    """The subset for ``chars`` from the cache folder, made once per character set."""
+def _check_woff2(data: bytes) -> None:
+    if not data.startswith(WOFF2_SIGNATURE):
+        raise ValueError("not a WOFF2 font")
+
+
+def cached_subset(source: Path, chars: Iterable[str], cache_dir: Path,
+                  trusted: bool = True) -> bytes:
+    """The subset for ``chars``: from the cache folder when a sound one is kept there
+    (``trusted=False``: never read), else made, and kept when the folder can be written."""
+    from execblog.fences.cache import keep_derived, read_derived
+
     chars = set(chars)
     path = cache_dir / f"{cache_key(source, chars)}.woff2"
-    if not path.is_file():
-        subset(source, chars, path)
-    return path
+    data = read_derived(path, _check_woff2) if trusted else None
+    if data is None:
+        data = subset_bytes(source, chars)
+        keep_derived(path, data)  # False: made again next time
+    return data
 
 
-def install(source: Path, chars: Iterable[str], cache_dir: Path, fonts_dir: Path) -> Path:
+def install(source: Path, chars: Iterable[str], cache_dir: Path, fonts_dir: Path,
+            trusted: bool = True) -> Path:
     """Put the subset at ``fonts_dir/math.woff2`` and take the (unused) source font out of
-    the output, where the theme's static files put it."""
-    made = cached_subset(source, chars, cache_dir)
-    fonts_dir.mkdir(parents=True, exist_ok=True)
+    the output, where the theme's static files put it. Raises (``OSError``, fontTools'
+    errors) when the font cannot be made or written: then there is none."""
+    from execblog.fences.cache import place
+
+    data = cached_subset(source, chars, cache_dir, trusted)
     target = fonts_dir / OUTPUT_NAME
-    shutil.copyfile(made, target)
+    place(target, data)
     remove_source_copy(fonts_dir)
     return target
 

@@ -25,7 +25,14 @@ as nbformat writes them), so a rebuild leaves the file untouched. The file is wr
 atomically (a temporary file, then a rename). Building a notebook costs ~10 ms a post, so
 the bytes are kept in ``<FENCES_CACHE_PATH>/notebooks/``, named by a digest of everything
 they are made of (the post's text and title, where its links lead, each fence's cache key,
-status and outputs): a warm build copies them.
+status and outputs): a warm build copies them. A kept notebook is used only when its
+checksum holds (``execblog.fences.cache.read_derived``: a damaged or edited one is a warning
+naming it, and the notebook is built again and kept); ``FENCES_MODE = "rerun"`` reads none.
+
+Only published posts get one: a post whose ``status`` is not ``published`` (a draft, a
+hidden post) gets no notebook in the output unless ``NOTEBOOKS_FOR_DRAFTS = True``, and a
+post with no page of its own (an empty ``save_as``, as ``DRAFT_SAVE_AS = ""`` leaves drafts)
+never does.
 """
 
 from __future__ import annotations
@@ -39,13 +46,21 @@ from pathlib import Path
 from typing import Any
 
 from execblog.fences import hookimpl
-from execblog.fences.cache import atomic_write, place, touch
+from execblog.fences.cache import keep_derived, place, read_derived, trusts_derived
 from execblog.fences.diagnostics import emit, shown_path
 from execblog.fences.model import CACHED, EXPECTED_ERROR, RAN
 
 from .convert import build_notebook, dumps, wants_notebook
 
-__all__ = ["build_notebook", "dumps", "fences_post_rendered", "notebook_path"]
+__all__ = ["build_notebook", "dumps", "fences_post_rendered", "notebook_path", "wants_page"]
+PUBLISHED = "published"
+
+
+def wants_page(post: Any, settings: dict[str, Any]) -> bool:
+    """Whether ``post`` gets a notebook in the output: a published one (``status``), or any
+    with ``NOTEBOOKS_FOR_DRAFTS = True``; never one without a page (see notebook_path)."""
+    status = str(getattr(post, "status", PUBLISHED) or PUBLISHED).lower()
+    return status == PUBLISHED or settings.get("NOTEBOOKS_FOR_DRAFTS") is True
 
 
 def notebook_path(post: Any) -> str | None:
@@ -90,7 +105,7 @@ def _linker(post: Any, settings: dict[str, Any], rel: str) -> Callable[[str], st
 @hookimpl
 def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
                          settings: dict[str, Any]) -> None:
-    if not wants_notebook(fences):
+    if not wants_notebook(fences) or not wants_page(post, settings):
         return
     rel = notebook_path(post)
     output = settings.get("OUTPUT_PATH")
@@ -107,7 +122,7 @@ def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
                 or getattr(post, "title", "") or "")
     link = _linker(post, settings, rel)
     kept = _kept_path(settings, _digest(source, title, link, fences, results))
-    data = _read(kept)
+    data = read_derived(kept) if kept is not None and trusts_derived(settings) else None
     if data is None:
         try:
             data = dumps(build_notebook(source, fences, results, title=title, link=link))
@@ -115,10 +130,7 @@ def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
             emit(where, None, "warning", f"no notebook: {type(exc).__name__}: {exc}")
             return
         if kept is not None:
-            try:
-                atomic_write(kept, data)
-            except OSError:
-                pass  # only a later build's time is lost
+            keep_derived(kept, data)  # False (not kept): only a later build's time is lost
     target = Path(output, *rel.split("/"))
     try:
         place(target, data)
@@ -128,8 +140,9 @@ def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
     post.notebook_url = rel
 
 
-# Bump when build_notebook's output changes for the same inputs.
-NOTEBOOK_FORMAT = "1"
+# Bump when build_notebook's output changes for the same inputs. 2: kept files carry a
+# checksum (fences.cache.seal): the names change, so older, unchecked ones are never read.
+NOTEBOOK_FORMAT = "2"
 _LINK_TARGET = re.compile(r"\{(?:filename|static|attach|index|tag|category|author)\}[^)\s\"'>]*")
 
 
@@ -158,14 +171,3 @@ def _digest(source: str, title: str, link: Callable[[str], str], fences: list[An
 def _kept_path(settings: dict[str, Any], digest: str) -> Path | None:
     cache = settings.get("FENCES_CACHE_PATH")
     return Path(cache, "notebooks", digest[:2], f"{digest}.ipynb") if cache else None
-
-
-def _read(path: Path | None) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    touch(path)  # used: invoke prune keeps it
-    return data
