@@ -6,13 +6,15 @@ feedkit wrote, not a cleaned-up copy.
 
 from __future__ import annotations
 
+import runpy
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
-from conftest import run_pelican, write_files
+from conftest import ROOT, run_pelican, write_files
 from lxml import etree
 
 SITEURL = "https://blog.example.org/sub"
@@ -276,5 +278,114 @@ def test_dev_build_still_produces_feeds(tmp_path: Path) -> None:
     alpha = next(e for e in atom.entries if slug_of(e) == "alpha")
     soup = BeautifulSoup(entry_html(alpha), "html.parser")
     assert soup.find("math") is not None
-    # No SITEURL: Pelican writes URLs relative to the site root; feedkit leaves them.
-    assert [img["src"] for img in soup.find_all("img")] == ["images/x.png", "images/x.png"]
+    # No SITEURL: Pelican wrote both "images/x.png", one relative to the page, one to the
+    # site root ({static}); each resolves where it points, under FEED_DOMAIN.
+    assert [img["src"] for img in soup.find_all("img")] == [
+        f"{DEV_DOMAIN}/posts/alpha/images/x.png", f"{DEV_DOMAIN}/images/x.png"]
+
+
+# -- the default (development) build: absolute feeds under FEED_DOMAIN ------------------------
+DEV_DOMAIN = runpy.run_path(str(ROOT / "pelicanconf.py"))["FEED_DOMAIN"]
+FIGURE_POSTS = {
+    "posts/figs.md": """
+        Title: Figures in feeds
+        Date: 2024-05-06
+        Slug: figs
+        Tags: plots
+
+        A plot, @fig-wave, and [the other post]({filename}other.md).
+
+        ```python exec id=fig-wave caption="A wave"
+        import numpy as np
+        import matplotlib.pyplot as plt
+        plt.plot(np.sin(np.linspace(0, 6, 50)))
+        ```
+
+        ![static]({static}/images/x.png), ![relative](../../images/x.png),
+        [up](../other/), [root](/tags/plots/), [figure](#fig-wave).
+        """,
+    "posts/other.md": """
+        Title: Other
+        Date: 2024-05-07
+        Slug: other
+        Tags: plots
+        Summary: See [the figures]({filename}figs.md) and ![a dot]({static}/images/x.png).
+
+        Other body, [back]({filename}figs.md).
+        """,
+}
+
+
+def dev_build(site, tmp_path: Path, settings: dict | None = None):
+    images = tmp_path / "content" / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    (images / "x.png").write_bytes(PNG)
+    build = site(FIGURE_POSTS, settings=settings)  # the project's pelicanconf.py
+    assert build.returncode == 0, build.log
+    return build
+
+
+def html_fields(entry: feedparser.FeedParserDict) -> list[str]:
+    """Every HTML field of an entry: Atom content and summary, RSS description."""
+    fields = [c.value for c in entry.get("content", [])]
+    return fields + ([entry.summary] if entry.get("summary") else [])
+
+
+def test_default_build_feeds_are_absolute_under_feed_domain(site, tmp_path: Path) -> None:
+    assert DEV_DOMAIN.startswith("http")  # pelicanconf.py's FEED_DOMAIN, the feeds' domain
+    build = dev_build(site, tmp_path)
+    paths = sorted((build.output / "feeds").rglob("*.xml"))
+    assert len(paths) >= 6
+    images = links = 0
+    for path in paths:
+        feed = parse(path)
+        name = path.relative_to(build.output).as_posix()
+        assert feed.feed.link == f"{DEV_DOMAIN}/", name
+        assert feed.entries, name
+        for entry in feed.entries:
+            slug, day = slug_of(entry), time.strftime("%Y-%m-%d", entry.published_parsed)
+            assert entry.link == f"{DEV_DOMAIN}/posts/{slug}/", name
+            assert "None" not in entry.id, (name, entry.id)
+            assert entry.id == f"tag:{urlsplit(DEV_DOMAIN).hostname},{day}:/posts/{slug}/"
+            for html in html_fields(entry):
+                soup = BeautifulSoup(html, "html.parser")
+                for img in soup.find_all("img"):
+                    images += 1
+                    src = img["src"]
+                    assert src.startswith(DEV_DOMAIN + "/"), (name, src)
+                    # It resolves: the file is in the output, where the URL says.
+                    rel = urlsplit(src).path.removeprefix(urlsplit(DEV_DOMAIN).path)
+                    assert (build.output / rel.lstrip("/")).is_file(), (name, src)
+                for a in soup.find_all("a", href=True):
+                    links += 1
+                    assert urlsplit(a["href"]).scheme in ("http", "https"), (name, a)
+                    assert a["href"].startswith(DEV_DOMAIN + "/"), (name, a["href"])
+    assert images >= 2 * 4 and links >= 6 * 4
+
+    atom = parse(build.output / "feeds/all.atom.xml")
+    figs = next(e for e in atom.entries if slug_of(e) == "figs")
+    soup = BeautifulSoup(entry_html(figs), "html.parser")
+    srcs = [img["src"] for img in soup.find_all("img")]
+    assert any(s.startswith(f"{DEV_DOMAIN}/fences/") for s in srcs), srcs  # the figure
+    assert srcs[-2:] == [f"{DEV_DOMAIN}/images/x.png", f"{DEV_DOMAIN}/images/x.png"]
+    hrefs = [a["href"] for a in soup.find_all("a") if not a.find("img")]
+    assert hrefs == [f"{DEV_DOMAIN}/posts/figs/#fig-wave", f"{DEV_DOMAIN}/posts/other/",
+                     f"{DEV_DOMAIN}/posts/other/", f"{DEV_DOMAIN}/tags/plots/",
+                     f"{DEV_DOMAIN}/posts/figs/#fig-wave"]
+    other = next(e for e in atom.entries if slug_of(e) == "other")
+    summary = BeautifulSoup(other.summary, "html.parser")  # the author's Summary:
+    assert summary.find("a")["href"] == f"{DEV_DOMAIN}/posts/figs/"
+    assert summary.find("img")["src"] == f"{DEV_DOMAIN}/images/x.png"
+    rss = parse(build.output / "feeds/all.rss.xml")
+    assert rss.feed.link == f"{DEV_DOMAIN}/"
+
+
+def test_without_any_absolute_domain_one_warning_and_urls_as_written(
+        site, tmp_path: Path) -> None:
+    build = dev_build(site, tmp_path, {"FEED_DOMAIN": ""})
+    assert build.log.count("feedkit: warning: neither FEED_DOMAIN") == 1, build.log
+    atom = parse(build.output / "feeds/all.atom.xml")
+    figs = next(e for e in atom.entries if slug_of(e) == "figs")
+    assert figs.link == "posts/figs/"
+    srcs = [img["src"] for img in BeautifulSoup(entry_html(figs), "html.parser")("img")]
+    assert srcs[-2:] == ["images/x.png", "../../images/x.png"]

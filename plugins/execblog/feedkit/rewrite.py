@@ -3,6 +3,8 @@ alignment, then URLs, then XML-safe text."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .figures import prefer_feed_images
 from .headings import DEFAULT_CLASS, strip_permalinks
 from .markup import inner_html, parse_fragment
@@ -21,15 +23,19 @@ class EntryRewriter:
         self.math = MathConverter()
         self.math_class = math_class
         self.permalink_class = permalink_class
-        self._cache: dict[tuple[str, str], str] = {}
+        self._cache: dict[tuple[str, str, frozenset[tuple[str, str]]], str] = {}
 
-    def __call__(self, markup: str, base: str) -> str:
-        key = (markup, base)
+    def __call__(self, markup: str, base: str, links: Mapping[str, str] | None = None) -> str:
+        """The entry HTML for feeds: relative URLs resolved against ``base`` (none when it is
+        ""), except ``links``: intra-site URLs Pelican wrote relative to the site root, and
+        their absolute URLs."""
+        links = links or {}
+        key = (markup, base, frozenset(links.items()))
         if key not in self._cache:
-            self._cache[key] = self._rewrite(markup, base)
+            self._cache[key] = self._rewrite(markup, base, links)
         return self._cache[key]
 
-    def _rewrite(self, markup: str, base: str) -> str:
+    def _rewrite(self, markup: str, base: str, links: Mapping[str, str]) -> str:
         root = parse_fragment(strip_illegal(markup))
         # Math first: latex2mathml output may carry markup of its own (\href, \text{<..>}).
         convert_math(root, self.math, self.math_class)
@@ -37,6 +43,6 @@ class EntryRewriter:
         strip_permalinks(root, self.permalink_class)
         prefer_feed_images(root)
         align_numeric_cells(root)
-        if base:
-            absolutize(root, base)
+        if base or links:
+            absolutize(root, base, links)
         return strip_illegal(inner_html(root))

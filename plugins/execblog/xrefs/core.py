@@ -2,9 +2,14 @@
 
 Labels (Quarto's prefixes): ``fig-`` on a fence (or ``![..](..){#fig-x}``) with figure(s),
 ``tbl-`` on a fence with a table or on a Markdown table (``: Caption {#tbl-x}`` after it),
-``eq-`` after display math (``$$..$$ {#eq-x}``), ``sec-`` on a heading. References ``@fig-x``,
-``[@fig-x]``, ``[@fig-a; @fig-b]`` and ``-@fig-x`` (number only) in prose become links; those in
-code, pre, math, links, SVG and scripts are left alone. Numbers are per post, in order.
+``eq-`` after display math (``$$..$$ {#eq-x}``), ``sec-`` on a heading. References in prose
+become links, in Quarto's forms (its ``crossref/refs.lua``): ``@fig-x`` "Figure 1" (``@Fig-x``
+too), ``-@fig-x`` and ``[-@fig-x]`` the bare number "1" (an equation's too: "Eqn. (-@eq-x)" reads
+"Eqn. (1)"), a bracketed group ``[@fig-a; @fig-b]`` "Figure 1, Figure 2" without its brackets,
+and a prefix written in the brackets replaces the type's: ``[Fig. @fig-x]`` "Fig. 1" (the whole
+"Fig. 1" is the link; text after the label, ``[@fig-x, left]``, follows the link). Those in code,
+pre, math, links, SVG and scripts are left alone. Numbers are per post, in order. An id that
+Markdown's toc made from a heading's text ("## fig-like heading") is not a label.
 
 Only the parts that are rewritten change: ``<pre>``, ``<svg>``, ``<math>``, ``<script>``,
 ``<style>`` and ``<textarea>`` blocks are kept byte for byte (set aside before parsing).
@@ -15,18 +20,27 @@ from __future__ import annotations
 import difflib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 PREFIXES = ("fig", "tbl", "eq", "sec")
-_LABEL = r"(?:fig|tbl|eq|sec)-[A-Za-z0-9_](?:[\w-]*[A-Za-z0-9_])?"
+_TAIL = r"-[A-Za-z0-9_](?:[\w-]*[A-Za-z0-9_])?"
+_LABEL = rf"(?:fig|tbl|eq|sec){_TAIL}"
+# What a reference may name: a label, or one with its first letter capitalised (``@Fig-x``).
+_REF_LABEL = rf"(?:[Ff]ig|[Tt]bl|[Ee]q|[Ss]ec){_TAIL}"
 # A reference: not after a word character, "@", "." or "-" (so a@fig-x.com is no reference).
-_ONE = rf"(?<![\w@.+-])(-?)@({_LABEL})"
-_REF = re.compile(rf"\[\s*-?@{_LABEL}(?:\s*;\s*-?@{_LABEL})*\s*\]|{_ONE}")
-_INNER = re.compile(rf"(-?)@({_LABEL})")
+_ONE = re.compile(rf"(?<![\w@.+-])(-?)@({_REF_LABEL})")
+_INNER = re.compile(rf"(-?)@({_REF_LABEL})")
+# A bracketed group (pandoc's citation syntax, as Quarto reads it): items split by ";", each
+# ``[prefix ]-?@label[suffix]``, the prefix ending in a space, the suffix starting with "," or
+# a space (as execblog.citations reads them: it leaves every group naming a label to us).
+_BRACKET = re.compile(r"\[([^\[\]]*)\]")
+_ITEM = re.compile(rf"^\s*(?P<prefix>(?:[^@]*?\s)?)(?P<dash>-?)@(?P<label>{_REF_LABEL})"
+                   r"(?P<suffix>(?:[,\s][^@]*)?)$", re.S)
 # Anything worth parsing a post for.
-NEEDS = re.compile(rf"@{_LABEL}|id=\"(?:fig|tbl|eq|sec)-|\{{#(?:eq|tbl)-")
+NEEDS = re.compile(rf"@{_REF_LABEL}|id=\"(?:fig|tbl|eq|sec)-|\{{#(?:eq|tbl)-")
 _EQ_LABEL = re.compile(r"\s*\{#(eq-[A-Za-z0-9_][\w-]*)\s*\}")
 _TBL_LABEL = re.compile(r"\s*\{#(tbl-[A-Za-z0-9_][\w-]*)\s*\}\s*$")
 _SUB = re.compile(r"^\s*\(([a-z])\)\s*")
@@ -41,7 +55,7 @@ _KEEP_BLOCKS = ("pre", "script", "style", "textarea", "svg", "math")
 class Target:
     label: str
     text: str  # what a reference says: "Figure 2", "Equation (3)", a heading's text
-    number: str = ""  # the bare number ``-@label`` shows ("2"; an equation's as "(3)")
+    number: str = ""  # the bare number ``-@label`` shows ("2", an equation's "3" too)
 
 
 @dataclass
@@ -253,6 +267,8 @@ def _number(soup: BeautifulSoup, result: Result) -> None:
         prefix = label.split("-", 1)[0]
         if prefix not in counts or "-" not in label:
             continue
+        if prefix != "sec" and element.name in _HEADINGS and _toc_id(element, label):
+            continue  # "## fig-like heading": an id made from the text, not a label
         if label in result.targets:
             result.problems.append(Problem(label, f"duplicate label '{label}': references "
                                            "go to its first use", reference=False))
@@ -301,6 +317,22 @@ def _number(soup: BeautifulSoup, result: Result) -> None:
             result.targets[label] = target
 
 
+def _toc_id(heading: Tag, label: str) -> bool:
+    """Whether a heading's id is the one Markdown's toc extension makes from its text (its
+    slug, "_1" added to a repeated one), rather than one the author wrote (``{#fig-x}``)."""
+    text = "".join(s for s in heading.strings if not _skipped_heading(s, heading))
+    base = re.sub(r"_\d+$", "", label)
+    return base in (_slug(text, False), _slug(text, True))
+
+
+def _slug(text: str, keep_unicode: bool) -> str:
+    """Python-Markdown's ``toc.slugify`` (and ``slugify_unicode``) with "-"."""
+    if not keep_unicode:
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
 def _skipped_heading(node: NavigableString, heading: Tag) -> bool:
     for parent in node.parents:
         if parent is heading:
@@ -318,11 +350,63 @@ def _not_numbered(prefix: str, label: str) -> str:
     return f"label '{label}' has {what}; it is not numbered"
 
 
-def _link(soup: BeautifulSoup, target: Target, bare: bool) -> Tag:
+@dataclass
+class _Ref:
+    """One reference as written: ``[prefix ]-?@label[suffix]``."""
+
+    label: str  # as looked up: the first letter in lower case (``@Fig-x`` names fig-x)
+    dash: bool = False
+    prefix: str = ""
+    suffix: str = ""
+
+
+def _ref(dash: str, label: str, prefix: str = "", suffix: str = "") -> _Ref:
+    return _Ref(label[0].lower() + label[1:], bool(dash), prefix.strip(), suffix.rstrip())
+
+
+def _group(body: str) -> list[_Ref] | None:
+    """The references of a bracketed group's text, or None when it is not one (an item
+    without exactly one reference)."""
+    refs = []
+    for item in body.split(";"):
+        match = _ITEM.match(item)
+        if match is None:
+            return None
+        refs.append(_ref(match["dash"], match["label"], match["prefix"], match["suffix"]))
+    return refs
+
+
+def _scan(text: str) -> list[tuple[int, int, list[_Ref]]]:
+    """(start, end, references) of every reference of one text: a bracketed group as one
+    (its brackets are replaced with it), else each ``@label`` by itself."""
+    found: list[tuple[int, int, list[_Ref]]] = []
+
+    def singles(start: int, end: int) -> None:
+        for match in _ONE.finditer(text, start, end):
+            found.append((match.start(), match.end(), [_ref(match[1], match[2])]))
+
+    pos = 0
+    for match in _BRACKET.finditer(text):
+        if not _INNER.search(match[1]):
+            continue
+        refs = _group(match[1])
+        singles(pos, match.start() if refs else match.end())
+        if refs:
+            found.append((match.start(), match.end(), refs))
+        pos = match.end()
+    singles(pos, len(text))
+    return found
+
+
+def _link(soup: BeautifulSoup, target: Target, ref: _Ref) -> Tag:
+    """Quarto's reference text: the type's prefix and number ("Figure 1"); only the number
+    with ``-@``; the author's prefix instead of the type's when the group has one."""
     link = soup.new_tag("a", attrs={"class": "xref", "href": f"#{target.label}"})
-    if bare and target.number:
-        eq = target.label.startswith("eq-")
-        link.string = f"({target.number})" if eq else target.number
+    number = target.number or target.text  # a section has no number: its heading's text
+    if ref.prefix:
+        link.string = f"{ref.prefix} {number}"
+    elif ref.dash:
+        link.string = number
     else:
         link.string = target.text
     return link
@@ -333,19 +417,19 @@ def _references(soup: BeautifulSoup, result: Result) -> None:
         if isinstance(node, Comment) or _skipped(node):
             continue
         text, pieces, pos = str(node), [], 0
-        for match in _REF.finditer(text):
-            refs = _INNER.findall(match.group(0))
-            missing = [label for _, label in refs if label not in result.targets]
+        for start, end, refs in _scan(text):
+            missing = [ref.label for ref in refs if ref.label not in result.targets]
             for label in missing:
                 result.problems.append(Problem(label, _unknown(label, result.targets)))
             if missing:
                 continue  # the whole reference stays as it was written
-            pieces.append(text[pos:match.start()])
-            for index, (dash, label) in enumerate(refs):
+            pieces.append(text[pos:start])
+            for index, ref in enumerate(refs):
                 if index:
                     pieces.append(", ")
-                pieces.append(_link(soup, result.targets[label], bool(dash)))
-            pos = match.end()
+                pieces.append(_link(soup, result.targets[ref.label], ref))
+                pieces.append(ref.suffix)
+            pos = end
         if pieces:
             pieces.append(text[pos:])
             node.replace_with(*[p for p in pieces if not isinstance(p, str) or p])
@@ -398,7 +482,9 @@ def prose_lines(source: str) -> list[tuple[int, str]]:
 
 def reference_lines(source: str, label: str) -> list[int]:
     """Lines of the prose where ``@label`` is written, in order (once per occurrence)."""
-    pattern = re.compile(rf"(?<![\w@.+-])-?@{re.escape(label)}(?![\w-]*[A-Za-z0-9_])")
+    first = f"[{re.escape(label[0])}{re.escape(label[0].upper())}]"  # @fig-x and @Fig-x
+    pattern = re.compile(rf"(?<![\w@.+-])-?@{first}{re.escape(label[1:])}"
+                         r"(?![\w-]*[A-Za-z0-9_])")
     return [n for n, text in prose_lines(source) for _ in pattern.finditer(text)]
 
 
