@@ -42,7 +42,14 @@ B_POST = """\
     Date: 2026-01-01
     Slug: b
 
-    Post B says something else.
+    Post B says something else, and @fig-b shows it.
+
+    ```python exec
+    #| label: fig-b
+    #| fig-cap: A line
+    import matplotlib.pyplot as plt
+    plt.plot([0, 1])
+    ```
     """
 BROKEN_FENCE = """
 ```python exec
@@ -255,6 +262,8 @@ def test_a_prose_edit_changes_the_served_page_and_reloads_only_it(
         settled = preview.idle(first["build"])
         assert settled["selective"] is False  # ... then everything, and the page written
         assert A_PAGE not in settled["changed"]  # first was already the full build's page
+        # the pages-only build left B's fences out: it says nothing about B's references
+        assert "unknown cross-reference" not in preview.log.read_text(errors="replace")
         assert B_PAGE not in settled["changed"]
         assert "/feeds/all.atom.xml" in settled["changed"]  # feeds carry whole posts
         if tabs.pages:

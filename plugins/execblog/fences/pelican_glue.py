@@ -41,7 +41,10 @@ class _Only:
         return value
 
 
-def _restricted(generators: list[Any]) -> list[Any]:
+def restricted(generators: list[Any]) -> list[Any]:
+    """The generators as this build renders fences: only the selected posts in a preview's
+    pages-only build, every post otherwise. Page-level plugins (cross-references) process
+    the same posts, so they never judge a post whose fences were left out."""
     if not _render_only:
         return generators
     wanted = _render_only[0]
@@ -67,7 +70,7 @@ def _readers_init(readers: Any) -> None:
 
 def _finished(generators: Any) -> None:
     if _current:
-        _current[0].finish(_restricted(list(generators)))
+        _current[0].finish(restricted(list(generators)))
 
 
 def _finalized(pelican: Any) -> None:

@@ -29,10 +29,13 @@ def _settings(generators: Any) -> dict[str, Any]:
 
 def finalized(generators: Any) -> None:
     """all_generators_finalized receiver: number and link every post's cross-references."""
+    from execblog.fences.pelican_glue import restricted
+
     generators = list(generators)
     strict = bool(_settings(generators).get("FENCES_STRICT"))
     changed = []
-    for obj in content_objects(generators):
+    # a preview's pages-only build renders some posts only: the others are left as they are
+    for obj in content_objects(restricted(generators)):
         html = getattr(obj, "_content", None)
         if not isinstance(html, str):
             continue
