@@ -171,3 +171,13 @@ def test_publish_warns_about_figures_without_alt_text(tmp_path):
     warnings = re.findall(r"posts/f\.md:(\d+): warning: figure has no alt text",
                           proc.stdout + proc.stderr)
     assert warnings == ["4"]
+
+
+def test_the_summary_counts_a_fence_that_ran_and_failed_as_run(site):
+    build = site({"posts/one.md": "Title: One\nDate: 2026-02-01\n\n"
+                  "```python exec\nprint('fine')\n```\n\n"
+                  "```python exec\nraise ValueError('no')\n```\n\n"
+                  "```python exec nonsense=1\nprint('never')\n```\n"})
+    assert build.returncode == 0, build.log
+    assert "fences: 2 ran, 0 cached, 2 failed" in build.log  # the bad option never ran
+    assert build.report["summary"]["executed"] == 2

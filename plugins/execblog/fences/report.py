@@ -37,6 +37,9 @@ def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[
     summary = {
         "total": len(fences),
         **{status: counts.get(status, 0) for status in STATUSES},
+        # fences a session ran in this build, whatever came of it (a bad option or a
+        # frozen miss never reached one)
+        "executed": sum(1 for _, r in entries if r.status in RAN_NOW and r.ran_on),
         "seconds": round(wall, 3),
         "slowest": [
             {"location": f"{f.source}:{f.line}", "seconds": round(r.seconds, 4)}
@@ -87,12 +90,14 @@ def write_report(report: dict[str, Any], path: str | Path) -> Path:
 def summary_line(report: dict[str, Any], entries: list[tuple[Fence, FenceResult]]) -> str:
     s = report["summary"]
     failed = sum(s[status] for status in FAILURES)
-    text = (f"fences: {s['ran']} ran, {s['cached']} cached, {failed} failed"
+    ran = s.get("executed", s["ran"])  # a fence that ran and failed ran too
+    text = (f"fences: {ran} ran, {s['cached']} cached, {failed} failed"
             f"{', ' + str(s['skipped']) + ' skipped' if s['skipped'] else ''}"
             f"{', ' + str(s['expected-error']) + ' expected errors' if s['expected-error'] else ''}"
             f"{', ' + str(s['not-run']) + ' not run (eval=false)' if s['not-run'] else ''}"
             f" in {s['seconds']:.2f} s")
-    ran = [e for e in _slowest(entries) if e[1].seconds >= 0.01][:3]
-    if ran:
-        text += "; slowest: " + ", ".join(f"{f.location()} ({r.seconds:.2f} s)" for f, r in ran)
+    slowest = [e for e in _slowest(entries) if e[1].seconds >= 0.01][:3]
+    if slowest:
+        text += "; slowest: " + ", ".join(
+            f"{f.location()} ({r.seconds:.2f} s)" for f, r in slowest)
     return text
