@@ -181,3 +181,14 @@ def test_the_summary_counts_a_fence_that_ran_and_failed_as_run(site):
     assert build.returncode == 0, build.log
     assert "fences: 2 ran, 0 cached, 2 failed" in build.log  # the bad option never ran
     assert build.report["summary"]["executed"] == 2
+
+
+def test_a_failed_fences_code_shows_post_lines_and_marks_the_failing_one(site):
+    build = site({"posts/lines.md": "Title: Lines\nDate: 2026-02-02\n\nText.\n\n"
+                  "```python exec\nx = 1\ny = 2\nraise ValueError(x + y)\nz = 4\n```\n"})
+    assert build.returncode == 0, build.log
+    fence = build.post("lines").select_one("div.fence-failed")
+    numbers = [s.text.strip() for s in fence.select(".fence-source .linenos")]
+    assert numbers == ["7", "8", "9", "10"]  # the post's lines, as the traceback's
+    assert "raise ValueError" in fence.select_one(".fence-source .hll").text
+    assert "posts/lines.md:9" in build.log

@@ -222,7 +222,7 @@ class Renderer:
             return ""  # Quarto's include: false: it ran, nothing shows (errors still do)
         parts = []
         if options.get("echo") and fence.code.strip():
-            source = self._source(fence, kind)
+            source = self._source(fence, kind, result.line if failed else None)
             if options.get("fold"):
                 shown = " open" if options["fold"] == "show" else ""  # Quarto's code-fold: show
                 source = (f'<details class="fence-fold"{shown}><summary>Code</summary>'
@@ -277,12 +277,27 @@ class Renderer:
             marked[i] = replace(shown[i], meta={**shown[i].meta, "subfigure": _letter(n)})
         return marked
 
-    def _source(self, fence: Fence, kind: FenceKind | None) -> str:
+    def _source(self, fence: Fence, kind: FenceKind | None, failing: int | None = None) -> str:
+        """The fence's highlighted code. A failed fence's code shows the post's line numbers
+        and its failing line (``failing``, a post line) marked, as its traceback cites them."""
         language = kind.language if kind else fence.kind
         lines = _line_numbers(fence.options.get("hl_lines"))
-        code = self._kept_highlight(language, lines, fence.code)
+        if failing is not None and fence.code_line:
+            code = self._failed_source(language, fence, failing)
+        else:
+            code = self._kept_highlight(language, lines, fence.code)
         code = code.replace("<pre>", f'<pre{REGION.format("Code")}>', 1)
         return f'<div class="fence-source">{code}</div>'
+
+    def _failed_source(self, language: str, fence: Fence, failing: int) -> str:
+        """Pygments' HTML with inline post line numbers and the failing line marked
+        (``<span class="hll">``); not kept (a failed fence is shown rarely and built anew)."""
+        shown = failing - fence.code_line + 1
+        count = fence.code.count("\n") + 1
+        formatter = HtmlFormatter(cssclass="highlight", linenos="inline",
+                                  linenostart=fence.code_line,
+                                  hl_lines=[shown] if 1 <= shown <= count else [])
+        return highlight(fence.code, _lexer(language), formatter)
 
     def _kept_highlight(self, language: str, lines: list[int], code: str) -> str:
         """Pygments' HTML for ``code``, kept in the fence cache's ``highlight/`` folder by a
@@ -305,10 +320,7 @@ class Renderer:
                 found = read_derived(kept, lambda data: _check_highlight(data, code))
                 if found is not None:
                     return found.decode("utf-8", "surrogatepass")
-        try:
-            lexer = get_lexer_by_name(language)
-        except ClassNotFound:
-            lexer = get_lexer_by_name("text")
+        lexer = _lexer(language)
         formatter = self._formatter
         if lines:  # Pygments' own hl_lines: <span class="hll">, as codehilite gives plain fences
             formatter = HtmlFormatter(cssclass="highlight", hl_lines=lines)
@@ -456,6 +468,13 @@ def _letter(n: int) -> str:
         n, rest = divmod(n - 1, 26)
         text = chr(ord("a") + rest) + text
     return text
+
+
+def _lexer(language: str) -> Any:
+    try:
+        return get_lexer_by_name(language)
+    except ClassNotFound:
+        return get_lexer_by_name("text")
 
 
 def _line_numbers(value: Any) -> list[int]:
