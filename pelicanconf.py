@@ -60,6 +60,11 @@ DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404",
 SEARCH_URL = "search/"
 SEARCH_SAVE_AS = "search/index.html"
 DEFAULT_PAGINATION = 10
+# Drafts (Status: draft, written to drafts/) and hidden posts and pages (Status: hidden, at
+# their usual URL): written here for preview; publishconf.py leaves them out of a publish.
+# Either way they are never listed, in feeds, in the sitemap or in the search index.
+WRITE_DRAFTS = True
+WRITE_HIDDEN = True
 # Summaries are whole first paragraphs: never cut inside math, a figure or a link.
 SUMMARY_MAX_LENGTH = None
 SUMMARY_MAX_PARAGRAPHS = 1

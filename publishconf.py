@@ -1,4 +1,5 @@
-"""Production settings: absolute URLs, feeds, strict fences. Used by `invoke publish`."""
+"""Production settings: absolute URLs, feeds, strict fences, no drafts or hidden content.
+Used by `invoke publish`."""
 
 import sys
 from pathlib import Path
@@ -11,4 +12,8 @@ SITEURL = "https://example.github.io/execblog"
 del FEED_DOMAIN  # noqa: F821 - Pelican then uses SITEURL, also when overridden with -e
 RELATIVE_URLS = False
 FENCES_STRICT = True
+# Drafts and hidden posts and pages are not published: no page, notebook or figure of theirs
+# is written (True publishes them, still unlisted: off lists, feeds, sitemap and search).
+WRITE_DRAFTS = False
+WRITE_HIDDEN = False
 DELETE_OUTPUT_DIRECTORY = True

@@ -4,11 +4,14 @@ Every path defaults to this file's folder, so the tasks work from any directory
 (`invoke -r /path/to/repo build`). Pelican always runs as a subprocess of the current
 interpreter, so a failing build is a non-zero exit status, never a half-built process state.
 
-`publish` never exposes a half-written site: it builds into a fresh folder next to the
-output folder (same filesystem, so renames are atomic), and only when Pelican succeeds and
+`publish` never exposes a half-written site, nor a moment without one: it builds into a
+fresh folder next to the output folder (same filesystem), and only when Pelican succeeds and
 the build record it wrote says this very build finished with every page written does it
-rename the old output aside, rename the new one in, delete the old one, and deploy.
-Ctrl-C (or SIGTERM) stops the build, removes the staging folder and exits 130.
+exchange the new folder with the old output in one step (renameat2 RENAME_EXCHANGE), delete
+the old one, and deploy. Drafts and hidden posts and pages are left out (publishconf.py:
+WRITE_DRAFTS, WRITE_HIDDEN). Publishes of one site take turns (a lock in the fence cache
+folder), and a publish first removes the folders killed publishes left. Ctrl-C (or SIGTERM)
+at any point exits 130 with one line saying what changed.
 
 The logic lives in plugins/execblog/sitetasks/ (pelican_cli, publishing, perf); the tasks below only
 resolve paths and call it.
@@ -188,8 +191,8 @@ print(a.sum())
 def new(c: Context, title: str, content: str | None = None) -> None:
     """Create content/posts/YYYY-MM-DD-slug.md as a draft; never overwrites a file.
 
-    Drafts are built to drafts/SLUG.html, off the home page and feeds; delete the
-    `Status: draft` line to publish the post."""
+    `invoke build` writes drafts to drafts/SLUG.html, off the home page, feeds, sitemap and
+    search; `invoke publish` leaves them out. Delete the `Status: draft` line to publish."""
     from pelican.settings import DEFAULT_CONFIG
     from pelican.utils import slugify
 
@@ -226,7 +229,9 @@ def publish(c: Context, content: str | None = None, output: str | None = None,
     """Strict build (publishconf.py); if it succeeds, swap it into the output and deploy.
 
     A failed or interrupted build changes nothing: neither the output folder nor the deploy
-    target. Success is Pelican's exit status 0 *and* a build record with this build's id."""
+    target. Success is Pelican's exit status 0 *and* a build record with this build's id.
+    Drafts and hidden content are not published; a second publish of the site waits for the
+    first; the swaps never leave the output or deploy folder missing."""
     publishing.publish_site(
         PUBLISH_CONF, _path(content, DEFAULT_CONTENT), _path(output, DEFAULT_OUTPUT),
         {**parse_overrides(set), **fence_mode(frozen, rerun)}, ROOT, method=method,

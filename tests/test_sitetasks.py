@@ -5,11 +5,15 @@ Fast: no Pelican build runs here; tests/test_tasks.py drives the same code throu
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -109,6 +113,162 @@ def test_replace_dir_puts_the_old_folder_back_when_the_new_one_cannot_move(tmp_p
     with pytest.raises(OSError):
         publishing.replace_dir(tmp_path / "missing", target)
     assert tree(target) == {"old.html": "old"} and siblings(target) == []
+
+
+def test_replace_dir_exchanges_the_folders_in_one_step(tmp_path):
+    """Where renameat2(RENAME_EXCHANGE) works (Linux), the new folder itself becomes the
+    target (same inode) and no rename pair ever runs."""
+    target, new = tmp_path / "out", tmp_path / "new"
+    write_files(target, {"old.html": "old"})
+    write_files(new, {"index.html": "new"})
+    if publishing._renameat2() is None:
+        pytest.skip("no renameat2 here")
+    inode = new.stat().st_ino
+    assert publishing.exchange(new, target)
+    assert target.stat().st_ino == inode and tree(new) == {"old.html": "old"}
+    publishing.exchange(new, target)  # and back
+    publishing.replace_dir(new, target)
+    assert target.stat().st_ino == inode and tree(target) == {"index.html": "new"}
+    assert not new.exists() and siblings(target) == []
+
+
+def test_swap_in_leaves_the_old_folder_at_the_new_ones_name(tmp_path):
+    target, new = tmp_path / "out", tmp_path / "new"
+    write_files(target, {"old.html": "old"})
+    write_files(new, {"index.html": "new"})
+    publishing.swap_in(new, target)
+    assert tree(target) == {"index.html": "new"} and tree(new) == {"old.html": "old"}
+    publishing.swap_in(tmp_path / "new", tmp_path / "fresh")  # no target: a plain rename
+    assert tree(tmp_path / "fresh") == {"old.html": "old"} and not new.exists()
+
+
+def test_without_exchange_the_rename_pair_says_so(tmp_path, monkeypatch, capsys):
+    """A kernel or filesystem that cannot exchange: the old folder is renamed aside and the
+    new one in, and a note says the target is missing for a moment."""
+    monkeypatch.setattr(publishing, "_renameat2", lambda: None)
+    monkeypatch.setattr(publishing, "_noted", set())
+    target, new = tmp_path / "out", tmp_path / "new"
+    write_files(target, {"old.html": "old"})
+    write_files(new, {"index.html": "new"})
+    assert not publishing.exchange(new, target)
+    publishing.swap_in(new, target)
+    assert tree(target) == {"index.html": "new"} and tree(new) == {"old.html": "old"}
+    assert "cannot exchange two folders in one step" in capsys.readouterr().err
+    with pytest.raises(OSError):
+        publishing.swap_in(tmp_path / "missing", target)
+    assert tree(target) == {"index.html": "new"} and siblings(target) == []
+
+
+def test_an_exchange_error_other_than_unsupported_raises(tmp_path):
+    if publishing._renameat2() is None:
+        pytest.skip("no renameat2 here")
+    write_files(tmp_path / "out", {"a": "a"})
+    with pytest.raises(FileNotFoundError):
+        publishing.exchange(tmp_path / "missing", tmp_path / "out")
+
+
+def test_staged_holds_its_folder_and_removes_it(tmp_path):
+    target = tmp_path / "site" / "output"
+    with publishing.staged(target) as staging:
+        write_files(staging, {"index.html": "x"})
+        assert publishing.clean_leftovers(target) == []  # held: not a leftover
+        assert staging.is_dir()
+    assert not staging.exists() and siblings(target) == []
+
+
+def test_clean_leftovers_removes_only_unheld_staging_and_aside_folders(tmp_path):
+    target = tmp_path / "deploy"
+    names = [".deploy.new-a", ".deploy.old-b", ".deploy.new-held", ".deploy.other-c",
+             ".deployed.new-d"]
+    for name in names:
+        write_files(tmp_path / name, {"f/x.html": "x"})
+    write_files(tmp_path, {".deploy.old-file": "a file, not a folder"})
+    held = os.open(tmp_path / ".deploy.new-held", os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        assert publishing.clean_leftovers(target) == [".deploy.new-a", ".deploy.old-b"]
+    finally:
+        os.close(held)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".deploy.new-held", ".deploy.old-file", ".deploy.other-c", ".deployed.new-d"]
+    assert publishing.clean_leftovers(target) == [".deploy.new-held"]  # released now
+    assert publishing.clean_leftovers(tmp_path / "missing" / "out") == []
+
+
+def test_site_lock_makes_a_second_holder_wait_and_says_whose_it_is(tmp_path, capsys):
+    lock = tmp_path / "cache" / "publish.lock"
+    order: list[str] = []
+    with publishing.site_lock(lock):
+        assert lock.read_text() == f"{os.getpid()}\n"
+
+        def second() -> None:
+            with publishing.site_lock(lock):
+                order.append("second")
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while "another publish" not in capsys.readouterr().err:
+            assert time.monotonic() < deadline, "the second holder never said it waits"
+            time.sleep(0.02)
+        order.append("first")
+    thread.join(timeout=10)
+    assert order == ["first", "second"] and lock.read_text() == ""
+
+
+def test_site_lock_message_names_the_holder(tmp_path):
+    lock = tmp_path / "publish.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "sys.path.insert(0, sys.argv[2])\n"
+         "from pathlib import Path\n"
+         "from execblog.sitetasks.publishing import site_lock\n"
+         "with site_lock(Path(sys.argv[1])):\n"
+         "    print('held', flush=True)\n"
+         "    time.sleep(60)\n", str(lock), str(Path(publishing.__file__).parents[2])],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        waiter = subprocess.Popen(
+            [sys.executable, "-c", "import sys\n"
+             "sys.path.insert(0, sys.argv[2])\n"
+             "from pathlib import Path\n"
+             "from execblog.sitetasks.publishing import site_lock\n"
+             "with site_lock(Path(sys.argv[1])):\n"
+             "    pass\n", str(lock), str(Path(publishing.__file__).parents[2])],
+            stderr=subprocess.PIPE, text=True)
+        line = waiter.stderr.readline()
+        assert line == (f"another publish of this site is running (pid {holder.pid}); "
+                        "waiting for it to finish\n")
+        assert waiter.poll() is None  # waiting
+        holder.send_signal(signal.SIGKILL)  # a dead holder's lock is free at once
+        assert waiter.wait(timeout=30) == 0
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+SIGNALS_HELD = """
+import os, signal, sys, time
+sys.path.insert(0, sys.argv[1])
+from execblog.sitetasks.publishing import signals_held
+done = []
+try:
+    with signals_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        done.append("block")
+except KeyboardInterrupt:
+    print("interrupted after", done)
+"""
+
+
+def test_signals_held_delays_a_signal_until_the_block_ends():
+    """In a process of its own: signals reach Python's main thread only."""
+    proc = subprocess.run([sys.executable, "-c", SIGNALS_HELD,
+                           str(Path(publishing.__file__).parents[2])],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "interrupted after ['block']\n", proc.stdout + proc.stderr
 
 
 def test_deploy_directory_replaces_the_target_with_a_copy(tmp_path, capsys):

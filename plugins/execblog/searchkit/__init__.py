@@ -6,6 +6,11 @@ is indexed (``data-pagefind-body`` on a post's or page's content: listings, tags
 are left out) and its search page (``search`` in DIRECT_TEMPLATES) loads Pagefind's UI from that
 folder: the index is fetched from the site itself, never from a third party.
 
+Drafts and hidden posts and pages are never indexed, even where the build writes them (a
+development build does, for preview): Pagefind reads a copy of the output's HTML files (hard
+links in a temporary folder) that leaves their pages out, and writes the index into the
+output.
+
 Pagefind comes from PyPI (``pip install 'pagefind[bin]'``: its binary ships in the wheel). A
 build where it cannot be found, or where indexing fails, goes on with a warning naming what to
 install; a strict build (``FENCES_STRICT``, as publishconf sets it) fails instead.
@@ -21,11 +26,15 @@ import logging
 import os
 import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pelican import signals
+
+from execblog.sitefiles.unlisted import save_as_paths, unlisted_objects
 
 log = logging.getLogger(__name__)
 
@@ -57,37 +66,83 @@ def find_pagefind() -> str | None:
     return shutil.which("pagefind")
 
 
-def pagefind_command(binary: str, output: Path, bundle_dir: str) -> list[str]:
-    """The command line that indexes output into output/bundle_dir."""
-    return [binary, "--site", str(output), "--output-subdir", bundle_dir, "--quiet",
+def pagefind_command(binary: str, site: Path, bundle: Path) -> list[str]:
+    """The command line that indexes the HTML files under site into the folder bundle."""
+    return [binary, "--site", str(site), "--output-path", str(bundle), "--quiet",
             *(arg for sel in EXCLUDE_SELECTORS for arg in ("--exclude-selectors", sel))]
 
 
-def build_index(output: Path, bundle_dir: str = "pagefind") -> tuple[bool, str]:
-    """Index output with Pagefind: (True, summary) or (False, why it could not)."""
+def indexed_pages(output: Path, bundle_dir: str, skip: Iterable[str] = ()) -> list[str]:
+    """The HTML files under output that Pagefind reads ("/"-separated, relative): every one
+    but those in skip (the unlisted pages) and those in the index's own folder."""
+    skipped = set(skip)
+    bundle = bundle_dir.strip("/") + "/"
+    found = []
+    for folder, _, files in os.walk(output):
+        base = Path(folder).relative_to(output).as_posix()
+        for name in files:
+            rel = name if base == "." else f"{base}/{name}"
+            if name.endswith(".html") and rel not in skipped and not rel.startswith(bundle):
+                found.append(rel)
+    return sorted(found)
+
+
+def _mirror(output: Path, pages: list[str], into: Path) -> None:
+    """Hard links (copies across filesystems) of output's pages under into."""
+    for rel in pages:
+        target = into / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(output / rel, target)
+        except OSError:
+            shutil.copyfile(output / rel, target)
+
+
+def build_index(output: Path, bundle_dir: str = "pagefind",
+                skip: Iterable[str] = ()) -> tuple[bool, str]:
+    """Index output's pages but those in ``skip`` with Pagefind into output/bundle_dir:
+    (True, summary) or (False, why it could not)."""
     binary = find_pagefind()
     if binary is None:
         return False, f"Pagefind is not installed: {INSTALL_HINT}"
     start = time.perf_counter()
-    try:
-        proc = subprocess.run(pagefind_command(binary, output, bundle_dir), capture_output=True,
-                              text=True, timeout=TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, f"Pagefind ({binary}) could not run: {exc}"
+    pages = indexed_pages(output, bundle_dir, skip)
+    with tempfile.TemporaryDirectory(prefix="searchkit-") as tmp:
+        try:
+            _mirror(output, pages, Path(tmp))
+        except OSError as exc:
+            return False, f"cannot gather the pages to index: {exc}"
+        try:
+            proc = subprocess.run(pagefind_command(binary, Path(tmp), output / bundle_dir),
+                                  capture_output=True, text=True, timeout=TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, f"Pagefind ({binary}) could not run: {exc}"
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
         return False, f"Pagefind exited with {proc.returncode}: " + " | ".join(tail)
     if not (output / bundle_dir / "pagefind.js").is_file():
         return False, f"Pagefind wrote no {bundle_dir}/pagefind.js in {output}"
-    return True, f"indexed {output} into {bundle_dir}/ in {time.perf_counter() - start:.2f} s"
+    unlisted = sum((output / rel).is_file() for rel in set(skip))
+    left_out = f" ({unlisted} unlisted page(s) left out)" if unlisted else ""
+    return True, (f"indexed {output} into {bundle_dir}/ in {time.perf_counter() - start:.2f} s"
+                  + left_out)
+
+
+_unlisted: list[set[str]] = []  # the output paths of this build's drafts and hidden pages
+
+
+def _collect(generators: list[Any]) -> None:
+    _unlisted[:] = [save_as_paths(unlisted_objects(generators))]
 
 
 def _finalized(pelican: Any) -> None:
     settings = pelican.settings
+    skip = _unlisted[0] if _unlisted else set()
+    _unlisted.clear()
     if not settings.get("SEARCH_INDEX", True):
         return
     ok, message = build_index(Path(pelican.output_path),
-                              settings.get("SEARCH_BUNDLE_DIR") or "pagefind")
+                              settings.get("SEARCH_BUNDLE_DIR") or "pagefind", skip)
     if ok:
         log.info("searchkit: %s", message)
     elif settings.get("FENCES_STRICT"):
@@ -98,4 +153,5 @@ def _finalized(pelican: Any) -> None:
 
 
 def register() -> None:
+    signals.all_generators_finalized.connect(_collect)
     signals.finalized.connect(_finalized)

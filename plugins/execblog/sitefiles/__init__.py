@@ -1,9 +1,14 @@
-"""sitefiles: sitemap.xml and robots.txt, written once the site is built.
+"""sitefiles: sitemap.xml and robots.txt, written once the site is built; drafts and hidden
+content left out of publish builds.
 
 The sitemap lists the home page, every published post and every published page, each with
 an absolute URL and a ``lastmod`` taken from the content itself (its ``Modified:``, else its
 ``Date:``; the home page takes the newest post's), never the build time: the same content
-gives the same bytes. robots.txt allows everything and names the sitemap.
+gives the same bytes. Drafts and hidden posts and pages (``Status: draft`` / ``hidden``) are
+never in it. robots.txt allows everything and names the sitemap.
+
+``unlisted`` (``WRITE_DRAFTS``, ``WRITE_HIDDEN``): whether drafts and hidden content are
+written at all; publishconf.py sets both False, so a publish leaves them out.
 
 URLs start with SITEURL when it is absolute (publishconf); in development, where SITEURL is
 relative, with FEED_DOMAIN (``invoke serve``), the base the development feeds use.
@@ -22,6 +27,8 @@ from typing import Any
 
 from lxml import etree
 from pelican import signals
+
+from .unlisted import drop_unlisted
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +74,8 @@ def w3c_datetime(value: datetime.datetime | datetime.date) -> str:
 def sitemap_entries(
     base: str, articles: list[Any], pages: list[Any]
 ) -> list[tuple[str, datetime.datetime | None]]:
-    """(absolute URL, lastmod) for the home page, then posts newest first, then pages."""
+    """(absolute URL, lastmod) for the home page, then posts newest first, then pages: only
+    published content (drafts and hidden posts and pages are never listed)."""
     published = [a for a in articles if getattr(a, "status", "published") == "published"]
     dates = [d for d in (lastmod(a) for a in published) if d is not None]
     entries = [(base + "/", max(dates) if dates else None)]
@@ -129,5 +137,7 @@ def _write(pelican: Any) -> None:
 
 
 def register() -> None:
+    signals.article_generator_finalized.connect(drop_unlisted)
+    signals.page_generator_finalized.connect(drop_unlisted)
     signals.all_generators_finalized.connect(_collect)
     signals.finalized.connect(_write)

@@ -1,19 +1,46 @@
 """Publishing: build into a staging folder, check the build record, swap it in, deploy.
 
-Nothing half-written is ever exposed: the staging folder sits next to the output folder
-(same filesystem, so renames are atomic), and only a build whose record says it finished
-with every page written replaces the output and is deployed. Also ``prune_cache``, which
-drops the fence-cache entries the last build did not use.
+Nothing half-written is ever exposed, and the served folder never goes missing:
+
+* The staging folder sits next to the output folder (same filesystem). Only a build whose
+  record says it finished with every page written replaces the output, and the swap is one
+  ``renameat2(RENAME_EXCHANGE)`` (Linux 3.15+, on ext4, XFS, Btrfs, tmpfs, ...): the old and
+  the new folder trade places in one step, so a reader opening ``output/index.html`` always
+  finds one whole site or the other. Where the kernel or filesystem cannot exchange, the old
+  folder is renamed aside and the new one renamed in (a moment without the folder), with a
+  note saying so. ``DEPLOY_METHOD = "directory"`` deploys the same way.
+* Every staging or set-aside folder (``.output.new-*``, ``.output.old-*``, ``.deploy.*``) is
+  held with ``flock`` by the publish that made it. A publish first removes such folders left
+  by publishes that were killed (none holds them any more), never one a live publish holds.
+* Publishes of one site take turns: the first holds ``<FENCES_CACHE_PATH>/publish.lock``
+  (``flock``; the folder of the build record both would write) for the whole publish, and a
+  second one says ``another publish of this site is running (pid N)`` and waits for it.
+* Ctrl-C or SIGTERM at any point exits 130 with one line saying what changed; the swap itself
+  runs with both signals held back, so it is never cut in half.
+
+``EXECBLOG_PUBLISH_PAUSE="swap:FILE"`` (or ``"deploy:FILE"``) makes a publish stop just before
+that step until FILE exists (at most two minutes): a hook for the tests, which signal a
+publish at a known point. Also ``prune_cache``, which drops the fence-cache entries the last
+build did not use.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import fcntl
+import functools
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import time
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,11 +50,22 @@ from invoke.exceptions import Exit
 from .pelican_cli import read_settings, run_pelican, terminate_as_interrupt
 
 DEPLOY_METHODS = ("ghp-import", "directory")
+LEFTOVER_TAGS = ("new", "old")  # .<target>.new-*: staging; .<target>.old-*: set aside
+LOCK_NAME = "publish.lock"  # in the fence cache folder, next to the build record
+PAUSE_ENV = "EXECBLOG_PUBLISH_PAUSE"
+PAUSE_MAX_S = 120.0
+
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2  # linux/fs.h
+_NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 
 def resolve(value: str | None, default: Path) -> Path:
     """An absolute path: relative values are taken from the caller's working directory."""
     return Path(value).expanduser().resolve() if value else default
+
+
+# --- holding folders, swapping them ---------------------------------------------------------
 
 
 def staging_dir(target: Path, tag: str) -> Path:
@@ -38,21 +76,215 @@ def staging_dir(target: Path, tag: str) -> Path:
     return staging
 
 
-def replace_dir(new: Path, target: Path) -> None:
-    """Put the folder `new` at `target`. The old target is renamed aside, the new one renamed
-    in, then the old one deleted: target is always either the whole old or the whole new."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        target.rename(old)
+def _hold(path: Path, *, wait: bool = True) -> int | None:
+    """An fd on the folder ``path`` holding an exclusive flock on it, or None when it cannot
+    be locked (held by another process with ``wait=False``, gone, or no flock here)."""
     try:
-        new.rename(target)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
-        if old is not None:
-            old.rename(target)
-        raise
-    if old is not None:
-        shutil.rmtree(old)
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        if os.path.samestat(os.fstat(fd), os.lstat(path)):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+@contextlib.contextmanager
+def staged(target: Path, tag: str = "new") -> Iterator[Path]:
+    """A fresh staging folder next to target, held (flock) while the block runs, so that no
+    other publish takes it for a leftover; then removed, whatever it holds by then (nothing
+    after a first publish, the old target after a swap, a partial build after a failure)."""
+    fd = None
+    for _ in range(5):  # a publish cleaning leftovers may take the folder before we hold it
+        path = staging_dir(target, tag)
+        fd = _hold(path)
+        if fd is not None or path.is_dir():  # held, or no flock on this filesystem
+            break
+    try:
+        yield path
+    finally:
+        try:
+            _remove(path)
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink():
+        path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block has run (it is short); then they act."""
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    except (AttributeError, ValueError, OSError):  # no pthread_sigmask here
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """libc's renameat2, or None (not Linux, or a libc without it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap the folders at ``a`` and ``b`` in one step (renameat2 RENAME_EXCHANGE): True when
+    done, False where the kernel or filesystem cannot; other failures raise OSError."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+_noted: set[Path] = set()
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Put the folder ``new`` at ``target`` atomically; afterwards ``new`` holds the old target
+    (or is gone when there was none). ``target`` is never missing, where the filesystem can
+    exchange two names; elsewhere the old target is renamed aside and the new one in."""
+    with signals_held():
+        if not os.path.lexists(target):
+            os.rename(new, target)
+            return
+        if exchange(new, target):
+            return
+        if target.parent not in _noted:
+            _noted.add(target.parent)
+            print(f"publish: note: this filesystem cannot exchange two folders in one step; "
+                  f"{target} is missing for a moment while it is replaced", file=sys.stderr,
+                  flush=True)
+        held = _hold(target)  # so that no other publish takes the set-aside folder
+        try:
+            aside = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+            target.rename(aside)
+            try:
+                new.rename(target)
+            except OSError:
+                aside.rename(target)
+                raise
+            try:
+                aside.rename(new)
+            except OSError:
+                _remove(aside)
+        finally:
+            if held is not None:
+                os.close(held)
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put the folder ``new`` at ``target`` (see swap_in), then delete the old one: target is
+    always either the whole old or the whole new folder."""
+    swap_in(new, target)
+    if os.path.lexists(new):
+        _remove(new)
+
+
+def clean_leftovers(target: Path) -> list[str]:
+    """Remove the staging and set-aside folders next to ``target`` (``.NAME.new-*``,
+    ``.NAME.old-*``) that no live publish holds: those of publishes that were killed. Returns
+    the names removed."""
+    prefixes = tuple(f".{target.name}.{tag}-" for tag in LEFTOVER_TAGS)
+    try:
+        entries = [e for e in os.scandir(target.parent)
+                   if e.name.startswith(prefixes) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+    removed = []
+    for entry in sorted(entries, key=lambda e: e.name):
+        fd = _hold(Path(entry.path), wait=False)
+        if fd is None:  # a live publish holds it (or it is gone already)
+            continue
+        try:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        finally:
+            os.close(fd)
+        removed.append(entry.name)
+    return removed
+
+
+# --- one publish of a site at a time ---------------------------------------------------------
+
+
+def _holder(fd: int) -> str:
+    """The pid the lock's holder wrote in the lock file ("unknown" if it has not yet)."""
+    for _ in range(20):
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if text:
+            return text
+        time.sleep(0.025)
+    return "unknown"
+
+
+@contextlib.contextmanager
+def site_lock(path: Path) -> Iterator[None]:
+    """Hold the lock file ``path`` (flock) while the block runs; when another publish holds
+    it, say so and wait for it. The file keeps the holder's pid while held."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise Exit(f"not publishing: cannot open the lock file {path}: "
+                   f"{exc.strerror or exc}", code=1) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"another publish of this site is running (pid {_holder(fd)}); waiting for "
+                  f"it to finish", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:  # no flock on this filesystem (some network ones)
+            print(f"publish: note: cannot lock {path} ({exc.strerror or exc}); nothing stops "
+                  "another publish of this site from running at the same time",
+                  file=sys.stderr, flush=True)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+
+
+def _pause(stage: str) -> None:
+    """The tests' hook (see the module's docstring): EXECBLOG_PUBLISH_PAUSE="STAGE:FILE"."""
+    wanted, _, go = os.environ.get(PAUSE_ENV, "").partition(":")
+    if wanted != stage or not go:
+        return
+    print(f"publish: paused before the {stage} until {go} exists", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + PAUSE_MAX_S
+    while not os.path.exists(go) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def cache_root(settings: dict[str, Any], root: Path) -> Path:
@@ -155,15 +387,19 @@ def deploy_ghp_import(site: Path, repository: Path, branch: str, remote: str,
                                                             else ""))
 
 
-def deploy_directory(site: Path, directory: Path) -> None:
-    """Replace `directory` with a copy of `site`, atomically (see replace_dir)."""
-    staging = staging_dir(directory, "new")
-    try:
+def deploy_directory(site: Path, directory: Path,
+                     on_swapped: Callable[[], None] | None = None) -> None:
+    """Replace ``directory`` with a copy of ``site``, atomically (see swap_in); the old copy
+    is deleted afterwards. ``on_swapped`` is called as soon as the new copy is in place."""
+    with staged(directory) as staging:
         shutil.copytree(site, staging, dirs_exist_ok=True)
-        replace_dir(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        with signals_held():
+            try:
+                swap_in(staging, directory)
+            except OSError as exc:
+                raise Exit(f"deploy to {directory} failed: {exc}", code=1) from None
+            if on_swapped is not None:
+                on_swapped()
     print(f"Deployed to {directory}")
 
 
@@ -177,33 +413,109 @@ def check_method(method: str, target: Path, output: Path) -> None:
         raise Exit(f"DEPLOY_DIRECTORY {target} would contain the output folder", code=2)
 
 
+def file_settings(conf: Path, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The settings file's values with the overrides, without Pelican's checks: what a
+    publish needs before the build (where the lock and the deploy folder are). A file that
+    cannot be read gives {}: the build then reports why."""
+    from pelican.settings import get_settings_from_file
+
+    try:
+        values = get_settings_from_file(str(conf))
+    except Exception:  # noqa: BLE001 - Pelican reports it with the build
+        values = {}
+    return {**values, **overrides}
+
+
+def _real(path: Path) -> Path:
+    """``path`` with symlinks resolved: a symlinked output or deploy folder keeps its link,
+    and the folder it points to is the one replaced."""
+    return Path(os.path.realpath(path))
+
+
+class _Progress:
+    """How far a publish got: what the one line on Ctrl-C or SIGTERM says."""
+
+    def __init__(self, output: Path) -> None:
+        self.output, self.stage, self.deploy = output, "waiting", ""
+
+    def interrupted(self) -> Exit:
+        output = self.output
+        message = {
+            "waiting": "interrupted while waiting for the other publish of this site: "
+                       "nothing changed",
+            "building": f"interrupted: nothing published ({output} is unchanged)",
+            "built": f"interrupted: {output} holds the new site; {self.deploy}",
+            "deployed": f"interrupted after the deploy {self.deploy}, while removing the old "
+                        "copy: the next publish removes what is left of it",
+        }[self.stage]
+        return Exit(message, code=130)
+
+
 def publish_site(conf: Path, content: Path, output: Path, overrides: dict[str, Any],
                  root: Path, *, method: str | None = None, repository: str | None = None,
                  branch: str | None = None, remote: str | None = None, push: bool = False,
                  directory: str | None = None) -> None:
     """Strict build of ``content`` with ``conf`` into a staging folder; if it finished,
-    swap it in at ``output`` and deploy (options left None come from the settings)."""
+    swap it in at ``output`` and deploy (options left None come from the settings).
+
+    One publish of a site at a time (a second waits); leftovers of killed publishes are
+    removed first; Ctrl-C or SIGTERM anywhere exits 130 with one line."""
     build_id = uuid.uuid4().hex
     overrides = {**overrides, "FENCES_BUILD_ID": build_id}
-    with terminate_as_interrupt():  # SIGTERM too: the staging folder is removed
-        staging = staging_dir(output, "new")
+    output = _real(output)
+    progress = _Progress(output)
+    with terminate_as_interrupt():  # SIGTERM too
         try:
-            run_pelican(conf, content, staging, overrides, root)
-            # Read after the build: Pelican has already reported any bad setting in its log.
-            settings = read_settings(conf, {**overrides, "PATH": str(content)})
-            verify_build(settings, build_id, root)
-            chosen = method or settings.get("DEPLOY_METHOD", "ghp-import")
-            target = resolve(directory, Path(settings["DEPLOY_DIRECTORY"]))
-            check_method(chosen, target, output)
-            replace_dir(staging, output)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        print(f"Built {output}")
+            early = file_settings(conf, overrides)
+            with site_lock(cache_root(early, root) / LOCK_NAME):
+                progress.stage = "building"
+                removed = clean_leftovers(output)
+                deploy_folder = directory or early.get("DEPLOY_DIRECTORY")
+                if deploy_folder:
+                    removed += clean_leftovers(_real(resolve(str(deploy_folder), Path())))
+                if removed:
+                    print(f"publish: removed {len(removed)} folder(s) left by interrupted "
+                          f"publishes: {', '.join(removed)}", flush=True)
+                _publish(conf, content, output, overrides, root, build_id, progress,
+                         method=method, repository=repository, branch=branch, remote=remote,
+                         push=push, directory=directory)
+        except KeyboardInterrupt:
+            raise progress.interrupted() from None
+
+
+def _publish(conf: Path, content: Path, output: Path, overrides: dict[str, Any], root: Path,
+             build_id: str, progress: _Progress, *, method: str | None,
+             repository: str | None, branch: str | None, remote: str | None, push: bool,
+             directory: str | None) -> None:
+    with staged(output) as staging:
+        run_pelican(conf, content, staging, overrides, root)
+        # Read after the build: Pelican has already reported any bad setting in its log.
+        settings = read_settings(conf, {**overrides, "PATH": str(content)})
+        verify_build(settings, build_id, root)
+        chosen = method or settings.get("DEPLOY_METHOD", "ghp-import")
+        target = _real(resolve(directory, Path(settings["DEPLOY_DIRECTORY"])))
+        check_method(chosen, target, output)
         if chosen == "directory":
-            deploy_directory(output, target)
+            progress.deploy = f"nothing was deployed ({target} is unchanged)"
         else:
-            deploy_ghp_import(output, resolve(repository, Path(settings["DEPLOY_REPOSITORY"])),
-                              branch or settings["DEPLOY_BRANCH"],
-                              remote or settings["DEPLOY_REMOTE"],
-                              push or bool(settings.get("DEPLOY_PUSH")))
+            repo = resolve(repository, Path(settings["DEPLOY_REPOSITORY"]))
+            branch = branch or settings["DEPLOY_BRANCH"]
+            progress.deploy = f"branch {branch} of {repo} holds the old site or the whole new one"
+        _pause("swap")
+        with signals_held():
+            try:
+                swap_in(staging, output)
+            except OSError as exc:
+                raise Exit(f"not publishing: cannot put the new site at {output}: {exc}",
+                           code=1) from None
+            progress.stage = "built"
+    print(f"Built {output}")
+    _pause("deploy")
+    if chosen == "directory":
+        def swapped() -> None:
+            progress.stage, progress.deploy = "deployed", f"to {target}"
+
+        deploy_directory(output, target, on_swapped=swapped)
+    else:
+        deploy_ghp_import(output, repo, branch, remote or settings["DEPLOY_REMOTE"],
+                          push or bool(settings.get("DEPLOY_PUSH")))
