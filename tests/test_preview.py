@@ -160,6 +160,8 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Preview]:
     base_dir = tmp_path_factory.mktemp("preview")
     content, output, cache = base_dir / "content", base_dir / "out", base_dir / "cache"
     write_files(content, {"posts/a.md": A_POST, "posts/b.md": B_POST})
+    root = base_dir / "root"  # where the preview runs: the content folder is outside it
+    root.mkdir()
     port = free_port()
     log = base_dir / "preview.log"
     env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="400",
@@ -167,10 +169,10 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Preview]:
                                            os.environ.get("PYTHONPATH", "")]))
     cmd = [sys.executable, "-m", "execblog.sitetasks.preview",
            "--conf", str(ROOT / "pelicanconf.py"), "--content", str(content),
-           "--output", str(output), "--root", str(base_dir),
+           "--output", str(output), "--root", str(root),
            "--port", str(port), "--set", f"FENCES_CACHE_PATH={cache}"]
     with log.open("w") as sink:
-        proc = subprocess.Popen(cmd, cwd=base_dir, env=env, stdout=sink,
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=sink,
                                 stderr=subprocess.STDOUT)
     site = Preview(f"http://127.0.0.1:{port}", content, output, log)
     try:
@@ -291,7 +293,10 @@ def test_a_failing_fence_is_reported_with_its_line_and_cleared_when_fixed(
         failed = until(lambda: (s := preview.state())["build"] > before["build"]
                        and s["errors"] and s, 60, "the located error", preview.log)
         error = failed["errors"][0]
-        assert error["path"].endswith("posts/a.md")
+        # relative to the content folder (outside the working folder): no absolute path
+        assert error["path"] == "posts/a.md"
+        assert error["text"].startswith(f"posts/a.md:{error['line']}: error: ")
+        assert str(preview.content.parent) not in json.dumps(failed)
         assert opener + 1 <= error["line"] <= opener + 4, error  # inside the broken fence
         assert "ValueError" in error["text"] and f":{error['line']}: error: " in error["text"]
         message = events.next("build")

@@ -23,7 +23,14 @@ after each rebuild the server compares the digests of every output file with the
 build's and sends the changed paths: a page reloads only when it, or a file it references,
 changed. A rebuild's located errors (``path:LINE: error: ...``: failing fences, posts
 Pelican could not read, exceptions) are sent too and shown in an overlay, which clears
-when a later rebuild is clean; ``/__preview/errors`` returns the same as JSON.
+when a later rebuild is clean; ``/__preview/errors`` returns the same as JSON, its paths
+relative to the working folder (the repository) or to the content folder, never absolute.
+
+The server is for this machine's browser only: it answers a request only when its ``Host``
+is ``localhost``, ``127.0.0.1``, ``[::1]`` or the address it was bound to (with its port or
+none; else 403, against DNS rebinding), serves no file whose real path is outside the output
+folder (a symlink out of it is a 404), and drops a connection that sends nothing for
+IDLE_TIMEOUT_S (the events stream only writes, so it is not affected).
 """
 
 from __future__ import annotations
@@ -56,6 +63,8 @@ STEP_MS = 50  # a save is complete when nothing else changed for this long
 DEBOUNCE_MS = 600  # ... or after this long at most
 FULL_AFTER_MS = 300  # the full build follows a pages-only build after this long idle
 KEEPALIVE_S = 15.0
+IDLE_TIMEOUT_S = 20.0  # a connection that sends nothing (or half a request) this long is dropped
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 # One located error line, as fences.diagnostics writes them: path[:LINE]: error: message
 LOCATED = re.compile(r"^(?P<path>[^\s:][^:]*?)(?::(?P<line>\d+))?: error: (?P<message>.+)$")
 
@@ -359,7 +368,8 @@ class Site:
                         signal.signal(sig, handler)
         located = [Located.parse(line) for line in tee.lines() if LOCATED.match(line.strip())]
         site_errors = self._site_errors() if started_pelican else []
-        errors = _unique(located + site_errors + errors) or summary
+        errors = _unique([relative(e, self.content)  # no absolute path of this machine
+                          for e in located + site_errors + errors or summary])
         after = digests(self.output) if self.output.is_dir() else {}
         changed = changed_paths(self.digests, after)
         self.digests = after
@@ -402,6 +412,32 @@ def _exception_error(exc: BaseException, root: Path) -> Located:
         where = f"{path}:{line}" if line else path
         return Located(f"{where}: error: {message}", path, line)
     return Located(f"error: {message}")
+
+
+def shown_path(path: str, content: Path) -> str:
+    """``path`` without this machine's folders: relative to the working folder (the
+    repository) when inside it, else to the content folder, else its file name."""
+    here = Path.cwd().resolve()
+    full = Path(os.path.abspath(path))
+    for candidate in (full, full.resolve()):
+        for base in (here, content):
+            if candidate.is_relative_to(base):
+                return candidate.relative_to(base).as_posix()
+    return full.name
+
+
+def relative(error: Located, content: Path) -> Located:
+    """``error`` with its path (and the working and content folders in its message) shown
+    relative, as ``shown_path`` does."""
+    match = LOCATED.match(error.text)
+    path = shown_path(error.path, content) if error.path and match else None
+    message = match["message"] if path else error.text
+    for folder in sorted({str(Path.cwd().resolve()), str(content)}, key=len):
+        message = message.replace(folder + os.sep, "")
+    if not path:
+        return Located(message)
+    where = f"{path}:{error.line}" if error.line else path
+    return Located(f"{where}: error: {message}", path, error.line)
 
 
 def _unique(errors: list[Located]) -> list[Located]:
@@ -466,10 +502,73 @@ def inject(page: bytes, digest: str) -> bytes:
     return page + tag if at < 0 else page[:at] + tag + page[at:]
 
 
-def make_handler(root: Path, hub: Hub) -> type[SimpleHTTPRequestHandler]:
+def allowed_hosts(bind: str) -> frozenset[str]:
+    """The ``Host`` names the server answers to: this machine's, and ``bind``."""
+    bound = bind.lower()
+    if ":" in bound and not bound.startswith("["):
+        bound = f"[{bound}]"  # an IPv6 address, as a Host header writes it
+    return LOCAL_HOSTS | ({bound} if bound else set())
+
+
+def host_and_port(value: str) -> tuple[str, int | None] | None:
+    """``(name, port)`` of a ``Host`` header (port None when it has none); None when it is
+    not one."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        end = value.find("]") + 1
+        name, rest = value[:end], value[end:]
+    else:
+        name, colon, port = value.partition(":")
+        rest = colon + port
+    if not name or (rest and not (rest[0] == ":" and rest[1:].isascii()
+                                  and rest[1:].isdigit())):
+        return None
+    return name, int(rest[1:]) if rest else None
+
+
+def make_handler(root: Path, hub: Hub, hosts: frozenset[str] = LOCAL_HOSTS,
+                 ) -> type[SimpleHTTPRequestHandler]:
+    real_root = Path(os.path.realpath(root))
+
     class Handler(SimpleHTTPRequestHandler):
+        timeout = IDLE_TIMEOUT_S  # per socket operation: an idle client is dropped
+
         def __init__(self, *args: Any, **kwargs: Any):
             super().__init__(*args, directory=str(root), **kwargs)
+
+        def parse_request(self) -> bool:
+            """http.server's, and a 403 for a ``Host`` this server does not answer to."""
+            if not super().parse_request():
+                return False
+            values = self.headers.get_all("Host") or []
+            found = host_and_port(values[0]) if len(values) == 1 else None
+            if found and found[0] in hosts and found[1] in (None, self.server.server_port):
+                return True
+            body = b"403 Forbidden: the preview answers only to localhost.\n"
+            self.send_response(HTTPStatus.FORBIDDEN)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            return False
+
+        def _outside(self, url_path: str) -> bool:
+            """Whether ``url_path`` names a file (or a folder's index) whose real path, past
+            every symlink, is outside the output folder."""
+            target = Path(self.translate_path(url_path))
+            named = [target]
+            if target.is_dir():
+                named += [target / "index.html", target / "index.htm"]
+            return any((p.exists() or p.is_symlink())
+                       and not Path(os.path.realpath(p)).is_relative_to(real_root)
+                       for p in named)
+
+        def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
+            if self._outside(urlsplit(self.path).path):
+                return self.send_error(HTTPStatus.NOT_FOUND)
+            return super().do_HEAD()
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
             pass
@@ -485,6 +584,10 @@ def make_handler(root: Path, hub: Hub) -> type[SimpleHTTPRequestHandler]:
             if url.path == ERRORS:
                 return self._send(HTTPStatus.OK, "application/json",
                                   json.dumps(hub.state()).encode())
+            if self._outside(url.path):
+                if (root / "404.html").is_file():
+                    return self._page(HTTPStatus.NOT_FOUND, root / "404.html")
+                return self.send_error(HTTPStatus.NOT_FOUND)
             target = Path(self.translate_path(url.path))
             if target.is_dir():
                 if not url.path.endswith("/"):
@@ -554,7 +657,7 @@ class Server(ThreadingHTTPServer):
 def start_server(output: Path, hub: Hub, bind: str, port: int) -> Server:
     """Serve ``output`` on ``bind:port`` in a daemon thread."""
     output.mkdir(parents=True, exist_ok=True)
-    server = Server((bind, port), make_handler(output, hub))
+    server = Server((bind, port), make_handler(output, hub, allowed_hosts(bind)))
     threading.Thread(target=server.serve_forever, name="preview-http", daemon=True).start()
     return server
 
