@@ -11,6 +11,7 @@ import base64
 import importlib.util
 import logging
 import re
+import sys
 
 import feedparser
 import pytest
@@ -173,8 +174,20 @@ class Jpeg:
         return base64.b64encode(JPEG).decode()
 
 
-def fmt(value):
-    return display_plugin.fences_format_value(value)
+def fmt(value, settings=None):
+    return display_plugin.fences_format_value(value, settings or {})
+
+
+def test_plain_text_names_no_path_of_the_build_machine(tmp_path):
+    import numpy
+
+    (module,) = fmt(numpy)
+    assert module.data == "<module 'numpy' from 'numpy/__init__.py'>"
+    content = tmp_path / "content"
+    (path,) = fmt(str(content / "posts" / "data.csv"), {"PATH": str(content)})
+    assert path.data == "'posts/data.csv'"
+    (exe,) = fmt(sys.executable)
+    assert sys.prefix not in exe.data and exe.data.startswith("'…/")
 
 
 def test_mimebundle_latex_and_jpeg_need_no_ipython(caplog):

@@ -86,7 +86,7 @@ class SessionPool:
     def start(self) -> None:
         """Start the fork server now: it imports NumPy and matplotlib while Pelican reads."""
         self._context()
-        forkserver.ensure_running()
+        _ensure_fork_server()
 
     def submit(self, fences: list[Fence]) -> Future[list[FenceResult]]:
         return self._threads.submit(self._run_session, fences)
@@ -122,6 +122,7 @@ class SessionPool:
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=worker.probe_main, args=(child, self.plugins, self.settings),
                            daemon=True)
+        _ensure_fork_server()
         proc.start()
         child.close()
         try:
@@ -162,7 +163,12 @@ class SessionPool:
         proc = ctx.Process(target=worker.session_main,
                            args=(child, self.plugins, self.settings, os.getpid(), capture_dir),
                            daemon=False)
-        proc.start()
+        try:
+            _start(proc, capture_dir, parent, child)
+        except Exception:
+            if self.cancelled:  # Ctrl-C reached the fork server too
+                return interrupted(fences)
+            raise
         self._live.add(proc)
         child.close()
         try:
@@ -218,7 +224,7 @@ class SessionPool:
         proc = ctx.Process(target=worker.tree_main,
                            args=(child, self.plugins, self.settings, os.getpid(), folder),
                            daemon=False)
-        proc.start()
+        _start(proc, folder, parent, child)
         child.close()
         msg = _receive(parent, STARTUP_TIMEOUT)
         if not (isinstance(msg, tuple) and msg[0] == "ready"):
@@ -419,6 +425,30 @@ def _describe_signal(number: int) -> str:
     if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         return f"was stopped ({sig.name})"
     return f"crashed ({sig.name}: {meaning})" if meaning else f"crashed ({sig.name})"
+
+
+def _ensure_fork_server() -> None:
+    """Start the fork server (if not running) with SIGINT blocked: the terminal's Ctrl-C
+    reaches it too, and waits until ``execblog.fences.preload`` can end it quietly instead
+    of printing a ``KeyboardInterrupt`` traceback from wherever its start-up was."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _start(proc: Any, folder: str, *conns: Any) -> None:
+    """Start ``proc``; when it cannot start (the fork server is gone: Ctrl-C reaches it
+    too), leave nothing behind: its pipe is closed and its folder removed."""
+    try:
+        _ensure_fork_server()
+        proc.start()
+    except BaseException:
+        for conn in conns:
+            conn.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _stop(proc: Any, conn: Any) -> None:

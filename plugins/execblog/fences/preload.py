@@ -5,13 +5,27 @@ and the built-in plugins are in memory before any session forks. CUDA is never t
 here: CuPy is imported only inside a session that asks for it. The backends named by
 ``FENCES_PRELOAD`` (``["torch"]``) are imported here too, by their candidate's ``warm``,
 which never touches a device.
+
+Ctrl-C reaches the fork server too (it is in the terminal's process group). Once serving,
+multiprocessing ignores SIGINT there. Before that, the fork server starts with SIGINT
+blocked (``fences.pool._ensure_fork_server``); here it is unblocked with a handler that ends
+the fork server quietly, with no ``KeyboardInterrupt`` traceback on the terminal: the build
+is stopping anyway. Sessions get the usual SIGINT handler back.
 """
 
 import gc
 import io
 import os
+import signal
 import sys
 
+
+def _leave_quietly(signum: int, frame: object) -> None:
+    os._exit(128 + signum)
+
+
+_sigint = signal.signal(signal.SIGINT, _leave_quietly)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a Ctrl-C held so far ends it
 os.environ.setdefault("MPLBACKEND", "Agg")
 from .pool import HOST_MAIN_VARIABLE, PRELOAD_VARIABLE  # noqa: E402
 
@@ -47,3 +61,4 @@ for _cands in _pm.hook.fences_backend_candidates():
 # collector's reach, so sessions do not copy those pages when a collection walks them.
 gc.collect()
 gc.freeze()
+signal.signal(signal.SIGINT, _sigint)  # what sessions get back (multiprocessing restores it)

@@ -37,6 +37,7 @@ from typing import Any
 from ..backends import ArrayBackend
 from ..hookspecs import hookimpl
 from ..model import Output
+from ..paths import scrub
 
 log = logging.getLogger("fences.display")
 
@@ -71,9 +72,9 @@ def fences_session_setup(namespace: dict[str, Any], backend: ArrayBackend) -> No
 
 
 @hookimpl(trylast=True)
-def fences_format_value(value: Any) -> list[Output] | None:
+def fences_format_value(value: Any, settings: dict[str, Any]) -> list[Output] | None:
     if isinstance(value, type) or _attribute(value, _CANARY) is not None:
-        return [Output("text/plain", repr(value))]
+        return [_plain(repr(value), settings)]
     bundle, bundle_meta = _mimebundle(value)
     for method, mime in PROTOCOL:
         if mime in bundle:
@@ -97,7 +98,13 @@ def fences_format_value(value: Any) -> list[Output] | None:
     text = plain if isinstance(plain, str) else repr(value)
     if _ADDRESS.search(text):
         return []  # an address changes every build: nothing worth showing
-    return [Output("text/plain", text)]
+    return [_plain(text, settings)]
+
+
+def _plain(text: str, settings: dict[str, Any]) -> Output:
+    """A ``text/plain`` output naming no path of the build machine (a module's ``repr``
+    names its file): content paths relative, libraries', home's and temp's shortened."""
+    return Output("text/plain", scrub(text, str(settings.get("PATH") or "")))
 
 
 def _mimebundle(value: Any) -> tuple[dict[str, Any], dict[str, Any]]:
