@@ -6,6 +6,7 @@ import functools
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -187,3 +188,16 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+LOCATED = re.compile(r"^(?P<path>\S+?):(?P<line>\d+): (?P<severity>error|warning): (?P<msg>.+)$")
+
+
+def located(log: str) -> list[tuple[str, int, str, str]]:
+    """Every compiler-style line of a build log: (path, line, severity, message)."""
+    found = []
+    for line in log.splitlines():
+        match = LOCATED.match(line)
+        if match:
+            found.append((match["path"], int(match["line"]), match["severity"], match["msg"]))
+    return found

@@ -7,24 +7,15 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import run_pelican, write_files
+from conftest import located, run_pelican, write_files
 
 HEAD = "Title: {t}\nDate: 2026-04-0{d}\n\n"
-LOCATED = re.compile(r"^(?P<path>\S+?):(?P<line>\d+): (?P<severity>error|warning): (?P<msg>.+)$")
 
 
 def post(title: str, day: int, body: str) -> str:
     return HEAD.format(t=title, d=day) + body
 
 
-def located(log: str) -> list[tuple[str, int, str, str]]:
-    """Every compiler-style line of a build log."""
-    found = []
-    for line in log.splitlines():
-        match = LOCATED.match(line)
-        if match:
-            found.append((match["path"], int(match["line"]), match["severity"], match["msg"]))
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import signal
 import time
 
 import pytest
-from conftest import cupy_usable, run_pelican, write_files
+from conftest import cupy_usable, located, run_pelican, write_files
 from execblog.fences import memory
 from execblog.fences.memory import (
     MEMORY_NOTE,
@@ -27,7 +27,6 @@ from execblog.fences.options import COMMON_OPTIONS, OptionError, validate
 from execblog.fences.settings import SettingsError, format_bytes, parse_memory, read
 
 HEAD = "Title: {t}\nDate: 2026-07-0{d}\n\n"
-LOCATED = re.compile(r"^(?P<path>\S+?):(?P<line>\d+): (?P<severity>error|warning): (?P<msg>.+)$")
 OUT_OF_MEMORY = "ran out of memory (limit 300 MiB"
 
 POSTS = {
@@ -53,13 +52,6 @@ POSTS = {
 }
 
 
-def located(log: str) -> list[tuple[str, int, str, str]]:
-    found = []
-    for line in log.splitlines():
-        match = LOCATED.match(line)
-        if match:
-            found.append((match["path"], int(match["line"]), match["severity"], match["msg"]))
-    return found
 
 
 @pytest.fixture(scope="module")
