@@ -18,7 +18,7 @@ import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import forkserver, spawn
+from multiprocessing import forkserver, resource_tracker, spawn
 from multiprocessing.connection import Client
 from typing import Any
 
@@ -430,7 +430,12 @@ def _describe_signal(number: int) -> str:
 def _ensure_fork_server() -> None:
     """Start the fork server (if not running) with SIGINT blocked: the terminal's Ctrl-C
     reaches it too, and waits until ``execblog.fences.preload`` can end it quietly instead
-    of printing a ``KeyboardInterrupt`` traceback from wherever its start-up was."""
+    of printing a ``KeyboardInterrupt`` traceback from wherever its start-up was.
+
+    multiprocessing's resource tracker is started first, on its own: its ``ensure_running``
+    unblocks SIGINT when it is done (it does not restore the mask), which, were it started
+    from inside ``forkserver.ensure_running``, would leave the fork server unprotected."""
+    resource_tracker.ensure_running()
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         forkserver.ensure_running()
