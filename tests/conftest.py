@@ -201,3 +201,11 @@ def located(log: str) -> list[tuple[str, int, str, str]]:
         if match:
             found.append((match["path"], int(match["line"]), match["severity"], match["msg"]))
     return found
+
+
+def in_child(code: str) -> tuple[bool, str]:
+    """Run ``code`` in a child Python (the test process never sets up CUDA): whether it
+    succeeded, and its last line (stdout when it did, stderr when it did not)."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    text = proc.stdout if proc.returncode == 0 else proc.stderr
+    return proc.returncode == 0, (text.strip().splitlines() or [""])[-1]

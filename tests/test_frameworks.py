@@ -9,11 +9,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import subprocess
-import sys
 
 import pytest
-from conftest import auto_backend, run_pelican, write_files
+from conftest import auto_backend, in_child, run_pelican, write_files
 
 needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
                                  reason="PyTorch is not installed (the test extra has it)")
@@ -28,9 +26,9 @@ def torch_pretty() -> str:
 
 
 def _ask(probe: str) -> str:
-    """Run ``probe`` in a child process (this one never sets up CUDA); its last line."""
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    return (out.stdout.strip().splitlines() or ["CPU"])[-1]
+    """What ``probe`` prints last, in a child process; CPU when it fails."""
+    ok, said = in_child(probe)
+    return said if ok and said else "CPU"
 
 
 def torch_device_label() -> str:

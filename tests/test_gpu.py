@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from conftest import in_child
 
 
 def _gpu_reason() -> str | None:
@@ -14,8 +12,8 @@ def _gpu_reason() -> str | None:
              "    sys.exit(f'CuPy is not installed ({e.__class__.__name__})')\n"
              "if not cupy.is_available():\n    sys.exit('CuPy is installed but no usable GPU')\n"
              "int(cupy.arange(3).sum())\n")
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    return None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["no GPU"])[-1]
+    ok, why = in_child(probe)
+    return None if ok else why or "no GPU"
 
 
 REASON = _gpu_reason()
@@ -66,8 +64,8 @@ def _torch_cuda_reason() -> str | None:
     probe = ("import sys\ntry:\n    import torch\nexcept Exception as e:\n"
              "    sys.exit(f'PyTorch is not installed ({e.__class__.__name__})')\n"
              "if not torch.cuda.is_available():\n    sys.exit('PyTorch sees no CUDA device')\n")
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    return None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["no"])[-1]
+    ok, why = in_child(probe)
+    return None if ok else why or "no"
 
 
 TORCH_REASON = _torch_cuda_reason()
