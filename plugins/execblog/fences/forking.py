@@ -17,6 +17,19 @@ DEVICE_PREFIX = "/dev/nvidia"
 
 def gpu_in_use() -> bool:
     """True when this process set up an NVIDIA GPU (a device file is open or mapped)."""
+    if gpu_files_open():
+        return True
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            return any(DEVICE_PREFIX in line for line in fh)
+    except OSError:
+        return False
+
+
+def gpu_files_open() -> bool:
+    """True when this process holds an NVIDIA device file open: the cheap half of
+    :func:`gpu_in_use` (about 0.1 ms), for the check after every fence. On an H200 the open
+    files and the mappings appeared together, exactly when CUDA was set up."""
     try:
         fds = os.listdir("/proc/self/fd")
     except OSError:
@@ -27,11 +40,7 @@ def gpu_in_use() -> bool:
                 return True
         except OSError:
             continue
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
-            return any(DEVICE_PREFIX in line for line in fh)
-    except OSError:
-        return False
+    return False
 
 
 def fork() -> int:

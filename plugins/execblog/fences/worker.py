@@ -33,7 +33,7 @@ from .backends import AUTO, BackendResolver, BackendUnavailable, LazyBackend, co
 from .bounds import bound_line, bound_output
 from .capture import StreamCapture
 from .containment import PR_SET_CHILD_SUBREAPER, _prctl, descendants, exit_now, guard
-from .forking import fork, gpu_in_use
+from .forking import fork, gpu_files_open, gpu_in_use
 from .manager import make_manager
 from .memory import MEMORY_NOTE, MemoryLimit
 from .model import (
@@ -214,7 +214,7 @@ class Session:
     def _finish_gpu_work(self) -> None:
         """Wait for the GPU work the fence queued, so that a faulting kernel fails this
         fence (not the next) and its ``seconds`` include that work."""
-        if not gpu_in_use():
+        if not gpu_files_open():
             return
         for backend in self.backends.resolved():
             if backend.is_gpu:
