@@ -64,8 +64,11 @@ def _initialized(pelican: Any) -> None:
 
 
 def _readers_init(readers: Any) -> None:
+    from ..sources import reader_classes
+
     for ext in MarkdownReader.file_extensions:
         readers.reader_classes[ext] = FenceReader
+    readers.reader_classes.update(reader_classes())
 
 
 def _finished(generators: Any) -> None:
