@@ -24,7 +24,7 @@ PAGE_PATHS = ["pages"]
 USE_FOLDER_AS_CATEGORY = False
 DEFAULT_CATEGORY = "notes"
 STATIC_PATHS = ["images", "extra"]
-THEME = str(ROOT / "theme")
+THEME = str(ROOT / "plugins" / "execblog" / "theme")
 PLUGIN_PATHS = [str(ROOT / "plugins")]
 # Execblog's parts, all in the one installed package `execblog`. After "execblog.fences":
 # xrefs and citations read the posts' HTML once the fences are in it.

@@ -194,8 +194,8 @@ def _vars(css: str, selector: str) -> dict[str, str]:
 
 
 def test_title_contrast_in_both_themes() -> None:
-    main = (ROOT / "theme/static/css/main.css").read_text(encoding="utf-8")
-    css = (ROOT / "theme/static/css/authoring.css").read_text(encoding="utf-8")
+    main = (ROOT / "plugins/execblog/theme/static/css/main.css").read_text(encoding="utf-8")
+    css = (ROOT / "plugins/execblog/theme/static/css/authoring.css").read_text(encoding="utf-8")
     section = css.split("/* == callouts", 1)[1].split("/* == ", 1)[0]
     tint = float(re.search(r"var\(--callout-accent\) (\d+)%", section).group(1)) / 100
     media_dark = section.split("@media (prefers-color-scheme: dark)", 1)[1]
@@ -216,7 +216,7 @@ def test_title_contrast_in_both_themes() -> None:
 
 
 def test_every_admonition_type_has_an_accent() -> None:
-    css = (ROOT / "theme/static/css/authoring.css").read_text(encoding="utf-8")
+    css = (ROOT / "plugins/execblog/theme/static/css/authoring.css").read_text(encoding="utf-8")
     section = css.split("/* == callouts", 1)[1].split("/* == ", 1)[0]
     for kind in ("tip", "hint", "important", "warning", "attention", "caution", "danger",
                  "error"):

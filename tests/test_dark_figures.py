@@ -18,7 +18,7 @@ from execblog.fences import darkfigs
 from execblog.fences.cache import seal, unseal
 from PIL import Image
 
-CSS = ROOT / "theme" / "static" / "css" / "main.css"
+CSS = ROOT / "plugins/execblog/theme" / "static" / "css" / "main.css"
 FFT_POST = ROOT / "content" / "posts" / "three-ways-to-write-an-fft.md"
 BLUE, ORANGE = "#1f77b4", "#ff7f0e"  # matplotlib's first two cycle colours
 MARK = b"<!-- kept -->\n"

@@ -246,7 +246,7 @@ def test_standalone_has_fixed_colours_background_and_xmlns():
 
 
 def test_stylesheet_covers_both_dark_mode_triggers():
-    css = (ROOT / "theme/static/css/diagrams.css").read_text()
+    css = (ROOT / "plugins/execblog/theme/static/css/diagrams.css").read_text()
     assert '[data-theme="dark"]' in css and "prefers-color-scheme: dark" in css
     assert re.search(r"figure\.diagram svg[^{]*\{[^}]*max-width:\s*100%[^}]*height:\s*auto", css)
     for cls in ("diagram-stroke", "diagram-text", "diagram-halo"):
@@ -442,7 +442,7 @@ def test_same_bytes_across_processes_with_different_hash_seeds(tmp_path):
 
 
 def test_hidden_feed_image_stays_hidden_in_pages():
-    css = (ROOT / "theme/static/css/diagrams.css").read_text()
+    css = (ROOT / "plugins/execblog/theme/static/css/diagrams.css").read_text()
     assert re.search(r"figure\.diagram img\[hidden\]\s*\{\s*display:\s*none", css)
 
 

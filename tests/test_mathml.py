@@ -45,7 +45,7 @@ GAMMA = r"""
     Gamma sums $\sum_{k=1}^n k = \tfrac{n(n+1)}{2}$ in its first sentence. More.
     """
 
-SOURCE_FONT = ROOT / "theme/static/fonts/latinmodern-math.otf"
+SOURCE_FONT = ROOT / "plugins/execblog/theme/static/fonts/latinmodern-math.otf"
 
 
 def _lines(text: str) -> list[str]:

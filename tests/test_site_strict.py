@@ -55,7 +55,7 @@ def test_strict_build_fails_on_bad_metadata(site):
 
 def test_a_template_error_leaves_no_build_record(site, tmp_path):
     theme = tmp_path / "theme"
-    shutil.copytree(ROOT / "theme", theme)
+    shutil.copytree(ROOT / "plugins/execblog/theme", theme)
     first = site({"posts/good.md": GOOD}, conf="publishconf.py", settings={"THEME": str(theme)})
     assert first.returncode == 0 and record(first)["complete"], first.log
     (theme / "templates/article.html").write_text("{{ article.title | no_such_filter }}\n")

@@ -306,7 +306,7 @@ def test_failed_publish_changes_nothing(published, tmp_path, failure, method):
         extra = ["--set", "THEME=/nonexistent"]
     else:  # Pelican stops half-way through writing pages: only staging saves the output
         theme = tmp_path / "theme"
-        shutil.copytree(ROOT / "theme", theme)
+        shutil.copytree(ROOT / "plugins/execblog/theme", theme)
         (theme / "templates/article.html").write_text("{% no_such_tag %}\n")
         extra = ["--set", f"THEME={theme}"]
     if method == "ghp-import":

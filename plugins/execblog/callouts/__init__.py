@@ -9,7 +9,7 @@ renders exactly like the admonition extension's ``!!! note`` block::
 
     <div class="admonition note"><p class="admonition-title"><strong>Note</strong></p>...
 
-so both syntaxes share one style (theme/static/css/authoring.css). Any text after the marker
+so both syntaxes share one style (execblog/theme/static/css/authoring.css). Any text after the marker
 on its line replaces the default title (``> [!TIP] Faster``); that is Obsidian's and Quarto's
 habit, not GitHub's. A marker GitHub does not know (``> [!FOO]``) leaves a plain blockquote.
 

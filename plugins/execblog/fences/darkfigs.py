@@ -3,7 +3,7 @@
 Nothing runs again: the figure a fence drew (SVG or PNG) is recoloured. Neutral colours
 (white, black and the greys between: backgrounds, text, spines, ticks, grid, legend frames)
 move along a ramp from the dark theme's text colour (for black) to its background (for
-white), the palette of ``theme/static/css/main.css``'s dark mode; coloured ones (the data:
+white), the palette of ``execblog/theme/static/css/main.css``'s dark mode; coloured ones (the data:
 lines, bars, colormaps, embedded images) are kept, so series stay as distinguishable as they
 were. Nearly grey colours are blended between the two by their chroma, which also keeps
 the anti-aliased edges of coloured lines in a PNG smooth.
