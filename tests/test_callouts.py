@@ -221,3 +221,25 @@ def test_every_admonition_type_has_an_accent() -> None:
     for kind in ("tip", "hint", "important", "warning", "attention", "caution", "danger",
                  "error"):
         assert re.search(rf"\.admonition\.{kind}\b[^{{]*\{{", section), kind
+
+
+def test_quarto_callout_divs_render_as_github_callouts() -> None:
+    """Quarto's ``::: {.callout-warning}`` (execblog.pandoc) and ``> [!WARNING]`` share one
+    rendering (``callout_box``): the same markup, title from a heading or ``title=``."""
+    import markdown
+
+    def html(text: str) -> str:
+        md = markdown.Markdown(extensions=["extra", "execblog.callouts", "execblog.pandoc"])
+        return md.convert(text)
+
+    github = html("> [!WARNING] Hot *stove*\n> Body.\n")
+    assert github.startswith('<div class="admonition warning">\n<p class="admonition-title">'
+                             "<strong>Hot <em>stove</em></strong></p>")
+    assert html("::: {.callout-warning}\n## Hot *stove*\nBody.\n:::\n") == github
+    assert html('::: {.callout-warning title="Hot stove"}\nBody.\n:::\n') == html(
+        "> [!WARNING] Hot stove\n> Body.\n")
+    plain = html("::: {.callout-note}\nNo title.\n:::\n")
+    assert "<strong>Note</strong>" in plain and "No title." in plain
+    # a class that is no callout kind keeps its content in a plain div
+    assert html("::: {.callout-other}\nKept.\n:::\n") == (
+        '<div class="callout-other">\n<p>Kept.</p>\n</div>')

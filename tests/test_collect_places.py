@@ -241,6 +241,8 @@ KINDS = [
     ("python exec", "python"), ("{python}", "python"), ("{python echo=false}", "python"),
     ("{sh}", "bash"), ("diagram", "diagram"), ("python", None), ("{.python}", None),
     ("{{python}}", None), ("{=html}", None), ("text", None), ("", None),
+    ('python exec="1"', "python"), ("python exec=on", "python"), ('sh exec="true"', "bash"),
+    ('console exec="1"', "bash"), ('python exec="off"', None), ('md exec="1"', None),
 ])
 def test_claim(info, kind):
     claim = _claim(KINDS, info)

@@ -14,7 +14,13 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
-from execblog.fences.bounds import MAX_LINE_CHARS, MAX_OUTPUT_CHARS, bound_line, bound_output
+from execblog.fences.bounds import (
+    MAX_LINE_CHARS,
+    MAX_OUTPUT_CHARS,
+    bound_line,
+    bound_output,
+    cut_note,
+)
 from execblog.fences.builtin.display import png_bytes
 from execblog.fences.builtin.html import truncated_notice
 from execblog.fences.model import ERROR, STREAM, Output
@@ -35,6 +41,13 @@ def test_text_outputs_are_cut_in_place_with_their_length():
                         "truncated_unit": "characters"}
     small = Output("text/plain", "fine")
     assert bound_output(small) is small
+
+
+def test_cut_outputs_are_named_for_the_log():
+    html = bound_output(Output("text/html", "<p>" * 30_000))
+    assert cut_note(html) == "text/html was cut at 50,000 characters (it had 90,000 characters)"
+    stream = Output(STREAM, "x", {"name": "stdout", "truncated": 72_000})
+    assert cut_note(stream) == "stdout was cut at 50,000 characters (it had 72,000 bytes)"
 
 
 @pytest.mark.parametrize("mime", ["text/html", "text/markdown", "image/svg+xml"])

@@ -14,6 +14,7 @@ from execblog.fences.options import (
     result_options,
     split_opener,
     take_option_lines,
+    unsupported_options,
     validate,
 )
 
@@ -68,7 +69,8 @@ def test_include_eval_warning_output_and_display_options():
     assert options({"eval": "false"})["eval"] is False
     assert options({"output": "asis"})["output"] == "asis"
     assert options({"output": "false"})["output"] is False
-    assert "expected true, false or asis" in error({"output": "html"})
+    assert options({"output": "html"})["output"] == "html"  # markdown-exec's html="1"
+    assert "expected true, false, asis or html" in error({"output": "raw"})
     assert options({"hl_lines": "2 3"})["hl_lines"] == (2, 3)
     assert options({"hl_lines": "2-4 7"})["hl_lines"] == (2, 3, 4, 7)
     assert options({"hl_lines": "3,1"})["hl_lines"] == (1, 3)
@@ -238,3 +240,39 @@ def test_quarto_options_in_a_strict_build(site):
     assert again.returncode == 0, again.log
     assert [f["status"] for f in again.report["fences"]] == [
         "cached", "cached", "cached", "not-run", "cached", "cached", "cached"]
+
+
+def test_option_lines_are_yaml():
+    body = ["#| fig-cap:", '#|   - "First"', "#|   - Second", "#| fig-alt: |",
+            "#|   Two lines,", "#|   of alt text.", "#| echo: false", "#| hl_lines: [2, 3]",
+            "#| fig-width: 3", "#| fig-align: center", "x = 1"]
+    raw, count = take_option_lines(body, 20)
+    assert count == 10
+    assert raw["fig-cap"] == ("[First, Second]", 20)
+    assert raw["fig-alt"] == ("Two lines,\nof alt text.", 23)
+    assert raw["echo"] == ("false", 26) and raw["hl_lines"] == ("[2, 3]", 27)
+    kept, notes = unsupported_options(raw, kind_specs(PYTHON))
+    assert notes == [(29, "Quarto option 'fig-align' is not supported and was ignored")]
+    got = validate(kept, kind_specs(PYTHON), DEFAULTS)
+    assert got["fig-subcap"] == ("First", "Second")  # a list of captions: one per figure
+    assert (got["alt"], got["echo"], got["hl_lines"]) == ("Two lines,\nof alt text.", False,
+                                                          (2, 3))
+    assert "layout-ncol" in unsupported_options({"layout": ("[[1,1],[1]]", 3)},
+                                                kind_specs(PYTHON))[1][0][1]
+    assert options({"echo": "fenced"})["echo"] == "fenced"
+    with pytest.raises(OptionError) as caught:
+        take_option_lines(["#| label: fig-a", "#| fig-cap: [a, b", "x"], 5)
+    assert "option lines are not YAML" in str(caught.value) and caught.value.line == 6
+    with pytest.raises(OptionError, match="is not of the form"):
+        take_option_lines(["#|label fig-a", "x"], 5)
+
+
+def test_option_lines_yaml_cannot_read_keep_their_text():
+    """A value with `: ` inside (a C or Rust signature) is not YAML; one `key: value` a line
+    still reads it as written, while a value meant as YAML keeps YAML's error."""
+    raw, count = take_option_lines(["//| export: f(x: *const f64, n: usize) -> f64",
+                                    "//| echo: false", "fn f() {}"], 7, comment="//")
+    assert count == 2
+    assert raw == {"export": ("f(x: *const f64, n: usize) -> f64", 7), "echo": ("false", 8)}
+    with pytest.raises(OptionError, match="not YAML"):
+        take_option_lines(["#| export: f(x: int)", "#| fig-cap: [a, b", "x"], 1)

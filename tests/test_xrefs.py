@@ -220,3 +220,75 @@ def test_image_with_label_becomes_a_figure_and_duplicates_warn():
     assert soup.select_one("figure#fig-cat figcaption").get_text() == "Figure 1: Cat"
     assert [p.message.split(":")[0] for p in result.problems] == ["duplicate label 'sec-a'"]
     assert re.search(r'<p><a class="xref" href="#fig-cat">Figure 1</a></p>', result.html)
+
+
+def test_theorems_numbered_per_kind_and_callouts_with_labels():
+    html = ('<p>@thm-a, @lem-a, @thm-b, -@thm-b, @tip-fast and @thm-aa.</p>'
+            '<div class="theorem thm" id="thm-a"><p><span class="theorem-title"><strong>'
+            '<span class="theorem-kind">Theorem</span></strong></span> A.</p></div>'
+            '<div class="theorem lem" id="lem-a"><p><span class="theorem-title"><strong>'
+            '<span class="theorem-kind">Lemma</span></strong></span> B.</p></div>'
+            '<div class="theorem thm" id="thm-b"><p><span class="theorem-title"><strong>'
+            '<span class="theorem-kind">Theorem</span><span class="theorem-name"> (Named)'
+            '</span></strong></span> C.</p></div>'
+            '<div class="admonition tip" id="tip-fast"><p class="admonition-title"><strong>'
+            'Faster</strong></p></div><div id="def-loose">not a definition div</div>')
+    result = process(html)
+    soup = BeautifulSoup(result.html, "html.parser")
+    assert links(soup.find("p")) == [("#thm-a", "Theorem 1"), ("#lem-a", "Lemma 1"),
+                                     ("#thm-b", "Theorem 2"), ("#thm-b", "2"),
+                                     ("#tip-fast", "Tip 1")]
+    assert soup.select_one("#thm-b .theorem-title").get_text() == "Theorem 2 (Named)"
+    assert soup.select_one("#tip-fast .admonition-title").get_text() == "Tip 1: Faster"
+    messages = sorted(p.message for p in result.problems)
+    assert messages == [
+        "label 'def-loose' is not on a definition div (::: {#def-loose} ... :::); it is not "
+        "numbered",
+        "unknown cross-reference @thm-aa: no theorem in this post has that label; did you "
+        "mean @thm-a?"]
+
+
+def test_figure_div_subfigures_lettered_with_aliases():
+    html = ('<p>[@fig-pair; @fig-left; @fig-pair-2; -@fig-pair-1]</p>'
+            '<figure class="quarto-figure" id="fig-pair">'
+            '<figure class="quarto-subfigure" id="fig-left"><img><figcaption>Left'
+            '</figcaption></figure><figure class="quarto-subfigure"><img></figure>'
+            '<figcaption>Pair</figcaption></figure>'
+            '<figure class="quarto-float quarto-table" id="tbl-img"><figcaption>As a table'
+            '</figcaption><p><img></p></figure><p>@tbl-img</p>')
+    soup = BeautifulSoup(process(html).html, "html.parser")
+    assert links(soup.find("p")) == [("#fig-pair", "Figure 1"), ("#fig-left", "Figure 1(a)"),
+                                     ("#fig-pair-2", "Figure 1(b)"), ("#fig-left", "1(a)")]
+    assert [(f.get("id"), f.figcaption.get_text()) for f in soup.select(".quarto-subfigure")] \
+        == [("fig-left", "(a) Left"), ("fig-pair-2", "(b)")]
+    assert soup.select_one("#fig-pair > figcaption").get_text() == "Figure 1: Pair"
+    assert soup.select_one("#tbl-img > figcaption").get_text() == "Table 1: As a table"
+    assert links(soup.find_all("p")[-1]) == [("#tbl-img", "Table 1")]
+
+
+def test_heading_whose_text_starts_with_a_prefix_is_no_label():
+    html = ('<h2 id="fig-like-text">fig-like text<a class="headerlink" href="#fig-like-text">'
+            '#</a></h2><h3 id="thm-of-the-day">thm of the day</h3>'
+            '<h2 id="fig-written">Written {#fig-written}</h2>')
+    result = process(html)
+    assert [p.label for p in result.problems] == ["fig-written"]  # an author's own label
+
+
+def test_subfigure_aliases_never_take_a_written_label_and_linked_images_are_figures():
+    html = ('<figure class="quarto-figure" id="fig-a"><figure id="fig-a-one"><img>'
+            '<figcaption>One</figcaption></figure><figure><img></figure>'
+            '<figcaption>A</figcaption></figure>'
+            '<figure class="quarto-figure" id="fig-a-2"><img><figcaption>Own</figcaption>'
+            '</figure>'
+            '<p><a href="https://example.org"><img alt="Linked" id="fig-link" src="l.png"></a>'
+            '</p><p>@fig-a-1 @fig-a-2 @fig-link</p>')
+    result = process(html)
+    soup = BeautifulSoup(result.html, "html.parser")
+    assert result.problems == []
+    assert links(soup.find_all("p")[-1]) == [("#fig-a-one", "Figure 1(a)"),
+                                             ("#fig-a-2", "Figure 2"), ("#fig-link", "Figure 3")]
+    second = soup.select("#fig-a figure")[1]
+    assert second.get("id") is None and second.figcaption.get_text() == "(b)"
+    linked = soup.select_one("figure#fig-link")
+    assert linked.a["href"] == "https://example.org" and linked.a.img["alt"] == "Linked"
+    assert linked.figcaption.get_text() == "Figure 3: Linked"

@@ -9,9 +9,11 @@ renders exactly like the admonition extension's ``!!! note`` block::
 
     <div class="admonition note"><p class="admonition-title"><strong>Note</strong></p>...
 
-so both syntaxes share one style (execblog/theme/static/css/authoring.css). Any text after the marker
-on its line replaces the default title (``> [!TIP] Faster``); that is Obsidian's and Quarto's
-habit, not GitHub's. A marker GitHub does not know (``> [!FOO]``) leaves a plain blockquote.
+so both syntaxes share one style (execblog/theme/static/css/authoring.css); Quarto's
+``::: {.callout-note}`` divs (``execblog.pandoc``) are made by :func:`callout_box` too. Any
+text after the marker on its line replaces the default title (``> [!TIP] Faster``); that is
+Obsidian's and Quarto's habit, not GitHub's. A marker GitHub does not know (``> [!FOO]``)
+leaves a plain blockquote.
 
 A tree processor wraps every admonition title (of either syntax) in ``<strong>``: feed
 readers drop the theme's CSS, and a bold first line is what keeps a callout recognisable.
@@ -47,6 +49,21 @@ def parse_marker(line: str) -> tuple[str, str] | None:
     return kind, (m["title"] or "").strip() or kind.capitalize()
 
 
+def callout_box(parent: etree.Element, kind: str, title: str = "",
+                index: int | None = None) -> etree.Element:
+    """A new callout ``<div class="admonition KIND"><p class="admonition-title">TITLE</p>``
+    in ``parent`` (at ``index``, else last): the one markup of every callout syntax (this
+    module's ``> [!NOTE]``, Quarto's ``::: {.callout-note}`` in ``execblog.pandoc``). The
+    title is text (Markdown, for the inline pass) or filled in by the caller."""
+    div = etree.Element("div", {"class": f"admonition {kind}"})
+    if index is None:
+        parent.append(div)
+    else:
+        parent.insert(index, div)
+    etree.SubElement(div, "p", {"class": "admonition-title"}).text = title
+    return div
+
+
 class CalloutProcessor(BlockQuoteProcessor):
     """A blockquote opening with ``[!KIND]`` becomes ``<div class="admonition KIND">``.
 
@@ -72,8 +89,7 @@ class CalloutProcessor(BlockQuoteProcessor):
         if before:
             self.parser.parseBlocks(parent, [before])
         kind, title = parse_marker(lines[0])
-        div = etree.SubElement(parent, "div", {"class": f"admonition {kind}"})
-        etree.SubElement(div, "p", {"class": "admonition-title"}).text = title
+        div = callout_box(parent, kind, title)
         # As for blockquotes: paragraphs inside a list item's callout stay <p>.
         self.parser.state.set("blockquote")
         self.parser.parseChunk(div, "\n".join(lines[1:]))
@@ -85,14 +101,20 @@ class BoldTitles(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         for p in root.iter("p"):
-            if p.get("class") != "admonition-title" or _is_bold(p):
-                continue
-            strong = etree.Element("strong")
-            strong.text, p.text = p.text, None
-            strong.extend(list(p))
-            for child in list(p):
-                p.remove(child)
-            p.append(strong)
+            if p.get("class") == "admonition-title":
+                bold_title(p)
+
+
+def bold_title(p: etree.Element) -> None:
+    """Wrap a title's content in ``<strong>`` (once: a title already bold is left)."""
+    if _is_bold(p):
+        return
+    strong = etree.Element("strong")
+    strong.text, p.text = p.text, None
+    strong.extend(list(p))
+    for child in list(p):
+        p.remove(child)
+    p.append(strong)
 
 
 def _is_bold(p: etree.Element) -> bool:

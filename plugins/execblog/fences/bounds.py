@@ -46,3 +46,13 @@ def bound_line(text: str, limit: int = MAX_LINE_CHARS) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… [truncated: {len(text):,} characters]"
+
+
+def cut_note(output: Output) -> str:
+    """What the log says of an output that was cut: ``stdout was cut at 50,000 characters
+    (it had 72,000 bytes)``."""
+    size = output.meta.get("truncated")
+    unit = output.meta.get("truncated_unit", "bytes")
+    mime = output.meta.get("truncated_from") or output.mime
+    what = output.meta.get("name", "stdout") if mime == STREAM else mime
+    return f"{what} was cut at {MAX_OUTPUT_CHARS:,} characters (it had {int(size or 0):,} {unit})"

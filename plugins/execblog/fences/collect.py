@@ -9,7 +9,11 @@ prefixed lines) and in list items (indented by the item's indentation). A fence'
 taken out of its container (quote markers removed, dedented by the fence's indentation) and
 its placeholder is put back inside the same container, indented the way Python-Markdown
 nests list items (four spaces a level). Quarto's openers (```` ```{python} ````) run like
-```` ```python exec ````.
+```` ```python exec ````, and markdown-exec's (```` ```python exec="1" ````) with its meaning
+(:mod:`.mdexec`).
+
+Every other fence is left to Python-Markdown's ``fenced_code``, given lines it reads
+(:mod:`.plain`: ```` ```{{python}} ````, openers it cannot read, ```` ```md exec="1" ````).
 """
 
 from __future__ import annotations
@@ -17,26 +21,35 @@ from __future__ import annotations
 import contextvars
 import difflib
 import hashlib
+import logging
+import os
 import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import Element
 
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
 from pelican.readers import MarkdownReader
 
+from ..sources import mdexec
 from .diagnostics import emit, shown_path
 from .model import Fence, FenceKind
 from .options import (
+    ALIASES,
     OptionError,
     kind_specs,
     parse_assignments,
     split_opener,
     take_option_lines,
+    unsupported_options,
     validate,
 )
+from .plain import VERBATIM, literate_fence, plain_fence
 
 OPEN = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 QUOTE = re.compile(r" {0,3}> ?")  # one blockquote level, as Python-Markdown strips it
@@ -45,16 +58,34 @@ ADMONITION = re.compile(r"^(?P<indent> *)!!! ?[\w-]")  # its body is indented by
 # Quarto's executable opener: {python}, {python echo=false}, {r, echo=FALSE}; not Pandoc's
 # {.python} class, {=html} raw block or Quarto's {{python}} (shown, never run).
 BRACE = re.compile(r"^\{(?P<lang>[A-Za-z][\w+-]*)(?P<rest>[^{}]*)\}(?P<after>.*)$")
+# Quarto's inline code, `{python} expr`, in prose: run, its value shown in the sentence.
+INLINE = re.compile(r"(?<!`)`\{(?P<lang>[A-Za-z][\w+-]*)\}[ \t]+(?P<expr>[^`\s][^`]*)`(?!`)")
+# Heading ids of each post read, for the ids of headings its fences print (post_ids).
+_POST_IDS: dict[str, frozenset[str]] = {}
 
 
 @dataclass
 class _Reading:
     path: str
     done: bool = False
+    ids_seen: bool = False
+
+
+def post_ids(path: str) -> frozenset[str]:
+    """The ids of the elements Python-Markdown made for the post at ``path`` (its
+    headings, with the toc extension's ids) when it was last read."""
+    return _POST_IDS.get(path, frozenset())
 
 
 _current: contextvars.ContextVar[_Reading | None] = contextvars.ContextVar("fences_reading",
                                                                         default=None)
+
+
+def reading_path() -> str | None:
+    """The post file whose Markdown is being converted (None outside a post's reading):
+    for other Markdown extensions that locate their messages or resolve paths."""
+    reading = _current.get()
+    return reading.path if reading else None
 
 
 def placeholder(fence: Fence) -> str:
@@ -73,6 +104,19 @@ class FenceReader(MarkdownReader):
         finally:
             _current.reset(token)
 
+    def read_text(self, source_path: str, text: str) -> tuple[str, dict[str, Any]]:
+        """Read ``text`` as the Markdown of the post at ``source_path``: a source converted
+        to Markdown (a notebook) is read as Pelican reads a Markdown file."""
+        token = _current.set(_Reading(source_path))
+        try:
+            self._source_path = source_path
+            self._md = Markdown(**self.settings["MARKDOWN"])
+            content = self._md.convert(text)
+            meta = self._parse_metadata(self._md.Meta) if hasattr(self._md, "Meta") else {}
+            return content, meta
+        finally:
+            _current.reset(token)
+
 
 class FenceExtension(Extension):
     """Registers the preprocessor; ``on_post(path, fences)`` receives each post's fences."""
@@ -84,8 +128,10 @@ class FenceExtension(Extension):
         relative: Callable[[str], str],
         on_post: Callable[[str, list[Fence]], None],
         backend_names: tuple[str, ...] | None = None,
+        strict: bool = False,
     ):
         super().__init__()
+        self.strict = strict  # FENCES_STRICT: what the collector warns of is an error
         self.backend_names = backend_names  # what backend= accepts: auto and the candidates
         self.kinds = kinds
         self.defaults = defaults
@@ -95,6 +141,19 @@ class FenceExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Markdown's API name)
         # Priority 28: after normalize_whitespace (30), before meta (27) and fenced_code (25).
         md.preprocessors.register(FencePreprocessor(md, self), "fences_collect", 28)
+        # After toc (5), which gives headings their ids.
+        md.treeprocessors.register(_PostIds(md), "fences_post_ids", 4)
+
+
+class _PostIds(Treeprocessor):
+    """Notes the ids of a post's elements (see :func:`post_ids`)."""
+
+    def run(self, root: Element) -> None:
+        reading = _current.get()
+        if reading is None or reading.ids_seen:
+            return  # not a post body, or its summary after it
+        reading.ids_seen = True
+        _POST_IDS[reading.path] = frozenset(e.get("id") for e in root.iter() if e.get("id"))
 
 
 # -- containers: blockquotes and list items -------------------------------------------------
@@ -263,6 +322,7 @@ class _Claim:
     kind: FenceKind | None  # None: no installed kind runs it (``problem`` says why)
     brace: re.Match[str] | None = None  # a Quarto opener
     problem: str | None = None
+    markdown_exec: bool = False  # a markdown-exec opener (```python exec="1")
 
 
 def _claim(kinds: list[FenceKind], info: str) -> _Claim | None:
@@ -280,6 +340,12 @@ def _claim(kinds: list[FenceKind], info: str) -> _Claim | None:
             return _Claim(None, brace, f"{kind.name} fences are not opened with "
                           f"```{{{lang}}}: write ```{kind.language}")
         return _Claim(kind, brace)
+    words = mdexec.words(info)
+    if mdexec.is_opener(words):
+        if not mdexec.truthy(next(w for w in words if w.startswith("exec="))[5:]):
+            return None  # exec="0": a plain code block
+        kind = _by_language(kinds, mdexec.LANGUAGES.get(words[0], ""))
+        return _Claim(kind, markdown_exec=True) if kind and kind.marker else None
     for kind in kinds:
         if words[0] != kind.language and words[0] not in kind.aliases:
             continue
@@ -292,7 +358,10 @@ def _claim(kinds: list[FenceKind], info: str) -> _Claim | None:
 
 
 def _by_language(kinds: list[FenceKind], lang: str) -> FenceKind | None:
-    return next((k for k in kinds if lang == k.language or lang in k.aliases), None)
+    """The kind that runs ``lang`` code: one opened with ``exec`` first (a kind with
+    another marker, such as a notebook's stored outputs, only where none is)."""
+    found = [k for k in kinds if lang == k.language or lang in k.aliases]
+    return next((k for k in found if k.marker == "exec"), found[0] if found else None)
 
 
 def _unknown(kinds: list[FenceKind], lang: str, opener: str) -> str:
@@ -346,18 +415,34 @@ class FencePreprocessor(Preprocessor):
         out: list[str] = []
         fences: list[Fence] = []
         containers = _Containers()
+        tails: dict[int, list[str]] = {}  # closing line of a literate md fence -> its end
+        stash = self.md.htmlStash.store
         i = 0
         while i < len(lines):
+            if i in tails:
+                out += tails.pop(i)
+                i += 1
+                continue
             op = containers.opener(lines, i)
             if op is None:
-                out.append(lines[i])
+                out.append(self._inline(reading.path, i + 1, lines[i], kinds, fences))
                 i += 1
                 continue
             claim = _claim(kinds, op.info)
             body, close, end = _body(lines, op)
             self._check_swallowed(reading.path, op, body, kinds, claim is not None)
+            top = close is not None and not (op.quotes or op.item or op.indent)
+            literate = claim is None and top and literate_fence(op.fence, op.info,
+                                                                lines[i:end], stash)
+            if literate:  # its body is the post's Markdown, read on from its first line
+                out += literate[0]
+                tails[close] = literate[1]
+                i += 1
+                continue
             if claim is None:
-                out.extend(lines[i:end])
+                out.extend(plain_fence(op.fence, op.info, lines[i:end], stash,
+                                       lambda text, at=i + 1: self._warn(reading.path, at, text))
+                           if top else lines[i:end])
                 i = end
                 continue
             fence = self._fence(reading.path, i + 1, claim, kinds, op.info, body, len(fences))
@@ -393,24 +478,89 @@ class FencePreprocessor(Preprocessor):
             fence.problem, fence.problem_line = claim.problem, line
         else:
             try:
-                if claim.brace:
-                    words = (_brace_words(claim.brace["rest"], line)
-                             + split_opener(claim.brace["after"], line))
+                if claim.markdown_exec:
+                    opener = mdexec.read_opener(split_opener(info, line), line,
+                                                [s.name for s in specs] + list(ALIASES), index)
+                    for note in opener.notes:
+                        self._warn(path, line, note)
+                    raw = opener.options
+                    body, missing = mdexec.include_snippets(body, self._snippet_places(path))
+                    for name in missing:
+                        self._warn(path, line, f'snippet --8<-- "{name}" not found (looked '
+                                   "next to the post and under the content folder and its "
+                                   "snippets/): the fence is shown, not run; put the code in "
+                                   "the fence or the file next to the post")
+                        raw["eval"] = ("false", line)
                 else:
-                    words = split_opener(info, line)[2 if kind.marker else 1:]
-                raw = parse_assignments(words, line)
-                from_lines, count = take_option_lines(body, line + 1, kind.comment)
-                raw.update(from_lines)
+                    if claim.brace:
+                        words = (_brace_words(claim.brace["rest"], line)
+                                 + split_opener(claim.brace["after"], line))
+                    else:
+                        words = split_opener(info, line)[2 if kind.marker else 1:]
+                    raw = parse_assignments(words, line)
+                    from_lines, count = take_option_lines(body, line + 1, kind.comment)
+                    raw.update(from_lines)
+                raw, notes = unsupported_options(raw, specs)
+                for where, note in notes:
+                    self._warn(path, where, note)
                 fence.options = validate(raw, specs, defaults)
             except OptionError as exc:
                 fence.options = validate({}, specs, defaults)
                 fence.problem, fence.problem_line = str(exc), exc.line
                 count = 0
-        shown = body[count:]
-        fence.code = "\n".join(shown)
-        fence.exec_code = "\n" * (line + count) + fence.code
-        fence.code_line = line + count + 1
+        # echo: fenced shows the #| lines too (render.py); a transcript runs its prompt lines
+        shown = 0 if fence.options.get("echo") == "fenced" else count
+        fence.code = "\n".join(body[shown:])
+        fence.exec_code = "\n" * (line + count) + mdexec.runnable(
+            fence.options.get("syntax", ""), "\n".join(body[count:]))
+        fence.code_line = line + shown + 1
         return fence
+
+    def _snippet_places(self, path: str) -> list[Path]:
+        """Where pymdownx.snippets files are looked for: next to the post, the content
+        folder, and a ``snippets`` folder in either."""
+        rel = self.ext.relative(path)
+        root = Path(path[: -len(rel)] if rel and path.endswith(rel) else os.path.dirname(path))
+        here = Path(path).parent
+        return [here, here / "snippets", root, root / "snippets"]
+
+    def _warn(self, path: str, line: int | None, message: str) -> None:
+        """A located warning; in a strict build an error, which fails it at its end."""
+        severity = "error" if self.ext.strict else "warning"
+        text = emit(shown_path(path), line, severity, message)
+        if severity == "error":
+            from .site_errors import fail_at_end
+
+            fail_at_end(text, logging.getLogger(__name__))
+
+    def _inline(self, path: str, line: int, text: str, kinds: list[FenceKind],
+                fences: list[Fence]) -> str:
+        """Quarto's inline code (`` `{python} expr` ``): each becomes a fence of its own, run
+        in the post's session after the fences above it, whose value the renderer shows in
+        the sentence (``output`` is ``inline``). A language no kind runs is a warning."""
+        examples = [m.span() for m in re.finditer(r"(`{2,}).+?\1", text)]  # ``...``: shown
+        pieces: list[str] = []
+        done = 0
+        for match in INLINE.finditer(text):
+            if any(start <= match.start() < end for start, end in examples):
+                continue
+            kind = _by_language(kinds, match["lang"])
+            if kind is None or kind.marker != "exec":
+                self._warn(path, line, f"Quarto's inline code {match[0]} is not run: no "
+                           f"installed kind runs {match['lang']!r} inline; it is shown as code")
+                continue
+            code = match["expr"].strip()
+            specs = kind_specs(kind, self.ext.backend_names)
+            options = validate({}, specs, {**self.ext.defaults, **dict(kind.defaults)})
+            fence = Fence(path=path, source=self.ext.relative(path), line=line,
+                          body_line=line, kind=kind.name, code=code,
+                          exec_code="\n" * (line - 1) + code,
+                          options={**options, "echo": False, "output": "inline"},
+                          index=len(fences), code_line=line)
+            fences.append(fence)
+            pieces += [text[done:match.start()], self.md.htmlStash.store(placeholder(fence))]
+            done = match.end()
+        return "".join(pieces) + text[done:]
 
     def _check_swallowed(self, path: str, op: _Opener, body: list[str],
                          kinds: list[FenceKind], engine: bool) -> None:
@@ -424,7 +574,8 @@ class FencePreprocessor(Preprocessor):
             if (not _is_opener(match) or len(match["indent"]) > 3 or not match["info"].strip()
                     or match["fence"][0] != op.fence[0] or len(match["fence"]) < len(op.fence)):
                 continue
-            if not engine and _claim(kinds, match["info"]) is None:
+            if (not engine and _claim(kinds, match["info"]) is None
+                    and not VERBATIM.match(match["info"].strip())):
                 continue
             opened, inner = op.line + 1, op.line + 2 + offset
             longer = op.fence[0] * (len(match["fence"]) + 1)

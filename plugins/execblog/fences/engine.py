@@ -114,6 +114,7 @@ class Engine:
             relative=lambda p: os.path.relpath(p, self.content_root).replace(os.sep, "/"),
             on_post=self.plan_post,
             backend_names=self.backend_names,
+            strict=self.strict,
         )
 
     def reset(self) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diagnostics import shown_path
+from .diagnostics import place, shown_path
 
 # Statuses, as written in the report. STATUSES is the one list (the report's summary keys).
 RAN, CACHED, FAILED, EXPECTED_ERROR = "ran", "cached", "failed", "expected-error"
@@ -59,11 +59,11 @@ class Fence:
 
     def location(self, line: int | None = None) -> str:
         """``content/posts/x.md:12``, for the build log (see :attr:`log_path`)."""
-        return f"{self.log_path}:{line or self.line}"
+        return place(self.log_path, line or self.line, self.path)
 
     def public_location(self, line: int | None = None) -> str:
         """``posts/x.md:12``, relative to the content folder: what pages and feeds show."""
-        return f"{self.source}:{line or self.line}"
+        return place(self.source, line or self.line, self.path)
 
 
 @dataclass

@@ -7,13 +7,15 @@ fence's cache key is the same whichever spelling the author used.
 
 from __future__ import annotations
 
+import datetime
 import difflib
-import functools
 import re
 import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
+
+import yaml
 
 from .settings import check_timeout, parse_memory
 
@@ -88,14 +90,26 @@ def _text(text: str) -> str:
 
 
 def _output(text: str) -> bool | str:
-    """``true``, ``false`` or Quarto's ``asis`` (Markdown the fence prints is part of the
-    post)."""
-    if text.strip().lower() == "asis":
-        return "asis"
+    """``true``, ``false``, Quarto's ``asis`` (Markdown the fence prints is part of the
+    post) or ``html`` (what it prints is HTML, put into the page as it is: markdown-exec's
+    ``html="1"``)."""
+    if text.strip().lower() in ("asis", "html"):
+        return text.strip().lower()
     try:
         return _bool(text)
     except ValueError:
-        raise ValueError("expected true, false or asis") from None
+        raise ValueError("expected true, false, asis or html") from None
+
+
+def _echo(text: str) -> bool | str:
+    """``true``, ``false`` or Quarto's ``fenced`` (the source with its opener and ``#|``
+    lines, as written)."""
+    if text.strip().lower() == "fenced":
+        return "fenced"
+    try:
+        return _bool(text)
+    except ValueError:
+        raise ValueError("expected true, false or fenced") from None
 
 
 def _fold(text: str) -> bool | str:
@@ -111,7 +125,8 @@ def _fold(text: str) -> bool | str:
 def _line_numbers(text: str) -> tuple[int, ...]:
     """``"2 3"``, ``"2-4 7"`` or ``"2,3"`` -> (2, 3, 4, 7): sorted 1-based line numbers."""
     numbers: set[int] = set()
-    items = [w for w in re.split(r"[,\s]+", text.strip()) if w]
+    items = [w for w in re.split(r"[,\s]+", text.strip().removeprefix("[").removesuffix("]"))
+             if w]  # (a YAML list: [2, 3])
     if not items:
         raise ValueError('expected line numbers, e.g. "2 3" or "2-4 7"')
     for item in items:
@@ -146,15 +161,19 @@ def _inches(text: str) -> float:
 
 
 def _paths(text: str) -> tuple[str, ...]:
-    items = tuple(p for p in re.split(r"[,\s]+", text.strip()) if p)
+    items = tuple(p for p in re.split(r"[,\s]+", text.strip().removeprefix("[")
+                                      .removesuffix("]")) if p)
     if not items:
         raise ValueError("expected one or more file paths")
     return items
 
 
+# Where ``source`` puts the source (markdown-exec's values; material-block is block).
+SOURCE_PLACES = ("above", "below", "block", "material-block", "tabbed-left", "tabbed-right",
+                 "console")
 # Options every kind takes.
 COMMON_OPTIONS: tuple[OptionSpec, ...] = (
-    OptionSpec("echo", _bool, True, False, "show the source"),
+    OptionSpec("echo", _echo, True, False, "show the source (fenced: with its opener)"),
     OptionSpec("output", _output, True, False, "show the outputs; asis: as Markdown of the post"),
     OptionSpec("fold", _fold, False, False, "source inside a collapsed <details> (show: open)"),
     OptionSpec("session", pattern(r"[\w.-]{1,64}", "a name of letters, digits, _ . -"), "",
@@ -175,6 +194,17 @@ COMMON_OPTIONS: tuple[OptionSpec, ...] = (
                keyed_at_default=False),
     OptionSpec("hl_lines", _line_numbers, (), False, "lines of the shown code to highlight"),
     OptionSpec("layout-ncol", _columns, 1, False, "figures side by side in N columns"),
+    OptionSpec("source", choice(*SOURCE_PLACES), "above", False,
+               "where the source is shown: above, below, block, tabbed-left, tabbed-right, "
+               "console"),
+    OptionSpec("tabs", _text, "Source|Result", False, "titles of the tabbed panes"),
+    OptionSpec("title", _text, "", False, "title shown over the source"),
+    OptionSpec("result", pattern(r"[\w#.+-]{1,64}", "a language name"), "", False,
+               "text outputs as a code block highlighted as this language"),
+    OptionSpec("syntax", pattern(r"[\w#.+-]{1,64}", "a language name"), "", False,
+               "the language the source is highlighted as (pycon, console...)"),
+    OptionSpec("idprefix", pattern(r"[\w:.-]{0,64}", "letters, digits, _ : . - or nothing"),
+               None, False, "prefix of the ids of headings a fence's Markdown output makes"),
 )
 # Quarto's names -> ours. Either spelling works; giving both is an error.
 ALIASES: dict[str, str] = {
@@ -183,6 +213,10 @@ ALIASES: dict[str, str] = {
     "tbl-cap": "caption",
     "fig-alt": "alt",
     "code-fold": "fold",
+    # knitr's dotted spellings, which Quarto reads in any cell (its crossref tests use them)
+    "fig.cap": "caption",
+    "fig.subcap": "fig-subcap",
+    "layout.ncol": "layout-ncol",
 }
 # Taken by kinds that run on an array backend (``FenceKind.uses_backend``).
 BACKEND_OPTION = OptionSpec("backend", pattern(r"[\w.-]{1,64}", "a backend name"), None, True,
@@ -190,12 +224,28 @@ BACKEND_OPTION = OptionSpec("backend", pattern(r"[\w.-]{1,64}", "a backend name"
 # Taken by kinds whose code draws matplotlib figures (the python kind declares it).
 FIG_FORMAT_OPTION = OptionSpec("fig-format", choice("auto", "svg", "png"), "auto", True,
                                "auto (PNG for heavy figures, else SVG), svg or png (2x)")
+
+
+def _subcaptions(text: str) -> tuple[str, ...] | bool:
+    """Quarto's ``fig-subcap``: a YAML list of captions, one per figure, or ``true``."""
+    items = yaml_list(text)
+    if items is not None:
+        return tuple(items)
+    try:
+        return _bool(text)
+    except ValueError:
+        raise ValueError("expected a list of captions, e.g. [\"First\", \"Second\"], "
+                         "or true") from None
+
+
 # Figure sizes in inches, as in Quarto; a kind that declares ``fig-format`` takes them too.
 FIG_SIZE_OPTIONS = (
     OptionSpec("fig-width", _inches, None, True, "figure width in inches",
                keyed_at_default=False),
     OptionSpec("fig-height", _inches, None, True, "figure height in inches",
                keyed_at_default=False),
+    OptionSpec("fig-subcap", _subcaptions, (), False,
+               "sub-figure captions, one per figure ([a, b]; true: (a), (b) only)"),
 )
 
 
@@ -215,12 +265,6 @@ def kind_specs(kind: Any, backend_names: Iterable[str] | None = None) -> tuple[O
     if "fig-format" in names:
         own += tuple(spec for spec in FIG_SIZE_OPTIONS if spec.name not in names)
     return specs + own
-
-
-@functools.cache
-def _option_line(comment: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(comment)}\|\s*(?P<key>[\w-]+)\s*:\s*(?P<value>.*?)\s*$")
-
 
 
 def split_opener(info: str, line: int) -> list[str]:
@@ -259,25 +303,137 @@ def parse_assignments(words: Iterable[str], line: int) -> dict[str, tuple[str, i
 def take_option_lines(
     body: list[str], first_line: int, comment: str = "#"
 ) -> tuple[dict[str, tuple[str, int]], int]:
-    """Read leading ``#| key: value`` lines (``//| key: value`` where the kind's line comment
-    is ``//``); return them and how many lines they span."""
-    found: dict[str, tuple[str, int]] = {}
+    """Read the leading ``#| key: value`` lines (``//|`` where the kind's line comment is
+    ``//``) as YAML, as Quarto does: lists (``#| fig-cap: ["a", "b"]`` or ``#|   - a``
+    lines), block values (``#| fig-cap: |`` and indented lines), booleans. Return
+    {key: (value as text, line)} and how many lines they span. A list or mapping comes
+    back as YAML flow text (``[a, b]``), which ``yaml.safe_load`` reads back."""
+    mark = f"{comment}|"
     count = 0
-    option_line = _option_line(comment)
-    for offset, text in enumerate(body):
-        match = option_line.match(text)
-        if not match:
-            if text.startswith(f"{comment}|"):
-                raise OptionError(
-                    f"option line {text!r} is not of the form '{comment}| key: value'",
-                    first_line + offset)
-            break
-        value = match["value"]
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        found[match["key"]] = (value, first_line + offset)
+    while count < len(body) and body[count].startswith(mark):
         count += 1
+    if not count:
+        return {}, 0
+    texts = [line[len(mark):].removeprefix(" ") for line in body[:count]]
+    try:
+        loaded = yaml.safe_load("\n".join(texts))
+    except yaml.YAMLError as exc:
+        loaded = _plain_lines(texts)  # one `key: value` a line, values YAML cannot read
+        if loaded is None:
+            _not_yaml(exc, mark, first_line, count)
+    if loaded is None:
+        return {}, count
+    if not isinstance(loaded, dict):
+        raise OptionError(f"option line {body[0]!r} is not of the form '{mark} key: value'",
+                          first_line)
+    starts = {}
+    for offset, text in enumerate(texts):
+        key = re.match(r"([^\s:#][^:]*?)\s*:(?:\s|$)", text)
+        if key:
+            starts.setdefault(key[1].strip("'\""), first_line + offset)
+    found: dict[str, tuple[str, int]] = {}
+    for key, value in loaded.items():
+        found[str(key)] = (yaml_text(value), starts.get(str(key), first_line))
     return found, count
+
+
+def _plain_lines(texts: list[str]) -> dict[str, Any] | None:
+    """Option lines that are each ``key: value``, read one by one: a value YAML cannot read
+    (a C signature such as ``f(x: *const f64) -> f64``) is its text as written. None when a
+    line is not of that form (a block value or list spanning lines)."""
+    found: dict[str, Any] = {}
+    for text in texts:
+        match = re.match(r"([^\s:#][^:]*?)\s*:(?:\s+(.*))?$", text)
+        if not match:
+            return None
+        value = (match[2] or "").strip()
+        try:
+            found[match[1]] = yaml.safe_load(value) if value else None
+        except yaml.YAMLError:
+            if value[0] in "[{|>\"'":  # meant as YAML: its error is the one to show
+                return None
+            found[match[1]] = value
+    return found
+
+
+def _not_yaml(exc: yaml.YAMLError, mark: str, first_line: int, count: int) -> NoReturn:
+    where = getattr(exc, "problem_mark", None)
+    line = first_line + (where.line if where is not None else 0)
+    problem = getattr(exc, "problem", None) or str(exc)
+    raise OptionError(f"option lines are not YAML ({problem}): write "
+                      f"'{mark} key: value'", min(line, first_line + count - 1)) from exc
+
+
+def yaml_text(value: Any) -> str:
+    """A YAML value as the text an option parses: ``true``/``false``, numbers, strings as
+    they are, nothing as an empty string, lists and mappings as YAML flow text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value.rstrip("\n")  # a block value (``|``) ends with a newline
+    if isinstance(value, int | float | datetime.date):
+        return str(value)
+    return yaml.safe_dump(value, default_flow_style=True, width=10**9,
+                          allow_unicode=True).strip().removesuffix("...").strip()
+
+
+def yaml_list(text: str) -> list[str] | None:
+    """The items of an option value written as a YAML list (``[a, b]``), else None."""
+    if not text.lstrip().startswith("["):
+        return None
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    return [yaml_text(v) for v in value] if isinstance(value, list) else None
+
+
+# Quarto cell options with no equivalent here: a warning (an error in strict builds) names
+# them and says what to write instead, and the fence runs without them.
+QUARTO_UNSUPPORTED: dict[str, str] = {
+    **dict.fromkeys(("fig-align", "fig-env", "fig-pos", "fig-scap", "fig-link", "fig-dpi",
+                     "fig-asp", "fig-responsive", "fig-column", "fig-cap-location",
+                     "tbl-colwidths", "tbl-column", "tbl-cap-location", "classes",
+                     "class-output", "class-source", "attr-output", "attr-source",
+                     "column", "panel", "code-summary", "code-overflow",
+                     "code-copy", "code-tools", "lst-label", "lst-cap",
+                     "output-location", "layout-align", "layout-valign", "message",
+                     "results", "comment", "prompt", "collapse", "cap-location",
+                     "tbl-subcap"), ""),
+    "layout": "layout-ncol=N for figures side by side",
+    "layout-nrow": "layout-ncol=N for figures side by side",
+    "code-line-numbers": "hl_lines=\"2 3\" to highlight lines",
+    "freeze": "the fence cache (cache=false to run every build)",
+}
+
+
+def unsupported_options(
+    raw: dict[str, tuple[str, int]], specs: Iterable[OptionSpec]
+) -> tuple[dict[str, tuple[str, int]], list[tuple[int, str]]]:
+    """Take out of ``raw`` the Quarto options that no spec (nor alias) takes: the rest,
+    and (line, message) for each taken out. A list of captions (``fig-cap: [a, b]``, one
+    per figure) becomes ``fig-subcap`` where a kind takes it, else one caption."""
+    names = {spec.name for spec in specs}
+    accepted = names | {alias for alias, target in ALIASES.items() if target in names}
+    kept: dict[str, tuple[str, int]] = {}
+    notes: list[tuple[int, str]] = []
+    for name, (text, line) in raw.items():
+        captions = yaml_list(text) if ALIASES.get(name, name) == "caption" else None
+        if captions is not None:
+            if "fig-subcap" in names and "fig-subcap" not in raw:
+                kept["fig-subcap"] = (text, line)
+            else:
+                kept[name] = ("; ".join(captions), line)
+            continue
+        if name in accepted or name not in QUARTO_UNSUPPORTED:
+            kept[name] = (text, line)
+            continue
+        hint = QUARTO_UNSUPPORTED[name]
+        notes.append((line, f"Quarto option {name!r} is not supported and was ignored"
+                            + (f": write {hint}" if hint else "")))
+    return kept, notes
 
 
 def validate(
@@ -313,7 +469,9 @@ def validate(
 def unknown_option(name: str, accepted: Iterable[str]) -> str:
     """``unknown option 'flod'; did you mean 'fold'? valid options: ...``"""
     names = sorted(accepted)
-    near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    dashed = re.sub(r"[_.]", "-", name)  # fig_cap: fig-cap, before knitr's fig.cap
+    near = [dashed] if dashed in names else difflib.get_close_matches(name, names, n=1,
+                                                                      cutoff=0.6)
     hint = f"; did you mean {near[0]!r}?" if near else ";"
     return f"unknown option {name!r}{hint} valid options: {', '.join(names)}"
 

@@ -15,6 +15,18 @@ site's own Markdown settings (``MARKDOWN``, with pelican-render-math's extension
 post. Several figures of a fence with a caption (or ``layout-ncol``) become sub-figures of
 one ``<figure>``: see :meth:`Renderer._figures`.
 
+How a fence shows its source follows its options (markdown-exec's, see ``sources.mdexec``):
+``source`` puts it above or below the outputs, in a block, in two labelled panes
+(``tabbed-left``/``tabbed-right``, titled by ``tabs``) or, as ``console``, in one code
+block with the text it printed; ``title`` heads it, ``syntax`` highlights it (``pycon``),
+lines marked ``markdown-exec: hide`` are not shown, and ``echo: fenced`` shows it with its
+Quarto opener and ``#|`` lines. ``result`` shows printed text as a code block of that
+language; ``output: html`` puts it into the page as HTML.
+
+Headings in a fence's Markdown output get ids that no element of the post has (the
+post's ids: ``collect.post_ids``): ``idprefix`` is put before them, and one still taken
+gets ``_1``, ``_2``... as the toc extension does; links to them follow.
+
 The ``<pre>`` of the source and of text outputs (streams, values, tracebacks) is what
 scrolls sideways on a narrow screen, so it is a keyboard-reachable named region:
 ``tabindex="0" role="region" aria-label="Code"`` (``"Output"``, ``"Error output"`` for
@@ -23,6 +35,7 @@ stderr, ``"Traceback"``). The theme's script numbers names that repeat on a page
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import threading
@@ -32,9 +45,11 @@ from dataclasses import dataclass, replace
 from html import escape, unescape
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import Element
 
 import markdown
 import pygments
+from markdown.treeprocessors import Treeprocessor
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -42,8 +57,11 @@ from pygments.util import ClassNotFound
 
 from execblog.xmlsafe import strip_illegal
 
+from ..sources import mdexec
+from .bounds import cut_note
 from .builtin.html import dark_rendering, figure_file, is_figure
 from .cache import keep_derived, place, read_derived, sha256, trusts_derived
+from .diagnostics import emit, own_line
 from .model import (
     CACHED,
     ERROR,
@@ -121,6 +139,8 @@ class Renderer:
         self.context = context
         self._formatter = HtmlFormatter(cssclass="highlight")
         self._md: markdown.Markdown | None = None  # made at first use: most posts need none
+        self._ids = _FenceIds()  # ids of generated headings (see the module's doc)
+        self._taken: dict[str, set[str]] = {}  # post path -> ids in use on its page
         # Kept variants live in the site's fence cache; a renderer made without the site's
         # settings (not by the engine) keeps none.
         self._cache = cache_root(settings) if settings is not None else None
@@ -211,8 +231,19 @@ class Renderer:
         """Markdown -> HTML as the site renders posts (math included)."""
         if self._md is None:
             self._md = site_markdown(self.context.get("MARKDOWN"))
+            self._md.treeprocessors.register(self._ids, "fence_ids", 4)  # after toc (5)
         self._md.reset()
         return self._md.convert(text)
+
+    def _page_ids(self, fence: Fence) -> set[str]:
+        """The ids in use on the fence's page: the post's own, then those of its fences'
+        outputs as they are rendered."""
+        taken = self._taken.get(fence.path)
+        if taken is None:
+            from .collect import post_ids  # imports Pelican: only where posts are read
+
+            taken = self._taken[fence.path] = set(post_ids(fence.path))
+        return taken
 
     def fence_html(self, fence: Fence, result: FenceResult) -> str:
         options = fence.options
@@ -220,41 +251,83 @@ class Renderer:
         failed = result.status in FAILURES or result.status == SKIPPED
         if options.get("include") is False and not failed:
             return ""  # Quarto's include: false: it ran, nothing shows (errors still do)
-        parts = []
+        if options.get("output") == "inline":
+            return xml_safe(self._inline(fence, result, failed))
+        place = options.get("source") or "above"
+        console = place == "console" and not failed
+        source = ""
         if options.get("echo") and fence.code.strip():
-            source = self._source(fence, kind, result.line if failed else None)
+            if console:
+                source = self._console(fence, kind, result)
+            else:
+                source = self._source(fence, kind, result.line if failed else None)
             if options.get("fold"):
                 shown = " open" if options["fold"] == "show" else ""  # Quarto's code-fold: show
                 source = (f'<details class="fence-fold"{shown}><summary>Code</summary>'
                           f"{source}</details>")
-            parts.append(source)
+        outputs: list[str] = []
         if options.get("output") or failed:
             ctx = HostRenderContext(fence=fence, result=result, link=self.link,
                                     markdown=self.markdown, variant=self.variant)
             shown = [o for o in result.outputs if options.get("output") or o.mime == ERROR]
-            parts += self._outputs(self._figures(shown, options), ctx,
-                                   asis=options.get("output") == "asis")
-            if any(p.startswith(BOX) for p in parts):
-                parts.append(_backend_label(result.backend))
+            if source and console:
+                shown = [o for o in shown if not _printed(o)]  # in the console block
+            taken = self._page_ids(fence)
+            if options.get("id"):
+                taken.add(options["id"])  # the fence's own anchor
+            self._ids.plan(options.get("idprefix") or "", taken)
+            try:
+                outputs = self._outputs(self._figures(shown, options), ctx,
+                                        mode=options.get("output"))
+            finally:
+                self._ids.plan("", None)
+            if any(p.startswith(BOX) for p in outputs):
+                outputs.append(_backend_label(result.backend))
+            _log_cut(fence, shown)
+        parts = _arrange(source, outputs, place, options.get("tabs") or "")
         anchor = f' id="{escape(options["id"])}"' if options.get("id") else ""
         status = f" fence-{result.status}" if failed else ""
         return xml_safe(
             f'<div class="fence fence-{escape(fence.kind)}{status}"{anchor}>{"".join(parts)}</div>'
         )
 
-    def _outputs(self, shown: list[Output], ctx: RenderContext, asis: bool) -> list[str]:
+    def _inline(self, fence: Fence, result: FenceResult, failed: bool) -> str:
+        """Quarto's inline code: its value (a string as it is, Markdown as Markdown) or what
+        it printed, within the sentence; a failed one shows its code, marked."""
+        if failed:
+            return (f'<code class="fence-inline fence-failed" title="{escape(result.message)}">'
+                    f"{escape(fence.code)}</code>")
+        shown = []
+        for output in result.outputs:
+            if output.mime == "text/markdown":
+                html = self.markdown(str(output.data)).strip()
+                shown.append(html.removeprefix("<p>").removesuffix("</p>"))
+            elif output.mime == "text/plain" or _printed(output):
+                shown.append(escape(_plain_value(terminal_text(str(output.data)))))
+        return f'<span class="fence-inline">{"".join(shown)}</span>'
+
+    def _outputs(self, shown: list[Output], ctx: RenderContext, mode: Any) -> list[str]:
         """The outputs' HTML: runs of outputs boxed in ``fence-outputs``, except what
         ``output: asis`` puts into the post itself (stdout and Markdown values, rendered as
-        Markdown, unboxed). Sub-figures are gathered into one ``<figure>`` where the first
-        of them was."""
+        Markdown, unboxed) and ``output: html`` (stdout as HTML, as it is). With ``result``
+        printed text is a code block of that language. Sub-figures are gathered into one
+        ``<figure>`` where the first of them was."""
         parts: list[str] = []
         run: list[str | list[str]] = []  # the current box; a list stands for the sub-figures
         subfigures: list[str] | None = None
+        language = ctx.fence.options.get("result")
         for output in shown:
-            if asis and _as_markdown(output):
+            if language and _printed(output) and not output.meta.get("truncated"):
+                text = terminal_text(str(output.data)).rstrip("\n")
+                run.append(f'<div class="fence-result">'
+                           f'{self._kept_highlight(language, [], text)}</div>')
+            elif mode in ("asis", "html") and _as_markdown(output):
                 parts += _box(run, ctx.fence.options)
                 run = []
-                parts.append(self.markdown(terminal_text(str(output.data))))
+                if mode == "html" and output.mime == STREAM:
+                    parts.append(str(output.data))
+                else:
+                    parts.append(self.markdown(terminal_text(str(output.data))))
             elif "subfigure" in output.meta:
                 if subfigures is None:
                     subfigures = []
@@ -270,24 +343,46 @@ class Renderer:
         outputs are left alone) when there are several and a caption or ``layout-ncol``
         says they belong together. One figure, or several with neither, stay as they are."""
         figures = [i for i, o in enumerate(shown) if is_figure(o)]
-        if len(figures) < 2 or not (options.get("caption") or _columns(options) > 1):
+        subcaps = options.get("fig-subcap")
+        if len(figures) < 2 or not (options.get("caption") or subcaps or _columns(options) > 1):
             return shown
         marked = list(shown)
         for n, i in enumerate(figures):
-            marked[i] = replace(shown[i], meta={**shown[i].meta, "subfigure": _letter(n)})
+            meta = {**shown[i].meta, "subfigure": _letter(n)}
+            if subcaps:  # Quarto's fig-subcap: "(a) its caption" under each
+                text = subcaps[n] if isinstance(subcaps, tuple) and n < len(subcaps) else ""
+                meta["subcaption"] = f"({_letter(n)}) {text}".strip()
+            marked[i] = replace(shown[i], meta=meta)
         return marked
 
     def _source(self, fence: Fence, kind: FenceKind | None, failing: int | None = None) -> str:
         """The fence's highlighted code. A failed fence's code shows the post's line numbers
         and its failing line (``failing``, a post line) marked, as its traceback cites them."""
         language = kind.language if kind else fence.kind
+        syntax = fence.options.get("syntax") or language
         lines = _line_numbers(fence.options.get("hl_lines"))
         if failing is not None and fence.code_line:
-            code = self._failed_source(language, fence, failing)
+            code = self._failed_source(syntax, fence, failing)
+        elif fence.options.get("echo") == "fenced":  # Quarto's echo: fenced
+            shown = f"```{{{language}}}\n{fence.code.strip(chr(10))}\n```"
+            code = self._kept_highlight("markdown", [], shown)
         else:
-            code = self._kept_highlight(language, lines, fence.code)
+            code = self._kept_highlight(syntax, lines, mdexec.shown(syntax, fence.code))
         code = code.replace("<pre>", f'<pre{REGION.format("Code")}>', 1)
-        return f'<div class="fence-source">{code}</div>'
+        return f'<div class="fence-source">{_title(fence)}{code}</div>'
+
+    def _console(self, fence: Fence, kind: FenceKind | None, result: FenceResult) -> str:
+        """markdown-exec's ``source="console"``: the source at its prompts (``>>> ``, ``$ ``;
+        a transcript as written), then what it printed, in one code block (highlighted as
+        ``result``, else as a session of its language)."""
+        language = kind.language if kind else fence.kind
+        syntax = fence.options.get("syntax") or language
+        printed = "".join(terminal_text(str(o.data)) for o in result.outputs if _printed(o))
+        syntax, typed = mdexec.transcript(syntax, fence.code)
+        text = typed + "\n" + printed.rstrip("\n")
+        code = self._kept_highlight(fence.options.get("result") or syntax, [], text)
+        code = code.replace("<pre>", f'<pre{REGION.format("Code")}>', 1)
+        return f'<div class="fence-source fence-console">{_title(fence)}{code}</div>'
 
     def _failed_source(self, language: str, fence: Fence, failing: int) -> str:
         """Pygments' HTML with inline post line numbers and the failing line marked
@@ -295,7 +390,9 @@ class Renderer:
         shown = failing - fence.code_line + 1
         count = fence.code.count("\n") + 1
         formatter = HtmlFormatter(cssclass="highlight", linenos="inline",
-                                  linenostart=fence.code_line,
+                                  # a notebook's cell counts from its own line 1
+                                  linenostart=own_line(fence.path, fence.code_line)
+                                  or fence.code_line,
                                   hl_lines=[shown] if 1 <= shown <= count else [])
         return highlight(fence.code, _lexer(language), formatter)
 
@@ -440,6 +537,95 @@ def site_markdown(config: dict[str, Any] | None) -> markdown.Markdown:
     if "meta" in md.preprocessors:
         md.preprocessors.deregister("meta")
     return md
+
+
+class _FenceIds(Treeprocessor):
+    """Gives the ids of the elements a fence's Markdown makes a prefix, and a suffix where
+    the page has the id already; links to them follow (see the module's doc)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefix = ""
+        self.taken: set[str] | None = None  # None: Markdown outside a fence, left alone
+
+    def plan(self, prefix: str, taken: set[str] | None) -> None:
+        self.prefix, self.taken = prefix, taken
+
+    def run(self, root: Element) -> None:
+        if self.taken is None:
+            return
+        renamed: dict[str, str] = {}
+        for element in root.iter():
+            old = element.get("id")
+            if old is None:
+                continue
+            new = wanted = self.prefix + old
+            count = 0
+            while new in self.taken:
+                count += 1
+                new = f"{wanted}_{count}"
+            self.taken.add(new)
+            renamed.setdefault(old, new)
+            element.set("id", new)
+        for link in root.iter("a"):
+            href = link.get("href") or ""
+            if href.startswith("#") and href[1:] in renamed:
+                link.set("href", "#" + renamed[href[1:]])
+
+
+def _arrange(source: str, outputs: list[str], place: str, tabs: str) -> list[str]:
+    """The source and the outputs in the order and the frame ``source`` (the option) asks."""
+    if not source:
+        return outputs
+    if place == "below":
+        return [*outputs, source]
+    if place in ("block", "material-block"):
+        return [source, f'<div class="fence-result-block">{"".join(outputs)}</div>']
+    if place in ("tabbed-left", "tabbed-right"):
+        titles = mdexec.tab_titles(tabs)
+        panes = [(titles[0], source), (titles[1], "".join(outputs))]
+        if place == "tabbed-right":
+            panes.reverse()
+        return [mdexec.tab_start(panes[0][0], True), panes[0][1],
+                mdexec.tab_start(panes[1][0], False), panes[1][1], mdexec.TABS_END]
+    return [source, *outputs]
+
+
+def _plain_value(text: str) -> str:
+    """A value's text as Quarto shows it inline: a string without its quotes."""
+    text = text.strip("\n")
+    if text[:1] in ("'", '"'):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return text
+        return value if isinstance(value, str) else text
+    return text
+
+
+def _title(fence: Fence) -> str:
+    title = fence.options.get("title")
+    return f'<p class="fence-title">{escape(title)}</p>' if title else ""
+
+
+def _printed(output: Output) -> bool:
+    """What the fence printed (stdout), as markdown-exec takes it."""
+    return output.mime == STREAM and output.meta.get("name", "stdout") == "stdout"
+
+
+def _log_cut(fence: Fence, shown: list[Output]) -> None:
+    """A located warning for output that ``output: asis``/``html`` would have put into the
+    page but that was cut at the output bound, so is shown as escaped text."""
+    mode = fence.options.get("output")
+    if mode not in ("asis", "html"):
+        return
+    for output in shown:
+        mime = output.meta.get("truncated_from") or output.mime
+        if output.meta.get("truncated") and (mime in ("text/markdown", "text/html")
+                                             or _printed(output)):
+            emit(fence.log_path, fence.line, "warning",
+                 f"output: {mode} not applied: {cut_note(output)}; it is shown as escaped "
+                 "text (print less, or write it to a file and link it)")
 
 
 def _as_markdown(output: Output) -> bool:

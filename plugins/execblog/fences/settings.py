@@ -175,3 +175,16 @@ def plain_settings(settings: dict[str, Any]) -> dict[str, Any]:
         except (TypeError, ValueError):
             continue  # functions, extension objects, paths...: host-only
     return plain
+
+
+NOTEBOOK_MODES = ("run", "stored")
+
+
+def notebook_execute(settings: dict[str, Any]) -> str:
+    """``NOTEBOOK_EXECUTE``: how notebook posts show their code cells: ``run`` them (the
+    default) or show the outputs ``stored`` in the notebook (nothing runs). A notebook's own
+    ``execute`` metadata wins."""
+    mode = settings.get("NOTEBOOK_EXECUTE") or "run"
+    if mode not in NOTEBOOK_MODES:
+        raise SettingsError("NOTEBOOK_EXECUTE", mode, f"one of {', '.join(NOTEBOOK_MODES)}")
+    return mode

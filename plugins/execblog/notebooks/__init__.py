@@ -52,6 +52,8 @@ from execblog.fences.model import CACHED, EXPECTED_ERROR, RAN
 
 from .convert import build_notebook, dumps, wants_notebook
 
+# The stored-output kinds (.stored) and the cell-numbered tracebacks (.tracebacks) are
+# plugins of their own: entry points beside this one.
 __all__ = ["build_notebook", "dumps", "fences_post_rendered", "notebook_path", "wants_page"]
 PUBLISHED = "published"
 
@@ -113,8 +115,10 @@ def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
     if rel is None or not output or not source_path:
         return
     where = shown_path(source_path)
+    from execblog.sources.notebook import converted_markdown  # (it imports this package)
+
     try:
-        source = Path(source_path).read_text(encoding="utf-8")
+        source = converted_markdown(source_path) or Path(source_path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         emit(where, None, "warning", f"no notebook: cannot read the post ({exc})")
         return

@@ -24,8 +24,12 @@ from execblog.fences.model import (
 )
 from execblog.fences.render import terminal_text
 
-# Kinds whose fences become code cells, and the cell magic that runs them in IPython.
+from .stored import LANGUAGES
+
+# Kinds whose fences become code cells, and the cell magic that runs them in IPython (a
+# notebook post's cells shown with their stored outputs are code cells too).
 CODE_KINDS = {"python": "", "bash": "%%bash\n"}
+CODE_KINDS.update({stored: CODE_KINDS[language] for language, stored in LANGUAGES.items()})
 # Kinds that are not "exec" fences: a post with only these gets no notebook.
 NOT_EXEC = frozenset({"diagram"})
 TERMINAL = frozenset({STREAM, ERROR, "text/plain"})

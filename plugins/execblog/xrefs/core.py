@@ -2,7 +2,11 @@
 
 Labels (Quarto's prefixes): ``fig-`` on a fence (or ``![..](..){#fig-x}``) with figure(s),
 ``tbl-`` on a fence with a table or on a Markdown table (``: Caption {#tbl-x}`` after it),
-``eq-`` after display math (``$$..$$ {#eq-x}``), ``sec-`` on a heading. References in prose
+``eq-`` after display math (``$$..$$ {#eq-x}``), ``sec-`` on a heading; and from the fenced
+divs of ``execblog.pandoc``: figure divs (their sub-figures lettered "(a)", referable by their
+own labels and as ``@fig-x-1``, as a fence's sub-figures are), table divs, theorem-like
+blocks (``thm-``, ``lem-``... each kind counted by itself: ``blocks``) and labelled callouts
+(``nte-``, ``tip-``...). References in prose
 become links, in Quarto's forms (its ``crossref/refs.lua``): ``@fig-x`` "Figure 1" (``@Fig-x``
 too), ``-@fig-x`` and ``[-@fig-x]`` the bare number "1" (an equation's too: "Eqn. (-@eq-x)" reads
 "Eqn. (1)"), a bracketed group ``[@fig-a; @fig-b]`` "Figure 1, Figure 2" without its brackets,
@@ -25,11 +29,15 @@ from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-PREFIXES = ("fig", "tbl", "eq", "sec")
+from .blocks import KINDS, letter_subfigures, number_block
+
+PREFIXES = ("fig", "tbl", "eq", "sec", *KINDS)
 _TAIL = r"-[A-Za-z0-9_](?:[\w-]*[A-Za-z0-9_])?"
-_LABEL = rf"(?:fig|tbl|eq|sec){_TAIL}"
+_ANY = "|".join(PREFIXES)
+_LABEL = rf"(?:{_ANY}){_TAIL}"
 # What a reference may name: a label, or one with its first letter capitalised (``@Fig-x``).
-_REF_LABEL = rf"(?:[Ff]ig|[Tt]bl|[Ee]q|[Ss]ec){_TAIL}"
+_REF_LABEL = "(?:{}){}".format("|".join(f"[{p[0]}{p[0].upper()}]{p[1:]}" for p in PREFIXES),
+                               _TAIL)
 # A reference: not after a word character, "@", "." or "-" (so a@fig-x.com is no reference).
 _ONE = re.compile(rf"(?<![\w@.+-])(-?)@({_REF_LABEL})")
 _INNER = re.compile(rf"(-?)@({_REF_LABEL})")
@@ -40,7 +48,7 @@ _BRACKET = re.compile(r"\[([^\[\]]*)\]")
 _ITEM = re.compile(rf"^\s*(?P<prefix>(?:[^@]*?\s)?)(?P<dash>-?)@(?P<label>{_REF_LABEL})"
                    r"(?P<suffix>(?:[,\s][^@]*)?)$", re.S)
 # Anything worth parsing a post for.
-NEEDS = re.compile(rf"@{_REF_LABEL}|id=\"(?:fig|tbl|eq|sec)-|\{{#(?:eq|tbl)-")
+NEEDS = re.compile(rf"@{_REF_LABEL}|id=\"(?:{_ANY})-|\{{#(?:eq|tbl)-")
 _EQ_LABEL = re.compile(r"\s*\{#(eq-[A-Za-z0-9_][\w-]*)\s*\}")
 _TBL_LABEL = re.compile(r"\s*\{#(tbl-[A-Za-z0-9_][\w-]*)\s*\}\s*$")
 _SUB = re.compile(r"^\s*\(([a-z])\)\s*")
@@ -245,27 +253,31 @@ def _strip_caption_text(caption: Tag) -> str | None:
 
 
 def _image_figures(soup: BeautifulSoup) -> None:
-    """``<p><img id="fig-x" alt="Caption"></p>`` (attr_list) -> a ``<figure>``."""
+    """``<p><img id="fig-x" alt="Caption"></p>`` (attr_list) -> a ``<figure>``; an image in
+    a link (``[![Caption](a.png){#fig-x}](url)``) too, the link kept around it."""
     for img in soup.find_all("img", id=re.compile(r"^fig-")):
-        parent = img.parent
+        shown = img.parent if img.parent is not None and img.parent.name == "a" else img
+        parent = shown.parent
         if parent is None or parent.name != "p" or parent.get_text().strip() or len(
-                parent.find_all(True)) != 1:
+                parent.find_all(True)) != (2 if shown is not img else 1):
             continue
         figure = soup.new_tag("figure", attrs={"id": img["id"], "class": "xref-figure"})
         del img["id"]
         caption = soup.new_tag("figcaption")
         caption.string = img.get("alt") or ""
         parent.replace_with(figure)
-        figure.append(img)
+        figure.append(shown)
         figure.append(caption)
 
 
 def _number(soup: BeautifulSoup, result: Result) -> None:
     counts = dict.fromkeys(PREFIXES, 0)
-    for element in soup.find_all(id=True):
+    elements = soup.find_all(id=True)
+    subfigures = _Subfigures({str(e["id"]) for e in elements})
+    for element in elements:
         label = str(element["id"])
         prefix = label.split("-", 1)[0]
-        if prefix not in counts or "-" not in label:
+        if prefix not in counts or "-" not in label or id(element) in subfigures.lettered:
             continue
         if prefix != "sec" and element.name in _HEADINGS and _toc_id(element, label):
             continue  # "## fig-like heading": an id made from the text, not a label
@@ -279,6 +291,7 @@ def _number(soup: BeautifulSoup, result: Result) -> None:
             if figures:
                 counts["fig"] += 1
                 number = f"Figure {counts['fig']}"
+                subs = _subfigures(figures)
                 for index, figure in enumerate(figures):
                     caption = _own_caption(figure, "figcaption")
                     if caption is None:
@@ -287,9 +300,22 @@ def _number(soup: BeautifulSoup, result: Result) -> None:
                     _prefix_caption(soup, caption, number,
                                     chr(ord("a") + index) if len(figures) > 1 else "")
                 target = Target(label, number, str(counts["fig"]))
+                if subs:
+                    letters = letter_subfigures(soup, subs) if len(figures) == 1 else [
+                        chr(ord("a") + i) for i in range(len(subs))]
+                    _sub_targets(result, label, counts["fig"], subs, letters, subfigures)
         elif prefix == "tbl":
             tables = [element] if element.name == "table" else _top_level(element, "table")
-            if tables:
+            if _is_float(element):  # a table div: its caption is the figure's
+                counts["tbl"] += 1
+                number = f"Table {counts['tbl']}"
+                caption = _own_caption(element, "figcaption")
+                if caption is None:
+                    caption = soup.new_tag("figcaption")
+                    element.insert(0, caption)
+                _prefix_caption(soup, caption, number)
+                target = Target(label, number, str(counts["tbl"]))
+            elif tables:
                 counts["tbl"] += 1
                 number = f"Table {counts['tbl']}"
                 table = tables[0]
@@ -308,6 +334,10 @@ def _number(soup: BeautifulSoup, result: Result) -> None:
                 span.string = number
                 element.append(span)
                 target = Target(label, f"Equation {number}", str(counts["eq"]))
+        elif prefix in KINDS:
+            if number_block(element, prefix, counts[prefix] + 1):
+                counts[prefix] += 1
+                target = Target(label, f"{KINDS[prefix]} {counts[prefix]}", str(counts[prefix]))
         elif element.name in _HEADINGS:
             text = "".join(s for s in element.strings if not _skipped_heading(s, element))
             target = Target(label, " ".join(text.split()) or label)
@@ -315,6 +345,49 @@ def _number(soup: BeautifulSoup, result: Result) -> None:
             result.problems.append(Problem(label, _not_numbered(prefix, label), reference=False))
         else:
             result.targets[label] = target
+    for alias, target in subfigures.aliases.items():
+        result.targets.setdefault(alias, target)
+
+
+def _is_float(element: Tag) -> bool:
+    """A table div of ``execblog.pandoc``: ``<figure class="quarto-float">``."""
+    return element.name == "figure" and "quarto-float" in _classes(element)
+
+
+def _subfigures(figures: list[Tag]) -> list[Tag]:
+    """The sub-figures of a figure: the figures one figure holds (a figure div's, a fence's
+    group), else the figures themselves when a fence drew several."""
+    if len(figures) == 1:
+        return _top_level(figures[0], "figure")
+    return figures
+
+
+@dataclass
+class _Subfigures:
+    """What numbering the sub-figures of a post needs besides the targets."""
+
+    written: set[str]  # every id of the page: an alias never takes one of them
+    lettered: set[int] = field(default_factory=set)  # sub-figures (numbered with their figure)
+    aliases: dict[str, Target] = field(default_factory=dict)  # ``fig-x-1``...
+
+
+def _sub_targets(result: Result, label: str, number: int, subs: list[Tag], letters: list[str],
+                 state: _Subfigures) -> None:
+    """Each sub-figure is referable by its own label and as ``label-1``, ``label-2``...
+    (Quarto's names for a cell's sub-figures), unless a label of the page is spelled so; it
+    gets ``label-N`` as its id when it has none."""
+    for index, (figure, letter) in enumerate(zip(subs, letters, strict=True), 1):
+        state.lettered.add(id(figure))
+        alias = f"{label}-{index}"
+        free = alias not in state.written
+        own = str(figure.get("id") or "")
+        if not own and free:
+            figure["id"] = own = alias
+        target = Target(own or label, f"Figure {number}({letter})", f"{number}({letter})")
+        if own.startswith("fig-") and own not in result.targets:
+            result.targets[own] = target
+        if free:
+            state.aliases.setdefault(alias, target)
 
 
 def _toc_id(heading: Tag, label: str) -> bool:
@@ -345,6 +418,9 @@ def _skipped_heading(node: NavigableString, heading: Tag) -> bool:
 def _not_numbered(prefix: str, label: str) -> str:
     if prefix == "sec":
         return f"label '{label}' is not on a heading; references to it are not linked"
+    if prefix in KINDS:
+        return (f"label '{label}' is not on a {KINDS[prefix].lower()} div "
+                f"(::: {{#{label}}} ... :::); it is not numbered")
     what = {"fig": "no figure (does the fence show an image?)", "tbl": "no table",
             "eq": "no display math right before it"}[prefix]
     return f"label '{label}' has {what}; it is not numbered"
@@ -438,8 +514,8 @@ def _references(soup: BeautifulSoup, result: Result) -> None:
 def _unknown(label: str, targets: dict[str, Target]) -> str:
     close = difflib.get_close_matches(label, list(targets), n=1, cutoff=0.6)
     hint = f"; did you mean @{close[0]}?" if close else ""
-    kind = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section"}[
-        label.split("-", 1)[0]]
+    kind = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section",
+            **{k: v.lower() for k, v in KINDS.items()}}[label.split("-", 1)[0]]
     return f"unknown cross-reference @{label}: no {kind} in this post has that label{hint}"
 
 

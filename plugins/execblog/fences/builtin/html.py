@@ -77,7 +77,7 @@ def _figure(output: Output, context: RenderContext, settings: dict[str, Any]) ->
     letter = output.meta.get("subfigure")
     if letter:  # one of several: "(a)" under it, the fence's caption under them all
         alt = f"{alt} ({letter})" if alt else ""
-        caption = f"({letter})" if caption else ""
+        caption = output.meta.get("subcaption") or (f"({letter})" if caption else "")
     dark = _dark_link(src, payload, ext, context, settings)
     if dark:
         shown = (_full_size(src, alt, size, "fig-light")

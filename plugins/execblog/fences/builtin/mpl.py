@@ -15,9 +15,13 @@ takes PNG when the SVG would be heavy:
   simplified to what can be seen, and rasterizing a long noisy line is the slow case.
 
 Both formats are byte-deterministic (fixed SVG hash salt, no date, no PNG software tag).
-``display(fig)`` shows a figure at once and closes it. The figures a fence leaves are drawn
-side by side in forked copies of the session, one per core, when that is safe
-(:func:`render_figures`): a fence that leaves 29 figures takes a share of the time.
+``display(fig)`` shows a figure at once and closes it; so does ``plt.show()`` for every open
+figure, as Jupyter's inline backend does, while a ``python exec`` fence runs
+(:func:`inline_show`): the figures come out where ``show`` was called, between the text
+printed before and after it, and a plot made after it is a new figure. The figures a fence
+leaves (or shows at once) are drawn side by side in forked copies of the session, one per
+core, when that is safe (:func:`render_figures`): a fence that leaves 29 figures takes a
+share of the time.
 
 The figure is cropped to its tight bounding box, as ``bbox_inches="tight"`` does, but from
 one draw: the box is measured without drawing (:func:`_tight_bbox`; savefig draws once more
@@ -32,6 +36,8 @@ one of the two, the other keeps the figure's aspect ratio.
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
+import importlib.machinery
 import io
 import math
 import os
@@ -247,6 +253,81 @@ def fences_capture_outputs(options: dict[str, Any]) -> list[Output]:
                               options.get("fig-format") or "auto", options)
     finally:
         plt.close("all")  # also when one fails to draw: no figure leaks into the next fence
+
+
+@contextlib.contextmanager
+def inline_show(session: Any) -> Iterator[None]:
+    """While the block runs, ``matplotlib.pyplot.show()`` emits the session's open figures
+    (rendered in the fence's ``fig-format``, after what was printed so far) and closes them.
+    Outside such a block ``show`` is matplotlib's own."""
+    _patch_show()
+    previous, _showing[0] = _showing[0], session
+    try:
+        yield
+    finally:
+        _showing[0] = previous
+
+
+_showing: list[Any] = [None]  # the session whose fence is running, if any
+
+
+def _show_open_figures(session: Any) -> None:
+    import matplotlib.pyplot as plt
+
+    figures = [plt.figure(num) for num in plt.get_fignums()]
+    if not figures:
+        return
+    options = session.fence.options
+    try:
+        outputs = render_figures(figures, options.get("fig-format") or "auto", options)
+    finally:
+        for fig in figures:
+            plt.close(fig)
+    for output in outputs:
+        session.emit(output)
+
+
+def _patch_show() -> None:
+    """Replace ``pyplot.show`` (once per process), or do it when pyplot is first imported."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        if not any(isinstance(f, _PyplotFinder) for f in sys.meta_path):
+            sys.meta_path.insert(0, _PyplotFinder())
+        return
+    original = pyplot.show
+    if getattr(original, "_fences_inline", False):
+        return
+
+    def show(*args: Any, **kwargs: Any) -> Any:
+        session = _showing[0]
+        if session is None:
+            return original(*args, **kwargs)
+        _show_open_figures(session)
+        return None
+
+    show._fences_inline = True  # type: ignore[attr-defined]
+    show.__doc__ = original.__doc__
+    pyplot.show = show
+
+
+class _PyplotFinder(importlib.abc.MetaPathFinder):
+    """Patches ``matplotlib.pyplot.show`` right after pyplot is first imported."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != "matplotlib.pyplot":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        run = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            run(module)
+            _patch_show()
+
+        loader.exec_module = exec_module
+        return spec
 
 
 def render_figures(figures: list[Any], fmt: str, options: dict[str, Any]) -> list[Output]:

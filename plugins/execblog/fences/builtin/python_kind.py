@@ -4,6 +4,10 @@ The code is compiled with the post's content path (``posts/x.md``) as file name 
 so that its line numbers are the post's, so tracebacks and warnings point at the Markdown
 file without naming the build machine's folders. A trailing expression is displayed unless
 the line ends with ``;``.
+
+Jupyter's semantics: ``plt.show()`` shows the open figures where it is called
+(:func:`execblog.fences.builtin.mpl.inline_show`), and IPython's magics that make sense at
+build time run (:mod:`execblog.fences.builtin.magics`); the page shows the source as written.
 """
 
 from __future__ import annotations
@@ -16,21 +20,35 @@ from typing import Any
 from ..hookspecs import hookimpl
 from ..model import Fence, FenceKind
 from ..options import FIG_FORMAT_OPTION
+from .ipython_shim import BuildShell, hide_shell_frames
+from .magics import check_calls, has_magics, transform
+from .mpl import inline_show
 
 
 def run_python(fence: Fence, session: Any) -> None:
-    tree = ast.parse(fence.exec_code, filename=fence.source, mode="exec")
+    namespace = session.namespace
+    code = transform(fence) if has_magics(fence.code) else fence.exec_code
+    tree = ast.parse(code, filename=fence.source, mode="exec")
+    if "get_ipython" in code:  # magics, or calls as nbconvert writes them
+        check_calls(tree)
+        shell = getattr(namespace.get("get_ipython"), "__self__", None)
+        if not isinstance(shell, BuildShell):
+            namespace["get_ipython"] = BuildShell(session).get_ipython
     trailing = None
     if tree.body and isinstance(tree.body[-1], ast.Expr) and not _ends_with_semicolon(fence.code):
         trailing = tree.body.pop()
-    namespace = session.namespace
-    exec(compile(tree, fence.source, "exec"), namespace)  # noqa: S102 - that is the product
-    if trailing is not None:
-        value = eval(  # noqa: S307
-            compile(ast.Expression(trailing.value), fence.source, "eval"), namespace
-        )
-        if value is not None:
-            session.display(value)
+    with inline_show(session):
+        try:
+            exec(compile(tree, fence.source, "exec"), namespace)  # noqa: S102 - the product
+            if trailing is not None:
+                value = eval(  # noqa: S307
+                    compile(ast.Expression(trailing.value), fence.source, "eval"), namespace
+                )
+                if value is not None:
+                    session.display(value)
+        except BaseException as exc:
+            hide_shell_frames(exc)
+            raise
 
 
 def _ends_with_semicolon(code: str) -> bool:
@@ -49,5 +67,6 @@ def _ends_with_semicolon(code: str) -> bool:
 @hookimpl
 def fences_kinds() -> list[FenceKind]:
     return [FenceKind(name="python", language="python", marker="exec", run=run_python,
-                      version="3",  # 3: fig-format auto, PNG at 96 px/in; 2: mime bundles, LaTeX
+                      # 4: plt.show() ends figures, IPython magics; 3: fig-format auto, PNG
+                      version="4",  # at 96 px/in; 2: mime bundles, LaTeX
                       options=(FIG_FORMAT_OPTION,))]
