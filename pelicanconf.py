@@ -6,6 +6,8 @@ works from any directory; any value can be overridden with `pelican -e KEY=VALUE
 
 from pathlib import Path
 
+import execblog
+
 ROOT = Path(__file__).resolve().parent
 
 AUTHOR = "The Execblog Team"
@@ -24,16 +26,11 @@ PAGE_PATHS = ["pages"]
 USE_FOLDER_AS_CATEGORY = False
 DEFAULT_CATEGORY = "notes"
 STATIC_PATHS = ["images", "extra"]
-THEME = str(ROOT / "plugins" / "execblog" / "theme")
+THEME = execblog.THEME  # Execblog's theme (plugins/execblog/theme); any Pelican theme works
 PLUGIN_PATHS = [str(ROOT / "plugins")]
-# Execblog's parts, all in the one installed package `execblog`. After "execblog.fences":
-# xrefs and citations read the posts' HTML once the fences are in it.
-PLUGINS = [
-    "pelican.plugins.render_math", "execblog.themekit", "execblog.feedkit", "execblog.fences",
-    "execblog.citations", "execblog.xrefs", "execblog.mathkit",
-    "execblog.sitefiles",  # sitemap.xml and robots.txt
-    "execblog.searchkit",  # the Pagefind search index, once every page is written
-]
+# Every part of Execblog (fences, math, callouts, citations, cross-references, feeds,
+# sitemap, search: execblog.standalone.PARTS), as in any Pelican blog.
+PLUGINS = ["execblog"]
 
 ARTICLE_URL = "posts/{slug}/"
 ARTICLE_SAVE_AS = "posts/{slug}/index.html"
@@ -90,8 +87,7 @@ MARKDOWN = {
         "markdown.extensions.extra": {},
         "markdown.extensions.meta": {},
         "markdown.extensions.toc": {"permalink": "#", "toc_depth": "2-3"},
-        "markdown.extensions.admonition": {},
-        "execblog.callouts": {},  # GitHub's > [!NOTE] callouts
+        "markdown.extensions.admonition": {},  # (GitHub's > [!NOTE] callouts: "execblog")
     },
     "output_format": "html5",
 }
@@ -104,7 +100,7 @@ MATH_RENDERER = "mathml"  # "mathml" | "mathjax"
 MATHJAX_SOURCE = "https://cdn.jsdelivr.net/npm/mathjax@2.7.9/MathJax.js?config=TeX-AMS_CHTML"
 MATH_JAX = {"auto_insert": False, "process_summary": False, "message_style": None}
 
-# The fence engine (plugins/execblog/fences). Every setting is documented in README.md.
+# The fence engine (plugins/execblog/fences); its settings: docs/content/settings.md.
 FENCES_CACHE_PATH = str(ROOT / "fence-cache")
 FENCES_REPORT = None  # None: <FENCES_CACHE_PATH>/report.json
 FENCES_MODE = "run"  # run | frozen | rerun
@@ -114,13 +110,33 @@ FENCES_TIMEOUT = 60
 FENCES_BACKEND = "auto"
 FENCES_PLUGINS = []  # extra pluggy plugins, as importable module names
 
-# Publishing (invoke publish): "ghp-import" to a git branch, or "directory".
+# Publishing (invoke publish; SITEURL in publishconf.py). DEPLOY_METHOD: "ghp-import" commits
+# the site to DEPLOY_BRANCH of the git repository DEPLOY_REPOSITORY (this checkout) and pushes
+# it to DEPLOY_REMOTE when DEPLOY_PUSH; "directory" replaces DEPLOY_DIRECTORY; "rsync" copies
+# it to DEPLOY_RSYNC_TARGET ("me@host:/var/www/blog/").
 DEPLOY_METHOD = "ghp-import"
 DEPLOY_REPOSITORY = str(ROOT)
 DEPLOY_BRANCH = "gh-pages"
 DEPLOY_PUSH = False
 DEPLOY_REMOTE = "origin"
-DEPLOY_DIRECTORY = str(ROOT / "deploy")
+DEPLOY_DIRECTORY = ""
+DEPLOY_RSYNC_TARGET = ""
 
 DELETE_OUTPUT_DIRECTORY = True
 LOAD_CONTENT_CACHE = False
+
+# Menus and footer (Pelican's own settings, shown by the theme): MENUITEMS are extra header
+# links, LINKS a blogroll and SOCIAL the author's other places (rel="me"), in the footer;
+# each a tuple of ("Name", "https://...") pairs. Pages are in the header; categories too,
+# once posts use any besides DEFAULT_CATEGORY.
+MENUITEMS = ()
+LINKS = ()
+SOCIAL = ()
+DISPLAY_PAGES_ON_MENU = True
+DISPLAY_CATEGORIES_ON_MENU = True
+
+# Translations (Lang: fr, same slug) live beside their original: /posts/SLUG/fr/.
+ARTICLE_LANG_URL = "posts/{slug}/{lang}/"
+ARTICLE_LANG_SAVE_AS = "posts/{slug}/{lang}/index.html"
+PAGE_LANG_URL = "{slug}/{lang}/"
+PAGE_LANG_SAVE_AS = "{slug}/{lang}/index.html"

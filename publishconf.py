@@ -8,7 +8,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pelicanconf import *  # noqa: E402,F403
 
-SITEURL = "https://example.github.io/execblog"
+# Where readers find the site: required by `invoke publish` (the sitemap, feeds and absolute
+# links are made from it), e.g. "https://you.github.io/execblog". Empty here: the example
+# site has no address of its own, so a publish of it names one (--set SITEURL=https://...).
+SITEURL = ""
 del FEED_DOMAIN  # noqa: F821 - Pelican then uses SITEURL, also when overridden with -e
 RELATIVE_URLS = False
 FENCES_STRICT = True

@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 from execblog.sitetasks.pelican_cli import pelican_command
 
 ROOT = Path(__file__).resolve().parents[1]
+PUBLISH_SITEURL = "https://example.github.io/execblog"  # publish builds' SITEURL
 
 
 @dataclass
@@ -77,7 +78,11 @@ def run_pelican(
 
 def pelican_cmd(content: Path, output: Path, *, conf: str = "pelicanconf.py",
                 settings: dict[str, object] | None = None) -> list[str]:
-    """The `pelican` command line run_pelican uses (for tests that need a Popen)."""
+    """The `pelican` command line run_pelican uses (for tests that need a Popen).
+    publishconf.py has no SITEURL of its own (`invoke publish` requires one): its builds
+    get PUBLISH_SITEURL unless the settings give another."""
+    if conf == "publishconf.py":
+        settings = {"SITEURL": PUBLISH_SITEURL, **(settings or {})}
     return pelican_command(content, output, ROOT / conf, settings)
 
 

@@ -142,7 +142,8 @@ def published(tmp_path_factory) -> dict[str, object]:
     proc = subprocess.run(
         [sys.executable, "-m", "invoke", "-r", str(ROOT), "publish",
          "--content", str(base / "content"), "--output", str(base / "output"),
-         "--set", f"FENCES_CACHE_PATH={base / 'cache'}", "--method", "directory",
+         "--set", f"FENCES_CACHE_PATH={base / 'cache'}", "--set", f"SITEURL={SITEURL}",
+         "--method", "directory",
          "--directory", str(base / "deploy")],
         cwd=base, capture_output=True, text=True, timeout=300, env=ENV)
     return {"proc": proc, "output": base / "output", "deploy": base / "deploy"}

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, run_pelican, write_files
+from execblog.sitetasks.pelican_cli import read_settings
+from execblog.sitetasks.publishing import verify_build
 from invoke.exceptions import Exit
-from test_tasks import ENV, GOOD_POST, leftovers, log, snapshot
-
-sys.path.insert(0, str(ROOT))
-import tasks  # noqa: E402
+from test_tasks import ENV, GOOD_POST, SITEURL, leftovers, log, snapshot
 
 SLOW_POST = """
     Title: Slow
@@ -50,7 +49,8 @@ def sites(tmp_path: Path) -> dict[str, Path]:
 def publish_args(s: dict[str, Path], *extra: str) -> list[str]:
     return [sys.executable, "-m", "invoke", "-r", str(ROOT), "publish",
             "--content", str(s["content"]), "--output", str(s["output"]),
-            "--set", f"FENCES_CACHE_PATH={s['cache']}", "--method", "directory",
+            "--set", f"FENCES_CACHE_PATH={s['cache']}", "--set", f"SITEURL={SITEURL}",
+            "--method", "directory",
             "--directory", str(s["deploy"]), *extra]
 
 
@@ -94,7 +94,7 @@ LOSE_A_PAGE = """
 def test_pages_missing_from_the_output_stop_the_publish(sites):
     write_files(sites["base"] / "extra", {"lose_a_page.py": LOSE_A_PAGE})
     plugins = json.dumps([str(ROOT / "plugins"), str(sites["base"] / "extra")])
-    with_plugin = json.dumps([*tasks.read_settings(tasks.PUBLISH_CONF, {})["PLUGINS"],
+    with_plugin = json.dumps([*read_settings(ROOT / "publishconf.py", {})["PLUGINS"],
                               "lose_a_page"])
     before = snapshot(sites["output"]), snapshot(sites["deploy"])
     proc = subprocess.run(publish_args(sites, "--set", f"PLUGIN_PATHS={plugins}",
@@ -175,17 +175,17 @@ def test_the_build_record_must_be_this_builds(tmp_path):
     assert built.returncode == 0, built.stdout + built.stderr
     settings = {"FENCES_CACHE_PATH": str(cache), "FENCES_REPORT": None}
 
-    tasks.verify_build(settings, "one")
+    verify_build(settings, "one", ROOT)
     with pytest.raises(Exit, match="the build did not finish .* from build 'one'"):
-        tasks.verify_build(settings, "two")
+        verify_build(settings, "two", ROOT)
 
     report_file = cache / "report.json"
     report = json.loads(report_file.read_text())
     assert report["fences"]
     report_file.write_text(json.dumps({**report, "build_id": "zero"}))  # left by another build
     with pytest.raises(Exit, match="fence report .* is from build 'zero'"):
-        tasks.verify_build(settings, "one")
+        verify_build(settings, "one", ROOT)
 
     (cache / "build.json").unlink()
     with pytest.raises(Exit, match="did not finish .*build.json is missing"):
-        tasks.verify_build(settings, "one")
+        verify_build(settings, "one", ROOT)

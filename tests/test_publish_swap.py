@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, write_files
-from test_tasks import ENV, GOOD_POST, leftovers, snapshot
+from test_tasks import ENV, GOOD_POST, SITEURL, leftovers, snapshot
 
 NEW_POST = """
     Title: Second post
@@ -46,7 +46,8 @@ def sites(tmp_path: Path) -> dict[str, Path]:
 def publish_args(s: dict[str, Path]) -> list[str]:
     return [sys.executable, "-m", "invoke", "-r", str(ROOT), "publish",
             "--content", str(s["content"]), "--output", str(s["output"]),
-            "--set", f"FENCES_CACHE_PATH={s['cache']}", "--method", "directory",
+            "--set", f"FENCES_CACHE_PATH={s['cache']}", "--set", f"SITEURL={SITEURL}",
+            "--method", "directory",
             "--directory", str(s["deploy"])]
 
 

@@ -223,7 +223,8 @@ def test_sitemap_xml_escapes_and_dates() -> None:
     posts = [SimpleNamespace(url="posts/a&b/", date=when, status="published"),
              SimpleNamespace(url="posts/draft/", date=when, status="draft")]
     entries = sitemap_entries("https://x.org", posts, [])
-    assert entries == [("https://x.org/", when), ("https://x.org/posts/a&b/", when)]
+    assert [(e.loc, e.lastmod, e.alternates) for e in entries] == [
+        ("https://x.org/", when, ()), ("https://x.org/posts/a&b/", when, ())]
     root = etree.fromstring(sitemap_xml(entries))
     assert [u.findtext(f"{SM}loc") for u in root] == ["https://x.org/", "https://x.org/posts/a&b/"]
     assert root[0].findtext(f"{SM}lastmod") == "2024-05-01T09:00:00+00:00"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 from conftest import write_files
 from execblog.fences.cache import Cache
 from execblog.fences.model import FenceResult, Output
-from execblog.sitetasks import publishing
+from execblog.sitetasks import publishing, targets
 from execblog.sitetasks.pelican_cli import fence_mode, parse_overrides, pelican_command, run_pelican
 from execblog.sitetasks.perf import write_site
 from invoke.exceptions import Exit
@@ -283,21 +284,110 @@ def test_deploy_directory_replaces_the_target_with_a_copy(tmp_path, capsys):
 
 def test_check_method(tmp_path):
     out = tmp_path / "site" / "output"
-    publishing.check_method("directory", tmp_path / "deploy", out)
-    publishing.check_method("ghp-import", out.parent, out)  # the folder is not used
+    targets.check_method("directory", tmp_path / "deploy", out)
+    targets.check_method("ghp-import", out.parent, out)  # the folder is not used
     for method, target, words in (("ftp", tmp_path / "d", "unknown deploy method 'ftp'"),
                                   ("directory", out, "would contain the output folder"),
-                                  ("directory", out.parent, "would contain the output folder")):
+                                  ("directory", out.parent, "would contain the output folder"),
+                                  ("rsync", out.parent, "DEPLOY_RSYNC_TARGET .* would contain")):
         with pytest.raises(Exit, match=words) as info:
-            publishing.check_method(method, target, out)
+            targets.check_method(method, target, out)
         assert info.value.code == 2
+
+
+@pytest.mark.parametrize("value", ["", None, "/blog", "example.org", "ftp://example.org",
+                                   "https://"])
+def test_require_siteurl_refuses_what_is_not_an_absolute_http_url(tmp_path, value):
+    conf = tmp_path / "publishconf.py"
+    with pytest.raises(Exit) as info:
+        targets.require_siteurl({"SITEURL": value} if value is not None else {}, conf)
+    assert info.value.code == 2
+    message = info.value.message
+    assert message.startswith("not publishing: SITEURL is " + (
+        "empty." if not value else f"{value!r}, not an absolute http(s) URL."))
+    assert f"Set it in {conf} " in message and "--set SITEURL=" in message
+
+
+def test_require_siteurl_accepts_an_absolute_url():
+    assert targets.require_siteurl({"SITEURL": "https://a.org/blog"}, Path("c.py")) == \
+        "https://a.org/blog"
+
+
+def git_repo(path: Path, remote: str | None = None) -> Path:
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    if remote:
+        subprocess.run(["git", "-C", str(path), "remote", "add", remote, str(path)], check=True)
+    return path
+
+
+def test_deploy_target_resolves_each_method(tmp_path, monkeypatch):
+    root, conf, out = tmp_path / "blog", tmp_path / "blog/publishconf.py", tmp_path / "blog/out"
+    git_repo(root, remote="upstream")
+    monkeypatch.chdir(tmp_path)
+    target = targets.deploy_target  # (settings, conf, root, output, options)
+    options = targets.DeployOptions
+    ghp = target({"DEPLOY_METHOD": "ghp-import", "DEPLOY_REMOTE": "upstream",
+                  "DEPLOY_PUSH": True}, conf, root, out, options())
+    assert (ghp.repository, ghp.branch, ghp.remote, ghp.push) == (root, "gh-pages",
+                                                                  "upstream", True)
+    folder = target({"DEPLOY_METHOD": "directory", "DEPLOY_DIRECTORY": "www"}, conf, root,
+                    out, options())
+    assert folder.directory == root / "www"  # a setting: relative to the blog
+    cli = target({}, conf, root, out, options(method="directory", directory="www"))
+    assert cli.directory == tmp_path / "www"  # an option: relative to the working directory
+    if shutil.which("rsync"):
+        rsync = target({"DEPLOY_METHOD": "rsync", "DEPLOY_RSYNC_TARGET": "me@host:/srv/"},
+                       conf, root, out, options())
+        assert rsync.rsync == "me@host:/srv/" and "me@host:/srv/ is unchanged" in \
+            rsync.unchanged()
+
+
+@pytest.mark.parametrize("settings, options, words", [
+    ({}, {}, 'DEPLOY_METHOD is not set: set it in {conf} (DEPLOY_METHOD = "ghp-import", '
+             '"directory" or "rsync") or pass --method'),
+    ({"DEPLOY_METHOD": "ftp"}, {}, "unknown deploy method 'ftp'; choose one of ghp-import, "
+                                   "directory, rsync"),
+    ({"DEPLOY_METHOD": "directory", "DEPLOY_DIRECTORY": ""}, {},
+     "DEPLOY_DIRECTORY is not set: set it in {conf}"),
+    ({"DEPLOY_METHOD": "rsync"}, {}, "DEPLOY_RSYNC_TARGET is not set: set it in {conf}"),
+    ({"DEPLOY_METHOD": "directory"}, {"directory": "{root}"},
+     "DEPLOY_DIRECTORY {root} would contain the output folder"),
+    ({"DEPLOY_METHOD": "ghp-import", "DEPLOY_REPOSITORY": "{tmp}/nogit"}, {},
+     "DEPLOY_REPOSITORY {tmp}/nogit is not a git repository (run `git init` there"),
+    ({"DEPLOY_METHOD": "ghp-import", "DEPLOY_PUSH": True}, {},
+     "DEPLOY_REMOTE 'origin' is not a remote of {root} (git remote add origin URL)"),
+])
+def test_deploy_target_names_what_is_missing(tmp_path, settings, options, words):
+    root = git_repo(tmp_path / "blog")
+    (tmp_path / "nogit").mkdir()
+    conf, out = root / "publishconf.py", root / "output"
+
+    def fill(value):
+        return value.format(conf=conf, root=root, tmp=tmp_path) if isinstance(value, str) \
+            else value
+
+    with pytest.raises(Exit) as info:
+        targets.deploy_target({k: fill(v) for k, v in settings.items()}, conf, root, out,
+                                 targets.DeployOptions(**{k: fill(v)
+                                                             for k, v in options.items()}))
+    assert info.value.code == 2
+    assert fill(words) in info.value.message
+
+
+def test_rsync_local_path_tells_local_folders_from_remote_targets(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert targets.rsync_local_path("www/") == tmp_path / "www"
+    assert targets.rsync_local_path("/srv/www/") == Path("/srv/www")
+    assert targets.rsync_local_path("./a:b") == tmp_path / "a:b"
+    for remote in ("me@host:/srv/www/", "host:www", "rsync://host/module/"):
+        assert targets.rsync_local_path(remote) is None, remote
 
 
 def test_resolve_makes_relative_paths_absolute_from_the_working_directory(tmp_path,
                                                                           monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert publishing.resolve("a/b", Path("/default")) == tmp_path / "a/b"
-    assert publishing.resolve(None, Path("/default")) == Path("/default")
+    assert targets.resolve("a/b", Path("/default")) == tmp_path / "a/b"
+    assert targets.resolve(None, Path("/default")) == Path("/default")
 
 
 # --- verify_build --------------------------------------------------------------------------
@@ -487,3 +577,13 @@ def test_site_tasks_find_the_checkout():
     for module in (gpucheck, nodetools, perf, preview_bench):
         assert (module.ROOT / "pyproject.toml").is_file(), module.__name__
         assert (module.ROOT / "plugins" / "execblog").is_dir(), module.__name__
+
+
+def test_deploy_target_rsync_needs_the_program(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no rsync on it
+    with pytest.raises(Exit, match="DEPLOY_METHOD rsync needs the rsync program, which is "
+                                   "not on PATH") as info:
+        targets.deploy_target({"DEPLOY_METHOD": "rsync", "DEPLOY_RSYNC_TARGET": "h:/srv/"},
+                                 tmp_path / "c.py", tmp_path, tmp_path / "out",
+                                 targets.DeployOptions())
+    assert info.value.code == 2

@@ -118,8 +118,8 @@ def test_new_creates_a_dated_draft_with_front_matter(dev):
     assert match, path.name
     text = dev["text"]
     meta = dict(re.findall(r"^(\w+): (.*)$", text.split("\n\n", 1)[0], flags=re.M))
-    assert set(meta) == {"Title", "Date", "Status", "Summary"}
-    assert meta["Title"] == "Hello Tensor Cores"
+    assert set(meta) == {"Title", "Date", "Tags", "Status", "Summary"}
+    assert meta["Title"] == "Hello Tensor Cores" and meta["Tags"] == "notes"  # a placeholder
     assert meta["Status"] == "draft" and meta["Summary"].strip()
     date = datetime.strptime(meta["Date"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)  # TIMEZONE
     before, after = dev["window"]
@@ -228,7 +228,8 @@ def make_repo(base: Path) -> tuple[Path, Path]:
 
 def publish(base: Path, content: Path, *extra: str) -> subprocess.CompletedProcess:
     return invoke("publish", "--content", str(content), "--output", str(base / "output"),
-                  "--set", f"FENCES_CACHE_PATH={base / 'cache'}", *extra, cwd=base)
+                  "--set", f"FENCES_CACHE_PATH={base / 'cache'}", "--set", f"SITEURL={SITEURL}",
+                  *extra, cwd=base)
 
 
 @pytest.fixture(scope="module")
@@ -326,3 +327,20 @@ def test_failed_publish_changes_nothing(published, tmp_path, failure, method):
     assert snapshot(deploy) == deploy_before
     assert branch_commit(repo, "site") == commit_before
     assert leftovers(out) == [] and leftovers(deploy) == []
+
+
+def test_publish_needs_a_siteurl_and_says_where_to_set_it(tmp_path):
+    """The example site's publishconf.py has no address of its own: a publish names the
+    setting and the file, builds nothing and touches nothing."""
+    write_files(tmp_path / "content", {"posts/sums.md": GOOD_POST})
+    write_files(tmp_path / "output", {"index.html": "<p>previous</p>"})
+    before = snapshot(tmp_path / "output")
+    proc = invoke("publish", "--content", str(tmp_path / "content"), "--output",
+                  str(tmp_path / "output"), "--set", f"FENCES_CACHE_PATH={tmp_path / 'cache'}",
+                  "--method", "directory", "--directory", str(tmp_path / "deploy"),
+                  cwd=tmp_path)
+    assert proc.returncode == 2, log(proc)
+    assert proc.stderr.startswith(f"not publishing: SITEURL is empty. Set it in "
+                                  f"{ROOT / 'publishconf.py'} to the address readers will see")
+    assert "Processed" not in log(proc) and not (tmp_path / "cache").exists()
+    assert snapshot(tmp_path / "output") == before and not (tmp_path / "deploy").exists()

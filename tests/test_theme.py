@@ -251,7 +251,7 @@ def test_every_page_has_site_feeds_and_landmarks(dev: Build) -> None:
     for name, soup in pages.items():
         feeds = {
             link["type"]: _norm(Path(name).parent / link["href"])
-            for link in soup.head.find_all("link", rel="alternate")
+            for link in soup.head.select('link[rel="alternate"][type]')
             if "tags" not in link["href"]
             and "categories" not in link["href"]
             and "authors" not in link["href"]

@@ -17,16 +17,26 @@ What the fence cache keeps here (the subset, the formula store) is checked when 
 (``execblog.fences.cache.read_derived``): damaged or edited, it is a warning naming the
 file and is made again; ``FENCES_MODE = "rerun"`` reads none of it.
 
+Any other theme has no math font: Execblog's own is cut down, to ``execblog/fonts/``, next
+to the stylesheet that ``execblog.standalone`` links from pages with math.
+
+The script pelican-render-math adds to a post with math (reST posts always, Markdown ones
+unless ``MATH_JAX["auto_insert"]`` is False) is taken out: MathML needs no MathJax.
+
 ``MATH_RENDERER = "mathjax"``: nothing here runs; pages load MathJax as before.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 from pelican import signals
+
+from execblog import THEME
+from execblog.standalone.stylesheet import static_dir
 
 from .converter import MathConverter
 from .font import OUTPUT_NAME, SOURCE_FONT, install, remove_source_copy
@@ -37,6 +47,10 @@ RENDERERS = ("mathml", "mathjax")
 AUTHORED = "themekit_summary_is_authored"  # set by themekit on each content object
 FORMULAS = "formulas.json"  # conversions kept across builds, in <FENCES_CACHE_PATH>/mathkit/
 _state: dict[str, Any] = {}
+# pelican-render-math's MathJax loader (its mathjax_script_template), as it inserts it.
+_MATHJAX_SCRIPT = re.compile(
+    r"<script type=([\"'])text/javascript\1>\s*if \(!document\.getElementById\("
+    r"'mathjaxscript_pelican_.*?</script>", re.S)
 
 
 def renderer(settings: dict[str, Any]) -> str:
@@ -90,6 +104,9 @@ def _report(obj: Any, problems: list[Problem], strict: bool) -> None:
 def _convert_object(obj: Any, converter: MathConverter, css_class: str,
                     strict: bool) -> bool:
     content = getattr(obj, "_content", None)
+    stripped = isinstance(content, str) and "mathjaxscript_pelican_" in content
+    if stripped:
+        content = obj._content = _MATHJAX_SCRIPT.sub("", content)
     if not isinstance(content, str) or f'class="{css_class}"' not in content:
         numbers: dict[str, str] = {}
         page = None
@@ -99,9 +116,12 @@ def _convert_object(obj: Any, converter: MathConverter, css_class: str,
         numbers = page.numbers
     problems = list(page.problems) if page else []
     chars = set(page.chars) if page else set()
-    changed = bool(page and page.math)
+    changed = bool(page and page.math) or stripped
     metadata = getattr(obj, "metadata", None) or {}
     summary = metadata.get("summary")
+    if isinstance(summary, str) and "mathjaxscript_pelican_" in summary:
+        summary = metadata["summary"] = obj._summary = _MATHJAX_SCRIPT.sub("", summary)
+        changed = True
     if isinstance(summary, str) and f'class="{css_class}"' in summary:
         short: PageResult = convert_page(summary, converter, css_class, numbers, links=False)
         metadata["summary"] = short.html
@@ -147,11 +167,13 @@ def _output_path(generators: list[Any], settings: dict[str, Any]) -> Path:
 
 
 def _theme_source(settings: dict[str, Any]) -> Path:
-    return Path(settings["THEME"]) / "static" / "fonts" / SOURCE_FONT
+    """The theme's math font; Execblog's own in a theme that has none (any other theme)."""
+    own = Path(settings["THEME"]) / "static" / "fonts" / SOURCE_FONT
+    return own if own.is_file() else Path(THEME) / "static" / "fonts" / SOURCE_FONT
 
 
 def _fonts_dir(output: Path, settings: dict[str, Any]) -> Path:
-    return output / settings.get("THEME_STATIC_DIR", "theme") / "fonts"
+    return output / static_dir(settings) / "fonts"
 
 
 def _write_font(settings: dict[str, Any], output: Path) -> str | None:
@@ -179,7 +201,7 @@ def _write_font(settings: dict[str, Any], output: Path) -> str | None:
              "the reader's own math font")
         return None
     _state["font"] = target.read_bytes()
-    return f"{settings.get('THEME_STATIC_DIR', 'theme')}/fonts/{OUTPUT_NAME}"
+    return f"{static_dir(settings)}/fonts/{OUTPUT_NAME}"
 
 
 def finalized(pelican: Any) -> None:

@@ -6,6 +6,11 @@ is indexed (``data-pagefind-body`` on a post's or page's content: listings, tags
 are left out) and its search page (``search`` in DIRECT_TEMPLATES) loads Pagefind's UI from that
 folder: the index is fetched from the site itself, never from a third party.
 
+Only a site whose search page is ours is indexed (``decision``): where the blog has its own
+search (another search plugin, or its own page at the search page's path) or no search page
+at all (a theme without search.html, such as Pelican's own), nothing is indexed and one line
+in the build log says why.
+
 Drafts and hidden posts and pages are never indexed, even where the build writes them (a
 development build does, for preview): Pagefind reads a copy of the output's HTML files (hard
 links in a temporary folder) that leaves their pages out, and writes the index into the
@@ -34,7 +39,10 @@ from typing import Any
 
 from pelican import signals
 
+from execblog.sitefiles.owned import restore_direct_templates
 from execblog.sitefiles.unlisted import save_as_paths, unlisted_objects
+
+from .decision import why_not_index
 
 log = logging.getLogger(__name__)
 
@@ -128,18 +136,25 @@ def build_index(output: Path, bundle_dir: str = "pagefind",
                   + left_out)
 
 
-_unlisted: list[set[str]] = []  # the output paths of this build's drafts and hidden pages
+class _Build:
+    """This build's decision and the output paths of its drafts and hidden pages."""
+
+    index: bool = False
+    unlisted: set[str] = set()
 
 
 def _collect(generators: list[Any]) -> None:
-    _unlisted[:] = [save_as_paths(unlisted_objects(generators))]
+    settings = generators[0].settings if generators else {}
+    _Build.index = bool(settings.get("SEARCH_INDEX", True)) and why_not_index(generators) is None
+    _Build.unlisted = save_as_paths(unlisted_objects(generators))
 
 
 def _finalized(pelican: Any) -> None:
     settings = pelican.settings
-    skip = _unlisted[0] if _unlisted else set()
-    _unlisted.clear()
-    if not settings.get("SEARCH_INDEX", True):
+    index, skip = _Build.index, _Build.unlisted
+    _Build.index, _Build.unlisted = False, set()
+    restore_direct_templates()
+    if not index:
         return
     ok, message = build_index(Path(pelican.output_path),
                               settings.get("SEARCH_BUNDLE_DIR") or "pagefind", skip)

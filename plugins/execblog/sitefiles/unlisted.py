@@ -7,8 +7,9 @@ True, Pelican's own behaviour; publishconf.py sets both False) say whether it is
 all. When one is False, the generators drop that content once they have read it (at
 ``article_generator_finalized`` / ``page_generator_finalized``, before anything is
 rendered or written): no page, no figure or notebook of its fences, nothing for another
-plugin to find. Its fences still run (their results are reported) and a published page
-that links to it keeps the link, which then leads nowhere.
+plugin to find. (A hidden page saved as the site's 404 page is the exception: it is written
+all the same.) Its fences still run (their results are reported) and a published page that
+links to it keeps the link, which then leads nowhere.
 
 Whether written or not, unlisted content is never in the sitemap (sitefiles lists
 published content only) nor in the search index (searchkit indexes no unlisted page).
@@ -55,8 +56,23 @@ def save_as_paths(objects: Iterable[Any]) -> set[str]:
     return paths
 
 
+def error_page_path(settings: dict[str, Any]) -> str:
+    """Where the site's 404 page goes ("404.html" unless 404_SAVE_AS says otherwise)."""
+    return posixpath.normpath(str(settings.get("404_SAVE_AS") or "404.html")).lstrip("/")
+
+
+def _kept(items: list[Any], status: str, settings: dict[str, Any]) -> list[Any]:
+    """What is written whatever WRITE_HIDDEN says: a hidden page saved as the site's 404
+    page (Pelican's own recipe for one: ``Status: hidden``, ``Save_as: 404.html``)."""
+    if status != "hidden":
+        return []
+    error_page = error_page_path(settings)
+    return [item for item in items if save_as_paths([item]) == {error_page}]
+
+
 def drop_unlisted(generator: Any) -> None:
-    """Empty the generator's lists of the statuses whose WRITE_* setting is False."""
+    """Empty the generator's lists of the statuses whose WRITE_* setting is False (but for
+    a hidden 404 page)."""
     dropped: dict[str, int] = {}
     for status, (_, names) in UNLISTED.items():
         if writes(generator.settings, status):
@@ -65,10 +81,13 @@ def drop_unlisted(generator: Any) -> None:
             held = getattr(generator, name, None)
             if not held:
                 continue
-            dropped[status] = dropped.get(status, 0) + len(held)
-            setattr(generator, name, [])
+            kept = _kept(held, status, generator.settings)
+            if len(kept) == len(held):
+                continue
+            dropped[status] = dropped.get(status, 0) + len(held) - len(kept)
+            setattr(generator, name, kept)
             if name in generator.context:
-                generator.context[name] = []
+                generator.context[name] = kept
     kind = "post(s)" if hasattr(generator, "drafts") else "page(s)"
     for status, count in dropped.items():  # a line in the build log, like Pelican's "Done:"
         print(f"sitefiles: left out {count} {status} {kind} ({UNLISTED[status][0]} is False)",

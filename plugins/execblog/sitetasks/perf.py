@@ -25,6 +25,7 @@ import time
 from functools import partial
 from pathlib import Path
 
+from ..standalone import expand_plugins
 from . import gallery
 from .pelican_cli import pelican_command, read_settings
 
@@ -133,7 +134,7 @@ def in_process_site(content: Path, work: Path, conf: Path) -> float:
     markdown = dict(settings.get("MARKDOWN") or {})
     markdown["extension_configs"] = {**(markdown.get("extension_configs") or {}),
                                      "execblog.sitetasks.inprocess_exec": {}}
-    plugins = [p for p in settings.get("PLUGINS") or [] if p != "execblog.fences"]
+    plugins = [p for p in expand_plugins(settings.get("PLUGINS")) if p != "execblog.fences"]
     figures = work / "inprocess-figures"
     figures.mkdir(exist_ok=True)
     os.environ["BENCH_FIGURES"] = str(figures)

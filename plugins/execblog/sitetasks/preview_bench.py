@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from ..standalone import expand_plugins
 from .pelican_cli import pelican_command, read_settings
 from .perf import write_results
 
@@ -170,7 +171,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"after the slow fence {1 + n}"))
         settle(base)
         settings = read_settings(args.conf, {})
-        plain_plugins = [p for p in settings.get("PLUGINS") or [] if p != "execblog.fences"]
+        plain_plugins = [p for p in expand_plugins(settings.get("PLUGINS"))
+                         if p != "execblog.fences"]
         plain = pelican_seconds(content, work / "plain-out", args.conf,
                                 {**overrides, "PLUGINS": plain_plugins}, work)
         subprocess_build = pelican_seconds(content, work / "sub-out", args.conf, overrides,

@@ -17,6 +17,8 @@ Nothing half-written is ever exposed, and the served folder never goes missing:
   second one says ``another publish of this site is running (pid N)`` and waits for it.
 * Ctrl-C or SIGTERM at any point exits 130 with one line saying what changed; the swap itself
   runs with both signals held back, so it is never cut in half.
+* Nothing is guessed: ``SITEURL`` and the deploy target (targets.py) are checked before the
+  build; a missing one stops the publish with one line naming the setting.
 
 ``EXECBLOG_PUBLISH_PAUSE="swap:FILE"`` (or ``"deploy:FILE"``) makes a publish stop just before
 that step until FILE exists (at most two minutes): a hook for the tests, which signal a
@@ -48,8 +50,15 @@ from typing import Any
 from invoke.exceptions import Exit
 
 from .pelican_cli import read_settings, run_pelican, terminate_as_interrupt
+from .targets import (
+    DeployOptions,
+    Target,
+    deploy_rsync,
+    deploy_target,
+    real_path,
+    require_siteurl,
+)
 
-DEPLOY_METHODS = ("ghp-import", "directory")
 LEFTOVER_TAGS = ("new", "old")  # .<target>.new-*: staging; .<target>.old-*: set aside
 LOCK_NAME = "publish.lock"  # in the fence cache folder, next to the build record
 PAUSE_ENV = "EXECBLOG_PUBLISH_PAUSE"
@@ -58,11 +67,6 @@ PAUSE_MAX_S = 120.0
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2  # linux/fs.h
 _NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
-
-
-def resolve(value: str | None, default: Path) -> Path:
-    """An absolute path: relative values are taken from the caller's working directory."""
-    return Path(value).expanduser().resolve() if value else default
 
 
 # --- holding folders, swapping them ---------------------------------------------------------
@@ -403,33 +407,17 @@ def deploy_directory(site: Path, directory: Path,
     print(f"Deployed to {directory}")
 
 
-def check_method(method: str, target: Path, output: Path) -> None:
-    """Raise Exit (2) for an unknown deploy method, or a deploy folder that would contain
-    (or be) the output folder."""
-    if method not in DEPLOY_METHODS:
-        raise Exit(f"unknown deploy method {method!r}; choose one of "
-                   f"{', '.join(DEPLOY_METHODS)}", code=2)
-    if method == "directory" and target in (output, *output.parents):
-        raise Exit(f"DEPLOY_DIRECTORY {target} would contain the output folder", code=2)
-
-
-def file_settings(conf: Path, overrides: dict[str, Any]) -> dict[str, Any]:
+def file_settings(conf: Path, overrides: dict[str, Any]) -> dict[str, Any] | None:
     """The settings file's values with the overrides, without Pelican's checks: what a
-    publish needs before the build (where the lock and the deploy folder are). A file that
-    cannot be read gives {}: the build then reports why."""
+    publish needs before the build (SITEURL, where the lock and the deploy target are).
+    None when the file cannot be read: the build then reports why."""
     from pelican.settings import get_settings_from_file
 
     try:
         values = get_settings_from_file(str(conf))
     except Exception:  # noqa: BLE001 - Pelican reports it with the build
-        values = {}
+        return None
     return {**values, **overrides}
-
-
-def _real(path: Path) -> Path:
-    """``path`` with symlinks resolved: a symlinked output or deploy folder keeps its link,
-    and the folder it points to is the one replaced."""
-    return Path(os.path.realpath(path))
 
 
 class _Progress:
@@ -452,55 +440,51 @@ class _Progress:
 
 
 def publish_site(conf: Path, content: Path, output: Path, overrides: dict[str, Any],
-                 root: Path, *, method: str | None = None, repository: str | None = None,
-                 branch: str | None = None, remote: str | None = None, push: bool = False,
-                 directory: str | None = None) -> None:
+                 root: Path, *, options: DeployOptions | None = None) -> None:
     """Strict build of ``content`` with ``conf`` into a staging folder; if it finished,
-    swap it in at ``output`` and deploy (options left None come from the settings).
+    swap it in at ``output`` and deploy (``options`` left None come from the settings).
 
-    One publish of a site at a time (a second waits); leftovers of killed publishes are
-    removed first; Ctrl-C or SIGTERM anywhere exits 130 with one line."""
+    SITEURL and the deploy target are checked first; one publish of a site at a time (a
+    second waits); leftovers of killed publishes are removed first; Ctrl-C or SIGTERM
+    anywhere exits 130 with one line."""
+    options = options or DeployOptions()
     build_id = uuid.uuid4().hex
     overrides = {**overrides, "FENCES_BUILD_ID": build_id}
-    output = _real(output)
+    output = real_path(output)
     progress = _Progress(output)
+    early = file_settings(conf, overrides)
+    target = None
+    if early is not None:  # else the build fails and says why
+        require_siteurl(early, conf)
+        target = deploy_target(early, conf, root, output, options)
     with terminate_as_interrupt():  # SIGTERM too
         try:
-            early = file_settings(conf, overrides)
-            with site_lock(cache_root(early, root) / LOCK_NAME):
+            with site_lock(cache_root(early or overrides, root) / LOCK_NAME):
                 progress.stage = "building"
                 removed = clean_leftovers(output)
-                deploy_folder = directory or early.get("DEPLOY_DIRECTORY")
-                if deploy_folder:
-                    removed += clean_leftovers(_real(resolve(str(deploy_folder), Path())))
+                if target is not None and target.directory is not None:
+                    removed += clean_leftovers(target.directory)
                 if removed:
                     print(f"publish: removed {len(removed)} folder(s) left by interrupted "
                           f"publishes: {', '.join(removed)}", flush=True)
-                _publish(conf, content, output, overrides, root, build_id, progress,
-                         method=method, repository=repository, branch=branch, remote=remote,
-                         push=push, directory=directory)
+                _publish(conf, content, output, overrides, root, build_id, progress, target,
+                         options)
         except KeyboardInterrupt:
             raise progress.interrupted() from None
 
 
 def _publish(conf: Path, content: Path, output: Path, overrides: dict[str, Any], root: Path,
-             build_id: str, progress: _Progress, *, method: str | None,
-             repository: str | None, branch: str | None, remote: str | None, push: bool,
-             directory: str | None) -> None:
+             build_id: str, progress: _Progress, target: Target | None,
+             options: DeployOptions) -> None:
     with staged(output) as staging:
         run_pelican(conf, content, staging, overrides, root)
         # Read after the build: Pelican has already reported any bad setting in its log.
         settings = read_settings(conf, {**overrides, "PATH": str(content)})
         verify_build(settings, build_id, root)
-        chosen = method or settings.get("DEPLOY_METHOD", "ghp-import")
-        target = _real(resolve(directory, Path(settings["DEPLOY_DIRECTORY"])))
-        check_method(chosen, target, output)
-        if chosen == "directory":
-            progress.deploy = f"nothing was deployed ({target} is unchanged)"
-        else:
-            repo = resolve(repository, Path(settings["DEPLOY_REPOSITORY"]))
-            branch = branch or settings["DEPLOY_BRANCH"]
-            progress.deploy = f"branch {branch} of {repo} holds the old site or the whole new one"
+        if target is None:
+            require_siteurl(settings, conf)
+            target = deploy_target(settings, conf, root, output, options)
+        progress.deploy = target.unchanged()
         _pause("swap")
         with signals_held():
             try:
@@ -511,11 +495,13 @@ def _publish(conf: Path, content: Path, output: Path, overrides: dict[str, Any],
             progress.stage = "built"
     print(f"Built {output}")
     _pause("deploy")
-    if chosen == "directory":
+    if target.method == "directory":
         def swapped() -> None:
-            progress.stage, progress.deploy = "deployed", f"to {target}"
+            progress.stage, progress.deploy = "deployed", f"to {target.directory}"
 
-        deploy_directory(output, target, on_swapped=swapped)
+        deploy_directory(output, target.directory, on_swapped=swapped)
+    elif target.method == "rsync":
+        deploy_rsync(output, target.rsync)
     else:
-        deploy_ghp_import(output, repo, branch, remote or settings["DEPLOY_REMOTE"],
-                          push or bool(settings.get("DEPLOY_PUSH")))
+        deploy_ghp_import(output, target.repository, target.branch, target.remote,
+                          target.push)

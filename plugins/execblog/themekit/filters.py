@@ -1,4 +1,5 @@
-"""Template filters: `reading_stats` and `toc` (HTML strings), and those of summaries.py."""
+"""Template filters: `reading_stats` and `toc` (HTML strings), and those of summaries.py and
+pelican_features.py."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from markupsafe import Markup
 
 from execblog.xmlsafe import strip_illegal  # lxml refuses XML-illegal characters
 
+from .pelican_features import categories_in_use, directory_url, language_name, updated
 from .summaries import card_summary, meta_description, plain_text, year_span
 
 WORDS_PER_MINUTE = 220
@@ -174,4 +176,8 @@ FILTERS: dict[str, Callable[..., object]] = {
     "meta_description": meta_description,
     "plain_text": plain_text,
     "year_span": year_span,
+    "updated": updated,
+    "categories_in_use": categories_in_use,
+    "language_name": language_name,
+    "directory_url": directory_url,
 }

@@ -1,0 +1,49 @@
+"""The settings Execblog's parts need, for a blog that did not set them.
+
+Only what is missing is added: a value the blog set, even partly (one key of ``MATH_JAX``),
+is kept as it is. Dicts are copied before they are changed, so Pelican's own default
+settings are never edited in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Execblog's Python-Markdown extensions, turned on in every blog (fences need none: the
+# engine adds its own at ``initialized``).
+MARKDOWN_EXTENSIONS = (
+    "execblog.callouts",  # GitHub's > [!NOTE] callouts
+    "execblog.pandoc",  # Quarto's body syntax: fenced divs, theorems, shortcodes
+)
+# pelican-render-math's MathJax options when mathkit draws the math as MathML: no MathJax
+# script inserted into posts or summaries (its own defaults insert one).
+MATHML_MATH_JAX = {"auto_insert": False, "process_summary": False, "message_style": None}
+
+
+def apply(pelican: Any) -> None:
+    """``initialized`` receiver, connected before any part's."""
+    from execblog.mathkit import renderer
+
+    settings = pelican.settings
+    settings["MARKDOWN"] = with_extensions(settings.get("MARKDOWN"),
+                                           strict=settings.get("FENCES_STRICT") is True)
+    if renderer(settings) == "mathml":
+        settings["MATH_JAX"] = {**MATHML_MATH_JAX, **(settings.get("MATH_JAX") or {})}
+
+
+def with_extensions(markdown: dict[str, Any] | None, strict: bool = False) -> dict[str, Any]:
+    """Pelican's MARKDOWN setting with MARKDOWN_EXTENSIONS added to its extension_configs,
+    each unless the blog lists it already (with its own config, or in ``extensions``).
+    ``strict`` (a strict build): the pandoc extension's unsupported constructs are errors."""
+    markdown = dict(markdown or {})
+    configs = dict(markdown.get("extension_configs") or {})
+    listed = {e for e in markdown.get("extensions") or () if isinstance(e, str)}
+    for name in MARKDOWN_EXTENSIONS:
+        if name not in configs and name not in listed:
+            configs[name] = {"strict": True} if strict and name == "execblog.pandoc" else {}
+            log.debug("execblog: Markdown extension %s added", name)
+    markdown["extension_configs"] = configs
+    return markdown
