@@ -3,7 +3,7 @@
 The site tasks (build, rebuild, clean, prune, serve, livereload, new, publish) are Execblog's
 own, shared with every blog (execblog.sitetasks.tasks), working on this folder: a blog made
 by `execblog init` has the same tasks.py, less the tasks below that only this repository
-has (bench, gpucheck, audit, docs).
+has (bench, gpucheck, audit, docs), whose code is in tools/ (not installed).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from invoke import Context, task
 from invoke.exceptions import Exit
 
 ROOT = Path(__file__).resolve().parent
-if str(ROOT / "plugins") not in sys.path:  # as Pelican's PLUGIN_PATHS does for the build
-    sys.path.insert(0, str(ROOT / "plugins"))
+# plugins/ as Pelican's PLUGIN_PATHS does for the build; the checkout for tools/, this
+# repository's own tooling (not installed): the same paths go to the tasks' subprocesses
+PATHS = [str(ROOT / "plugins"), str(ROOT)]
+sys.path[:0] = [p for p in PATHS if p not in sys.path]
 
 from execblog.sitetasks.pelican_cli import parse_overrides  # noqa: E402
 from execblog.sitetasks.targets import resolve as _path  # noqa: E402
@@ -49,11 +51,11 @@ def bench(c: Context, posts: int = 40, repeat: int = 3, results: str | None = No
     --preview: the live preview's save -> served page changed, on the example site.
     --corpus: a real corpus (a sphinx-gallery folder) instead of the synthetic site."""
     if preview:
-        cmd = [sys.executable, "-m", "execblog.sitetasks.preview_bench", "--repeat", str(repeat),
+        cmd = [sys.executable, "-m", "tools.preview_bench", "--repeat", str(repeat),
                "--conf", str(DEV_CONF), "--content", str(DEFAULT_CONTENT)]
     else:
-        cmd = [sys.executable, "-m", "execblog.sitetasks.perf", "--posts", str(posts), "--repeat",
-               str(repeat), "--conf", str(DEV_CONF)]
+        cmd = [sys.executable, "-m", "tools.perf", "--posts", str(posts), "--repeat", str(repeat),
+               "--conf", str(DEV_CONF)]
         if corpus:
             cmd += ["--corpus", *corpus]
         if limit:
@@ -61,7 +63,7 @@ def bench(c: Context, posts: int = 40, repeat: int = 3, results: str | None = No
     if results:
         cmd += ["--json", results]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")) if p)}
+        p for p in (*PATHS, os.environ.get("PYTHONPATH", "")) if p)}
     if subprocess.run(cmd, env=env).returncode != 0:
         raise Exit("bench failed", code=1)
 
@@ -73,7 +75,7 @@ def gpucheck(c: Context, nvcc: bool = False) -> None:
 
     Prints the sizes, the paths to carry to the GPU machine and the command to run there
     (bash .cache/gpucheck/run.sh); see docs/content/development.md, "The GPU check"."""
-    from execblog.sitetasks import gpucheck as check
+    from tools import gpucheck as check
 
     try:
         if check.prep(ROOT, nvcc=nvcc) > check.LIMIT_BYTES:
@@ -96,7 +98,7 @@ def audit(c: Context, content: str | None = None, output: str | None = None,
           set: list[str] | None = None, results: str | None = None,
           strict: bool = False) -> None:
     """Lighthouse 12.2.3 (mobile) on the home page and every post: the four scores, CLS, TBT."""
-    from execblog.sitetasks.audit import audit as run_audit
+    from tools.audit import audit as run_audit
 
     run_audit(PUBLISH_CONF, _path(content, DEFAULT_CONTENT), ROOT,
               output=_path(output, DEFAULT_OUTPUT) if output else None,
@@ -107,7 +109,7 @@ def audit(c: Context, content: str | None = None, output: str | None = None,
 @task(help={"lenient": "render failing examples as error blocks instead of failing the build"})
 def docs(c: Context, lenient: bool = False) -> None:
     """Build the documentation site (docs/) into docs/output/: every example runs, strictly."""
-    from execblog.sitetasks.docs import build_docs
+    from tools.docs import build_docs
 
     status = build_docs(strict=not lenient)
     if status != 0:

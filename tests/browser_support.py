@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 from bs4 import BeautifulSoup
-from execblog.sitetasks.nodetools import ToolMissing, ensure_npm_package
+
+from tools.nodetools import ToolMissing, ensure_npm_package
 
 # ---------------------------------------------------------------- what this machine has
 

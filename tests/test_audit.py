@@ -1,4 +1,4 @@
-"""`invoke audit` (plugins/execblog/sitetasks/audit.py): which pages it audits, how it reads a
+"""`invoke audit` (tools/audit.py): which pages it audits, how it reads a
 Lighthouse report and what it prints. Lighthouse itself is not run here (about 20 s a page):
 `invoke audit` is a benchmark the maintainers run, not a test."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from execblog.sitetasks.audit import (
+from tools.audit import (
     CATEGORIES,
     PageScores,
     lighthouse_command,

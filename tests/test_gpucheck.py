@@ -14,7 +14,8 @@ import tomllib
 
 import pytest
 from conftest import ROOT
-from execblog.sitetasks import gpucheck
+
+from tools import gpucheck
 
 CI = ROOT / ".ci" / "gpucheck"
 

@@ -9,6 +9,7 @@ import base64
 import posixpath
 
 import nbformat
+from conftest import run_pelican, write_files
 from execblog.fences.cache import seal, unseal
 from execblog.fences.model import Fence
 from execblog.notebooks.convert import body_start, fence_end, source_lines, split_post
@@ -228,3 +229,69 @@ def test_the_source_is_cut_at_the_header_and_around_each_fence():
     assert split_post(text, [fence]) == ["First.", fence, "> quoted"]
     unterminated = _fence(2)
     assert split_post("Title: T\n```python exec\nx = 1\n", [unterminated]) == [unterminated]
+
+
+# A third party's kinds, each saying how its fences appear in a notebook (notebook_cell).
+KINDS_PLUGIN = """
+from execblog.fences import hookimpl
+from execblog.fences.model import STREAM, FenceKind, Output
+
+
+def run(fence, session):
+    session.emit(Output(STREAM, fence.code.upper() + "\\n", {"name": "stdout"}))
+
+
+@hookimpl
+def fences_kinds():
+    return [FenceKind(name="shouty", language="shouty", marker="exec", run=run,
+                      uses_backend=False, notebook_cell="sh"),
+            FenceKind(name="murmur", language="murmur", marker="exec", run=run,
+                      uses_backend=False)]
+"""
+
+KINDS_POST = """Title: Kinds In A Notebook
+Date: 2026-01-08
+
+```shouty exec
+echo loud
+```
+
+```murmur exec
+soft
+```
+"""
+
+DIAGRAM_ONLY = """Title: Only A Diagram
+Date: 2026-01-09
+
+```diagram
+{"items": [{"id": "a", "type": "box", "text": "A"}]}
+```
+"""
+
+
+def test_a_kind_declares_how_its_fences_appear_in_the_notebook(tmp_path):
+    """``notebook_cell="sh"``: a ``%%sh`` code cell with its outputs; no notebook_cell: a
+    Markdown cell. A post whose only fences claim a whole language (diagrams, no marker)
+    gets no notebook."""
+    write_files(tmp_path / "lib", {"kindsplugin.py": KINDS_PLUGIN})
+    write_files(tmp_path / "content", {"posts/kinds.md": KINDS_POST,
+                                       "posts/diagram.md": DIAGRAM_ONLY})
+    proc = run_pelican(tmp_path / "content", tmp_path / "out",
+                       settings={"FENCES_CACHE_PATH": str(tmp_path / "cache"),
+                                 "FENCES_PLUGINS": ["kindsplugin"]},
+                       env={"PYTHONPATH": str(tmp_path / "lib")})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    notebook = tmp_path / "out/posts/kinds-in-a-notebook/kinds-in-a-notebook.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    nbformat.validate(nb)
+    _title, shouty, murmur = nb.cells
+    assert (shouty.cell_type, _sources(shouty)) == ("code", "%%sh\necho loud")
+    assert [(o.name, o.text) for o in shouty.outputs] == [("stdout", "ECHO LOUD\n")]
+    assert shouty.execution_count == 1
+    assert murmur.cell_type == "markdown"
+    assert _sources(murmur) == "```murmur\nsoft\n```\n\n```text\nSOFT\n```"
+    diagram_page = (tmp_path / "out/posts/only-a-diagram/index.html").read_text()
+    assert "<svg" in diagram_page and "notebook-link" not in diagram_page
+    assert _notebooks(tmp_path / "out") == [
+        "posts/kinds-in-a-notebook/kinds-in-a-notebook.ipynb"]

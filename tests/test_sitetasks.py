@@ -23,8 +23,9 @@ from execblog.fences.cache import Cache
 from execblog.fences.model import FenceResult, Output
 from execblog.sitetasks import publishing, targets
 from execblog.sitetasks.pelican_cli import fence_mode, parse_overrides, pelican_command, run_pelican
-from execblog.sitetasks.perf import write_site
 from invoke.exceptions import Exit
+
+from tools.perf import write_site
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
@@ -501,7 +502,7 @@ def test_the_bench_markdown_exec_reference_runs_fences_in_process(tmp_path, monk
     monkeypatch.setenv("BENCH_FIGURES", str(tmp_path))
     text = ("```python exec\na = xp.arange(1001)\nprint(int(a.sum()))\n```\n\n"
             "```python exec\nimport matplotlib.pyplot as plt\nplt.plot(a)\n```\n")
-    md = markdown.Markdown(extensions=["execblog.sitetasks.inprocess_exec", "extra", "codehilite"])
+    md = markdown.Markdown(extensions=["tools.inprocess_exec", "extra", "codehilite"])
     page = md.convert(text)
     assert "<pre>500500\n</pre>" in page
     assert page.count('class="codehilite"') == 2
@@ -536,7 +537,7 @@ fig, ax = plt.subplots()
 
 
 def test_gallery_example_becomes_a_post_with_one_fence_per_cell(tmp_path: Path) -> None:
-    from execblog.sitetasks import gallery
+    from tools import gallery
 
     folder = tmp_path / "examples" / "color"
     write_files(folder, {"colour_curve.py": EXAMPLE.replace("import matplotlib.pyplot as plt",
@@ -570,11 +571,11 @@ def test_gallery_example_becomes_a_post_with_one_fence_per_cell(tmp_path: Path) 
 
 
 def test_site_tasks_find_the_checkout():
-    """The tasks that work on the checkout (bench, preview bench, npm tools, GPU check) find
-    its root from their own place in the package."""
-    from execblog.sitetasks import gpucheck, nodetools, perf, preview_bench
+    """The tasks that work on the checkout (bench, preview bench, npm tools, GPU check, docs)
+    find its root from their own place in it (tools/, which is not installed)."""
+    from tools import docs, gpucheck, nodetools, perf, preview_bench
 
-    for module in (gpucheck, nodetools, perf, preview_bench):
+    for module in (docs, gpucheck, nodetools, perf, preview_bench):
         assert (module.ROOT / "pyproject.toml").is_file(), module.__name__
         assert (module.ROOT / "plugins" / "execblog").is_dir(), module.__name__
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lay out the GPU check in .cache/gpucheck/ (git-ignored), from anywhere in the checkout:
 #   .ci/gpucheck/prep.sh [--nvcc]
-# the same as `invoke gpucheck [--nvcc]`; the logic is plugins/execblog/sitetasks/gpucheck.py. It
+# the same as `invoke gpucheck [--nvcc]`; the logic is tools/gpucheck.py. It
 # prints the sizes, the paths to carry and the command to run on the GPU machine.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -9,4 +9,4 @@ py=${PYTHON:-}
 if [ -z "$py" ]; then
   if [ -x .venv/bin/python ]; then py=.venv/bin/python; else py=python3; fi
 fi
-PYTHONPATH="$PWD/plugins${PYTHONPATH:+:$PYTHONPATH}" exec "$py" -m sitetasks.gpucheck "$@"
+PYTHONPATH="$PWD/plugins:$PWD${PYTHONPATH:+:$PYTHONPATH}" exec "$py" -m tools.gpucheck "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check, on a machine with an NVIDIA GPU and no network, from the checkout's root:
 #   bash .cache/gpucheck/run.sh
-# `invoke gpucheck` (plugins/execblog/sitetasks/gpucheck.py) lays out .cache/gpucheck/ (this script,
+# `invoke gpucheck` (tools/gpucheck.py) lays out .cache/gpucheck/ (this script,
 # probes.py, report.py, req.txt, wheels/, maybe nvcc.tar.xz) and plugins/execblog.egg-info;
 # both travel beside the checkout. Expects python3 3.12 with CuPy (CUDA 13), NumPy,
 # matplotlib and pytest (PyTorch and JAX are looked at where importable).

@@ -112,6 +112,12 @@ class FenceKind:
     joins when it has no ``session=`` (a C fence that exports functions to Python joins
     ``"python"``); by default each kind has its own. ``needs_gpu``: its fences run only
     on a GPU (cuda), so a cluster executor sends their sessions to GPU workers.
+
+    ``notebook_cell``: how its fences appear in a post's notebook download: the language
+    of the code cell they become. The kernel's own (``"python"``) gives a plain code cell,
+    another one a cell run by IPython's cell magic of that name (``"bash"``: ``%%bash``).
+    ``None`` (the default): a Markdown cell with the code and its outputs, for what a
+    Python kernel cannot run (compiled languages, diagrams).
     """
 
     name: str
@@ -128,6 +134,7 @@ class FenceKind:
     toolchain: Callable[[], Toolchain] | None = None
     session_for: Callable[[dict[str, Any]], str | None] | None = None
     needs_gpu: bool = False
+    notebook_cell: str | None = None
 
 
 class FenceError(Exception):

@@ -2,7 +2,8 @@
 by a build.
 
 ``pelican_cli`` builds and runs the Pelican command line (also used by the tests and the
-bench), ``publishing`` stages, verifies, swaps and deploys a build, ``perf`` is the
-``invoke bench`` harness. Failures raise :class:`invoke.exceptions.Exit` with the message and
-exit status the task reports.
+bench), ``publishing`` stages, verifies, swaps and deploys a build. Failures raise
+:class:`invoke.exceptions.Exit` with the message and exit status the task reports. The
+repository's own benchmark and audit tooling (``invoke bench``, ``audit``, ``gpucheck``) is
+not installed: it lives in the checkout's ``tools/``.
 """

@@ -1,7 +1,7 @@
 """The bench's markdown-exec-like reference: ``python exec`` fences run inside Pelican.
 
-A Python-Markdown extension (``MARKDOWN`` extension ``execblog.sitetasks.inprocess_exec``) for
-``invoke bench`` only. It does what markdown-exec does in MkDocs: every fence of a post is
+A Python-Markdown extension (``MARKDOWN`` extension ``tools.inprocess_exec``) for ``invoke
+bench`` only. It does what markdown-exec does in MkDocs: every fence of a post is
 exec'd in the build's own process, in one namespace per post, with no isolation, no cache
 and no timeout; printed text becomes a ``<pre>`` and each matplotlib figure a file (in
 ``$BENCH_FIGURES``) shown by an ``<img>``, under the highlighted source. Figures are saved
@@ -23,10 +23,9 @@ import sys
 import traceback
 from typing import Any
 
+from execblog.fences.builtin.mpl import PNG_DPI, choose_format
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
-
-from execblog.fences.builtin.mpl import PNG_DPI, choose_format
 
 _FIGURE_NUMBERS = itertools.count(1)  # unique file names over the whole build
 FENCE = re.compile(r"^```python exec\n(.*?)^```$", re.S | re.M)

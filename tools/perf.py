@@ -5,9 +5,9 @@ post) and measures, in one run and on the same content: plain Pelican (fences no
 executable), a cold build, a warm build with nothing changed, a build after editing one
 fence of one post, and two references with no isolation: the same fences exec'd in one
 process (fences only), and a Pelican build that execs them in-process while it renders, as
-markdown-exec does in MkDocs (``execblog.sitetasks.inprocess_exec``). Prints seconds and ratios and
-writes JSON. ``--corpus`` builds a real corpus instead: the examples of sphinx-gallery
-folders (``execblog.sitetasks.gallery``), with no edit step.
+markdown-exec does in MkDocs (``tools.inprocess_exec``). Prints seconds and ratios and writes
+JSON. ``--corpus`` builds a real corpus instead: the examples of sphinx-gallery
+folders (``tools.gallery``), with no edit step.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ import time
 from functools import partial
 from pathlib import Path
 
-from ..standalone import expand_plugins
-from . import gallery
-from .pelican_cli import pelican_command, read_settings
+from execblog.sitetasks.pelican_cli import pelican_command, read_settings
+from execblog.standalone import expand_plugins
 
-ROOT = Path(__file__).resolve().parents[3]  # the checkout (plugins/execblog/sitetasks/perf.py)
+from . import gallery
+
+ROOT = Path(__file__).resolve().parents[1]  # the checkout (this file: tools/perf.py)
 
 NUMPY_FENCES = [
     "a = xp.arange({n}, dtype=xp.float64)\nprint(float(a.sum()))",
@@ -113,10 +114,11 @@ def in_process(content: Path) -> float:
 
 
 def module_path(content: Path) -> str:
-    """PYTHONPATH for the in-process references: the plugins, and every content folder with
-    modules in it (a gallery's helpers), as the engine puts a post's folder on sys.path."""
+    """PYTHONPATH for the in-process references: the plugins, the checkout (for
+    ``tools.inprocess_exec``), and every content folder with modules in it (a gallery's
+    helpers), as the engine puts a post's folder on sys.path."""
     folders = sorted({str(p.parent) for p in content.rglob("*.py")})
-    return os.pathsep.join(p for p in (str(ROOT / "plugins"), *folders,
+    return os.pathsep.join(p for p in (str(ROOT / "plugins"), str(ROOT), *folders,
                                        os.environ.get("PYTHONPATH", "")) if p)
 
 
@@ -133,7 +135,7 @@ def in_process_site(content: Path, work: Path, conf: Path) -> float:
     settings = read_settings(conf, {})
     markdown = dict(settings.get("MARKDOWN") or {})
     markdown["extension_configs"] = {**(markdown.get("extension_configs") or {}),
-                                     "execblog.sitetasks.inprocess_exec": {}}
+                                     "tools.inprocess_exec": {}}
     plugins = [p for p in expand_plugins(settings.get("PLUGINS")) if p != "execblog.fences"]
     figures = work / "inprocess-figures"
     figures.mkdir(exist_ok=True)
@@ -160,7 +162,7 @@ def post_seconds(report: Path, source: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """Run the bench (``python -m sitetasks.perf --help``); print and return the results."""
+    """Run the bench (``python -m tools.perf --help``); print and return the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=3, help="runs of plain/warm (best kept)")

@@ -25,10 +25,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from execblog.sitetasks.pelican_cli import run_pelican
 from invoke.exceptions import Exit
 
 from .nodetools import ToolMissing, ensure_npm_package
-from .pelican_cli import run_pelican
 
 LIGHTHOUSE_VERSION = "12.2.3"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")

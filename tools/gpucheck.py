@@ -32,7 +32,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]  # the checkout (plugins/execblog/sitetasks/gpucheck.py)
+ROOT = Path(__file__).resolve().parents[1]  # the checkout (this file: tools/gpucheck.py)
 SCRIPTS = ("run.sh", "probes.py", "report.py")  # .ci/gpucheck/ -> .cache/gpucheck/
 CACHE = Path(".cache") / "gpucheck"
 EGG_INFO = Path("plugins") / "execblog.egg-info"

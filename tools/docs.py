@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .pelican_cli import pelican_command, terminate_as_interrupt, wait
+from execblog.sitetasks.pelican_cli import pelican_command, terminate_as_interrupt, wait
 
-ROOT = Path(__file__).resolve().parents[3]  # the checkout (this file: plugins/execblog/sitetasks/)
+ROOT = Path(__file__).resolve().parents[1]  # the checkout (this file: tools/docs.py)
 DOCS = ROOT / "docs"
 CONF = DOCS / "pelicanconf.py"
 CONTENT = DOCS / "content"

@@ -2,7 +2,7 @@
 
 Copies the example site's content and fence cache into a temporary folder, adds two posts
 (one with a single fence; one whose first fence sleeps 6 s, followed by a second fence),
-starts the preview (``python -m sitetasks.preview``) on a free port and, ``repeat`` times
+starts the preview (``python -m execblog.sitetasks.preview``) on a free port and, ``repeat`` times
 each, makes three kinds of edit and times from the save to the moment the HTTP server
 serves the changed page: a prose edit of an example post, an edit of the one-fence post,
 and an edit of the fence after the 6 s fence. For reference it also times one plain-Pelican
@@ -27,11 +27,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ..standalone import expand_plugins
-from .pelican_cli import pelican_command, read_settings
+from execblog.sitetasks.pelican_cli import pelican_command, read_settings
+from execblog.standalone import expand_plugins
+
 from .perf import write_results
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]  # the checkout (this file: tools/preview_bench.py)
 PROSE_POST = "posts/hello-gradient-descent.md"  # its Slug: hello-gradient-descent
 PROSE_URL = "/posts/hello-gradient-descent/index.html"
 ONE_FENCE = ("posts/preview-bench-one-fence.md", "/posts/preview-bench-one-fence/index.html")

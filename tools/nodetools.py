@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]  # the checkout (this file: tools/nodetools.py)
 # $EXECBLOG_NODE_TOOLS moves the cache (the default is ignored by git: .gitignore's /.cache/).
 NODE_TOOLS = Path(os.environ.get("EXECBLOG_NODE_TOOLS") or ROOT / ".cache" / "node")
 INSTALL_TIMEOUT_S = 600
