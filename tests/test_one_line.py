@@ -96,6 +96,12 @@ plt.show()
 
 > [!NOTE]
 > A callout.
+
+```python exec
+#| params:
+#|   k: [1, 2]
+print("k is", k)
+```
 """
 
 # Each theme, the blog's PLUGINS, RELATIVE_URLS, and markup of the theme's own article page.
@@ -166,7 +172,8 @@ def test_the_blog_builds_with_its_own_urls_author_and_theme(blog: dict) -> None:
 
 def test_the_fence_runs_in_the_blogs_theme(blog: dict) -> None:
     post = page(blog, POST)
-    fences = post.select("div.fence.fence-python")
+    fences = [f for f in post.select("div.fence.fence-python")
+              if not f.find_parent(class_="params-fence")]
     assert len(fences) == 1  # once, even where a part is also listed by name
     assert fences[0].select_one("pre.fence-stdout").get_text() == "hello from the fence\n"
     light = fences[0].select_one("figure.fence-figure a.fig-light img")
@@ -200,13 +207,25 @@ def test_pages_with_outputs_link_the_stylesheet_and_others_do_not(blog: dict) ->
     assert css == blog["out"] / stylesheet.ASSETS_DIR / stylesheet.STYLESHEET
     text = css.read_text(encoding="utf-8")
     for rule in (".fig-full.fig-dark", "figure.diagram", ".bench-wrap", ".admonition",
-                 ".fence-error", "@font-face", "@media (prefers-color-scheme: dark)",
-                 '[data-theme="dark"] .fence-figure'):
+                 ".fence-error", "@font-face", '[data-theme="dark"] .fence-figure'):
         assert rule in text, rule
+    # The system's dark mode only where the theme has one: notmyidea does, simple does not.
+    assert ("@media (prefers-color-scheme: dark)" in text) == (blog["theme"] == "notmyidea")
     (in_index,) = outputs_links(index)  # the index shows the post's summary, with its math
     assert target(blog, "index.html", in_index["href"]) == css
     assert outputs_links(page(blog, PLAIN)) == []
     assert outputs_links(page(blog, "archives.html")) == []  # titles only
+
+
+def test_parameter_controls_get_their_script_in_the_blogs_theme(blog: dict) -> None:
+    post = page(blog, POST)
+    assert "k is 1" in post.select_one(".params-fence").get_text()
+    (script,) = [s for s in post.select("head script[src]") if s["src"].endswith("params.js")]
+    assert target(blog, POST, script["src"]) == (
+        blog["out"] / stylesheet.ASSETS_DIR / stylesheet.PARAMS_SCRIPT)
+    assert target(blog, POST, script["src"]).read_bytes() == (
+        stylesheet.JS / stylesheet.PARAMS_SCRIPT).read_bytes()
+    assert not page(blog, PLAIN).select('script[src$="params.js"]')
 
 
 def test_the_feed_carries_the_figure_and_the_math(blog: dict) -> None:

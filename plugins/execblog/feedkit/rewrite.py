@@ -9,7 +9,7 @@ from .figures import prefer_feed_images
 from .headings import DEFAULT_CLASS, strip_permalinks
 from .markup import inner_html, parse_fragment
 from .mathml import MathConverter, convert_math
-from .sanitize import remove_scripts
+from .sanitize import remove_param_controls, remove_scripts
 from .tables import align_numeric_cells
 from .urls import absolutize
 from .xmlchars import strip_illegal
@@ -40,6 +40,7 @@ class EntryRewriter:
         # Math first: latex2mathml output may carry markup of its own (\href, \text{<..>}).
         convert_math(root, self.math, self.math_class)
         remove_scripts(root)
+        remove_param_controls(root)
         strip_permalinks(root, self.permalink_class)
         prefer_feed_images(root)
         align_numeric_cells(root)

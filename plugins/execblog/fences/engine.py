@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,18 @@ from .model import (
     Output,
 )
 from .options import kind_specs, result_options
+from .params import (
+    DEFAULT_LIMIT,
+    Grid,
+    bind,
+    check_limit,
+    check_shared,
+    describe,
+    grid_of,
+    state_id,
+    state_key,
+)
+from .params_states import StateRun, option_line, params_limit, render_grid, state_entries
 from .render import Renderer
 from .report import build_report, report_path, summary_line, write_report
 from .settings import SettingsError
@@ -95,6 +108,7 @@ class Engine:
         self.cache = Cache(checked.cache_path)
         self.report_path = report_path(settings, self.cache.root)
         self.defaults = {"timeout": checked.timeout, "backend": checked.backend}
+        self.params_limit = params_limit(settings.get("FENCES_PARAMS_LIMIT", DEFAULT_LIMIT))
         self._pool: Executor | None = self._choose_executor()  # a bad setting fails now
         self._best: str | None = None
         self._probed = False  # best_backend asked a worker (and said what auto gives)
@@ -125,6 +139,12 @@ class Engine:
         # sessions resumed from snapshots (executors with ``snapshots``: the preview)
         self.resuming: list[tuple[list[Fence], list[FenceResult | None], Future[Any]]] = []
         self._inputs: dict[tuple[str, int], list[list[str]]] = {}
+        # parameter grids (fences.params): each fence's grid, its exec_code before the
+        # default was bound, its key before its values, and its other states
+        self.grids: dict[tuple[str, int], Grid] = {}
+        self._unbound: dict[tuple[str, int], str] = {}
+        self._bases: dict[tuple[str, int], str] = {}
+        self.states: dict[tuple[str, int], list[StateRun]] = {}
         self._toolchains: dict[str, str | None] = {}
         old = getattr(self, "renderer", None)
         if old is not None:
@@ -155,6 +175,7 @@ class Engine:
             sessions.setdefault(fence.session, []).append(fence)
             if self.mode != "frozen" and fence.options.get("eval", True):
                 self.toolchain(fence)  # once per kind and build: reports a missing one
+        self._plan_grids(fences)
         for session in sessions.values():
             # eval=false: shown, not run; the session runs as if the fence were not there
             runs = []
@@ -165,6 +186,66 @@ class Engine:
                     self._record(fence, FenceResult(NOT_RUN, message="eval=false: not run"))
             self._key_session(runs)
             self._resolve_session(runs)
+            self._plan_states(runs)
+
+    def _plan_grids(self, fences: list[Fence]) -> None:
+        """Check each ``params`` fence's grid (its default, the limit, controls shared with
+        the post's other fences) and bind its default state into ``exec_code``."""
+        grids: list[tuple[Fence, Grid]] = []
+        for fence in fences:
+            if fence.problem or not (fence.options.get("params")
+                                     or fence.options.get("params-default")):
+                continue
+            try:
+                grid = grid_of(fence.options)
+            except ValueError as exc:
+                fence.problem = str(exc)
+                fence.problem_line = option_line(fence, "params-default")
+                continue
+            assert grid is not None
+            problem = check_limit(grid, self.params_limit)
+            if problem:
+                fence.problem, fence.problem_line = problem, option_line(fence)
+                continue
+            grids.append((fence, grid))
+        check_shared(grids)
+        for fence, grid in grids:
+            if fence.problem:
+                continue
+            where = (fence.path, fence.index)
+            self.grids[where] = grid
+            self._unbound[where] = fence.exec_code
+            fence.exec_code = bind(fence, grid.chosen(grid.default)).exec_code
+
+    def _plan_states(self, fences: list[Fence]) -> None:
+        """Each state of a ``params`` fence but the default: from the cache (its own entry:
+        the fence's key plus its values), else run as a session of its own that replays
+        the fences above it; sessions run side by side on the executor."""
+        stop = next((i for i, f in enumerate(fences) if f.problem), len(fences))
+        for pos, fence in enumerate(fences[:stop]):
+            where = (fence.path, fence.index)
+            grid = self.grids.get(where)
+            if grid is None:
+                continue
+            runs = self.states[where] = []
+            for state in grid.states()[1:]:
+                chosen = grid.chosen(state)
+                variant = bind(fence, chosen, self._unbound[where])
+                variant.key = state_key(self._bases[where], chosen)
+                variant.session = f"{fence.session}~{state_id(state)}"
+                run = StateRun(state, chosen, variant)
+                runs.append(run)
+                hit = self._lookup(variant)
+                if hit is not None or self.mode == "frozen":
+                    run.result = hit or _frozen_miss(variant)
+                    continue
+                session = [replace(f, session=variant.session) for f in fences[:pos]]
+                count = len(session) + 1
+                self._submit_bar(count)
+                run.future = self.pool().submit([*session, variant])
+                run.future.add_done_callback(lambda done, n=count: self._tick(n))
+                run.future.add_done_callback(
+                    lambda done: self._prepare(done, lambda r: r[-1:]))
 
     def _key_session(self, fences: list[Fence]) -> None:
         previous = ""
@@ -178,6 +259,10 @@ class Engine:
             fence.key = hashlib.sha256(
                 json.dumps(material, sort_keys=True, default=str).encode()
             ).hexdigest()
+            grid = self.grids.get((fence.path, fence.index))
+            if grid is not None:  # the default state: the key plus its values
+                self._bases[(fence.path, fence.index)] = fence.key
+                fence.key = state_key(fence.key, grid.chosen(grid.default))
             previous = fence.key
 
     def _input_digests(self, fence: Fence) -> list[list[str]]:
@@ -398,6 +483,15 @@ class Engine:
                 if result.status in (RAN, EXPECTED_ERROR) and fence.options.get("cache", True):
                     self._store(fence, result)
         self.running = []
+        for runs in self.states.values():
+            for run in runs:
+                if run.future is None:
+                    continue
+                run.result = run.future.result()[-1]  # the replayed fences' are dropped
+                run.future = None
+                if (run.result.status in (RAN, EXPECTED_ERROR)
+                        and run.fence.options.get("cache", True)):
+                    self._store(run.fence, run.result)
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -420,12 +514,15 @@ class Engine:
         try:
             self._collect_runs()
             self._note_backend()
-            entries = [(f, self.results[(f.path, f.index)])
-                       for fences in self.posts.values() for f in fences]
-            for fence, result in entries:
-                _log_located(fence, result, self.strict)
+            entries, params = state_entries(
+                [(f, self.results[(f.path, f.index)])
+                 for fences in self.posts.values() for f in fences],
+                self.grids, self.states)
+            for (fence, result), chosen in zip(entries, params, strict=True):
+                _log_located(fence, result if chosen is None else _in_state(result, chosen),
+                             self.strict)
             self._render(generators)
-            report = build_report(entries, time.perf_counter() - self.started)
+            report = build_report(entries, time.perf_counter() - self.started, params)
             report["build_id"] = self.build_id
             write_report(report, self.report_path)
             if entries:
@@ -457,12 +554,31 @@ class Engine:
                 continue
             html = obj._content
             results = [self.results[(f.path, f.index)] for f in fences]
+            controlled: set[str] = set()  # parameters this post has a control for
             for fence, result in zip(fences, results, strict=True):
-                html = html.replace(placeholder(fence), renderer.fence_html(fence, result))
+                shown = renderer.fence_html(fence, result)
+                where = (fence.path, fence.index)
+                if where in self.states and shown:
+                    shown = render_grid(renderer, fence, shown, self.grids[where],
+                                        self.states[where], controlled)
+                html = html.replace(placeholder(fence), shown)
             obj._content = html
-            self.pm.hook.fences_post_rendered(post=obj, fences=fences, results=results,
-                                              settings=self.checked.site)
+            # the notebook (and any other plugin) gets each fence with its default values
+            self.pm.hook.fences_post_rendered(post=obj, fences=self._with_defaults(fences),
+                                              results=results, settings=self.checked.site)
         forget_memoized_content()
+
+    def _with_defaults(self, fences: list[Fence]) -> list[Fence]:
+        """``fences``, those with ``params`` as copies whose code starts by binding the
+        default state's values (what a notebook needs to run as the page shows)."""
+        shown = []
+        for fence in fences:
+            grid = self.grids.get((fence.path, fence.index))
+            if grid is not None:
+                line = bind(fence, grid.chosen(grid.default), "").exec_code
+                fence = replace(fence, code=f"{line}\n{fence.code}")
+            shown.append(fence)
+        return shown
 
     def close(self) -> None:
         """Shut the executor down, unless a long-lived preview keeps it (fences.lifetime)."""
@@ -528,6 +644,13 @@ def _problem(fence: Fence) -> FenceResult:
 def _skipped(bad: Fence) -> FenceResult:
     why = f"not run: {bad.public_location(bad.problem_line)} failed earlier in this session"
     return FenceResult(SKIPPED, [Output(ERROR, why, {})], message=why)
+
+
+def _in_state(result: FenceResult, chosen: dict[str, Any]) -> FenceResult:
+    """A state's result as the log tells it: its message names the state."""
+    if not result.message:
+        return result
+    return replace(result, message=f"[{describe(chosen)}] {result.message}")
 
 
 def _frozen_miss(fence: Fence) -> FenceResult:

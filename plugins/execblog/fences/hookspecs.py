@@ -173,7 +173,7 @@ def fences_executor(settings: EngineSettings) -> Executor | None:
 def fences_kinds() -> list[FenceKind]:
     """Return the fence kinds this plugin provides.
 
-    Where: host (collect, cache keys, toolchains) and worker (``FenceKind.run``).
+    Where: host (collect, cache keys, toolchains, notebooks) and worker (``FenceKind.run``).
 
     Arguments: none.
 
@@ -182,9 +182,12 @@ def fences_kinds() -> list[FenceKind]:
     ``cpp exec`` and its alias ``c++ exec``), which extra options it accepts and how its
     option lines start (``#|``, ``//|``), whether its fences share a session namespace and
     which one (``session_for``), what toolchain runs it here (``toolchain``: a compiler's
-    identity, compared on cache hits; a missing one is reported once), and how one fence
-    runs inside a worker (``run(fence, session)``, with a :class:`Session`). The engine core
-    knows no kind by name.
+    identity, compared on cache hits; a missing one is reported once), how one fence
+    runs inside a worker (``run(fence, session)``, with a :class:`Session`), and how its
+    fences appear in a post's notebook (``notebook_cell``: the code cell's language,
+    ``"python"``, or ``"bash"`` for a ``%%bash`` cell; None, the default, for a Markdown cell
+    with the code and its outputs). The engine core and the notebook writer know no kind by
+    name.
 
     Built-ins: ``execblog.fences.builtin.python_kind``, ``execblog.fences.builtin.diagram_kind``,
     ``execblog.langkit.bash``, ``.c``, ``.cpp``, ``.rust``, ``.cuda``.
@@ -381,9 +384,11 @@ def fences_post_rendered(
     Arguments:
         ``post``: Pelican's content object (``post.source_path``, ``post.save_as``,
         ``post.url``, ``post._content`` with the fences' HTML in place).
-        ``fences``: its :class:`execblog.fences.model.Fence` objects, in order.
+        ``fences``: its :class:`execblog.fences.model.Fence` objects, in order; a fence
+        with ``params`` comes as a copy whose ``code`` starts with a line binding its
+        default state's values (``lr = 0.01; momentum = 0.9``), as a notebook must run it.
         ``results``: their :class:`execblog.fences.model.FenceResult` (same order; cached
-        results too).
+        results too; for a fence with ``params``, its default state's).
         ``settings``: the site's plain settings.
 
     Returns: nothing (every implementation is called). A plugin may write files under
@@ -408,7 +413,8 @@ def fences_build_finished(report: dict[str, Any], settings: dict[str, Any]) -> N
 
     Arguments:
         ``report``: the dict written to ``FENCES_REPORT``: ``{"fences": [...], "summary":
-        {...}, "build_id": ...}``.
+        {...}, "build_id": ...}``; a fence with ``params`` has one entry per state, each
+        with its values (``"params": {"lr": 0.01}``).
         ``settings``: the site's plain settings.
 
     Returns: nothing (every implementation is called). Use it to publish timings, fail a CI

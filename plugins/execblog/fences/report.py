@@ -16,7 +16,11 @@ from .model import EXPECTED_ERROR, FAILURES, RAN, STATUSES, Fence, FenceResult
 RAN_NOW = {RAN, EXPECTED_ERROR, *FAILURES}  # statuses of fences that ran in this build
 
 
-def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[str, Any]:
+def build_report(entries: list[tuple[Fence, FenceResult]], wall: float,
+                 params: list[dict[str, Any] | None] | None = None) -> dict[str, Any]:
+    """The report: one entry per fence, and for a fence with ``params`` one per state, each
+    with its values (``params``: aligned with ``entries``, None for fences without)."""
+    values = params or [None] * len(entries)
     fences = [
         {
             "source": fence.source,
@@ -30,8 +34,9 @@ def build_report(entries: list[tuple[Fence, FenceResult]], wall: float) -> dict[
             "key": fence.key,  # the cache entry it reads or writes (``invoke prune`` keeps it)
             **({"message": result.message} if result.message else {}),
             **({"ran_on": result.ran_on} if result.ran_on else {}),
+            **({"params": chosen} if chosen is not None else {}),
         }
-        for fence, result in entries
+        for (fence, result), chosen in zip(entries, values, strict=True)
     ]
     counts = Counter(f["status"] for f in fences)
     summary = {
@@ -96,7 +101,12 @@ def summary_line(report: dict[str, Any], entries: list[tuple[Fence, FenceResult]
             f"{', ' + str(s['expected-error']) + ' expected errors' if s['expected-error'] else ''}"
             f"{', ' + str(s['not-run']) + ' not run (eval=false)' if s['not-run'] else ''}"
             f" in {s['seconds']:.2f} s")
-    slowest = [e for e in _slowest(entries) if e[1].seconds >= 0.01][:3]
+    slowest: list[tuple[Fence, FenceResult]] = []
+    for fence, result in _slowest(entries):  # a fence's states once: its slowest
+        if result.seconds >= 0.01 and all(f is not fence and f.location() != fence.location()
+                                          for f, _ in slowest):
+            slowest.append((fence, result))
+    slowest = slowest[:3]
     if slowest:
         text += "; slowest: " + ", ".join(
             f"{f.location()} ({r.seconds:.2f} s)" for f, r in slowest)

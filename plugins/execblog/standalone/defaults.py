@@ -27,11 +27,27 @@ def apply(pelican: Any) -> None:
     """``initialized`` receiver, connected before any part's."""
     from execblog.mathkit import renderer
 
+    from .stylesheet import uses_own_theme
+
     settings = pelican.settings
     settings["MARKDOWN"] = with_extensions(settings.get("MARKDOWN"),
                                            strict=settings.get("FENCES_STRICT") is True)
+    if uses_own_theme(settings):
+        settings["MARKDOWN"] = with_lean_code(settings["MARKDOWN"])
     if renderer(settings) == "mathml":
         settings["MATH_JAX"] = {**MATHML_MATH_JAX, **(settings.get("MATH_JAX") or {})}
+
+
+def with_lean_code(markdown: dict[str, Any]) -> dict[str, Any]:
+    """With Execblog's theme: codehilite formats code with the LeanHtmlFormatter (the same
+    colours as the theme's pygments.css, with fewer elements), unless the blog chose one."""
+    configs = dict(markdown.get("extension_configs") or {})
+    name = "markdown.extensions.codehilite"
+    if name in configs and "pygments_formatter" not in (configs[name] or {}):
+        from execblog.fences.lean_html import LeanHtmlFormatter
+
+        configs[name] = {**(configs[name] or {}), "pygments_formatter": LeanHtmlFormatter}
+    return {**markdown, "extension_configs": configs}
 
 
 def with_extensions(markdown: dict[str, Any] | None, strict: bool = False) -> dict[str, Any]:

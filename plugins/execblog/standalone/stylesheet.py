@@ -13,6 +13,10 @@ assembled at build time from:
 2. the component files, as they are;
 3. ``theme/outputs.css``: surfaces (callouts, diagrams, tables) drawn on their own colours.
 
+The outputs follow the reader's system dark mode (``prefers-color-scheme``) only where the
+theme does (Pelican's notmyidea does, its simple does not): in a theme that stays light, the
+rules for it are left out, so a dark figure never sits on a light page.
+
 The link is put into each page as it is written (``content_written``: any theme, no
 template change), before ``</head>``, with the theme's own ``SITEURL`` for that page; pages
 without outputs are left alone. A page with MathML also preloads the math font (mathkit
@@ -33,7 +37,9 @@ log = logging.getLogger(__name__)
 
 ASSETS_DIR = "execblog"  # under the output: Execblog's own folder, css/ and fonts/
 STYLESHEET = "css/outputs.css"  # in ASSETS_DIR
+PARAMS_SCRIPT = "js/params.js"  # in ASSETS_DIR: the parameter controls (fences/params_html)
 CSS = Path(THEME) / "static" / "css"
+JS = Path(THEME) / "static"
 COMPONENTS = ("authoring.css", "bench.css", "diagrams.css", "math.css")
 SURFACES_CSS = Path(THEME) / "outputs.css"
 
@@ -42,10 +48,10 @@ PROSE_ROOTS = (".fence", ".citations", ".references", ".xref-number", ".xref-cap
                ".xref-equation", ".math", ".bench-foot")
 # Outputs with a surface of their own: main.css's palette, light or dark.
 SURFACE_ROOTS = (".admonition", "figure.diagram", ".bench-wrap", ".fence-error",
-                 ".fence-stderr", ".fence-figure")
-SIZES = ("content-gap", "radius")
-PALETTE = ("theme", "content", "link", "code-bg", "code-fg", "stderr-bg", "stderr-border",
-           "error-bg", "error-fg", "error-border", "figure-card")
+                 ".fence-stderr", ".fence-figure", ".params-controls")
+SHARED = ("content-gap", "radius", "mono")  # main.css's, the same in light and dark
+PALETTE = ("theme", "content", "link", "entry", "code-bg", "code-fg", "stderr-bg",
+           "stderr-border", "error-bg", "error-fg", "error-border", "figure-card")
 INK = {
     "primary": "currentColor",
     "secondary": "color-mix(in srgb, currentColor 72%, transparent)",
@@ -61,6 +67,7 @@ SURFACE_EXTRA = {  # diagrams.css's variables, from the surface palette
 _OUTPUT = re.compile(r'class="(?:fence|admonition|diagram|bench-wrap|citations|references'
                      r'|xref(?:-[a-z]+)?|math)[" ]|<math[\s>]')
 _HEAD_END = re.compile(r"</head\s*>", re.I)
+_SYSTEM_DARK = re.compile(r"^@media \(prefers-color-scheme: dark\) \{\n.*?^\}\n\n?", re.S | re.M)
 
 _state: dict[str, Any] = {}
 
@@ -70,6 +77,26 @@ def uses_own_theme(settings: dict[str, Any]) -> bool:
     stylesheets, and links them itself. (Pelican has made THEME a path by now.)"""
     theme = settings.get("THEME")
     return bool(theme) and (Path(theme) / "static" / "css" / COMPONENTS[0]).is_file()
+
+
+def follows_system_dark(settings: dict[str, Any]) -> bool:
+    """Whether the blog's theme has a dark mode of the system's: ``prefers-color-scheme`` in
+    one of its stylesheets or templates."""
+    theme = Path(str(settings.get("THEME") or ""))
+    files = [*(theme / "static").rglob("*.css"), *(theme / "templates").rglob("*.html")]
+    for path in files:
+        try:
+            if "prefers-color-scheme" in path.read_text(encoding="utf-8", errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def without_system_dark(css: str) -> str:
+    """css without its top-level ``@media (prefers-color-scheme: dark)`` blocks (written, as
+    in every file here, from that line to the next ``}`` at the start of a line)."""
+    return _SYSTEM_DARK.sub("", css)
 
 
 def static_dir(settings: dict[str, Any]) -> str:
@@ -98,9 +125,10 @@ def _rule(selectors: list[str], values: dict[str, str]) -> str:
 
 
 def variables(main_css: str) -> str:
-    """The variables block: sizes and ink on every output, the palette on surfaces."""
+    """The variables block: shared values and ink on every output, the palette on
+    surfaces."""
     light, dark = palettes(main_css)
-    missing = [n for n in (*SIZES, *PALETTE) if n not in light] + [
+    missing = [n for n in (*SHARED, *PALETTE) if n not in light] + [
         n for n in PALETTE if n not in dark]
     if missing:
         raise ValueError(f"main.css: no --{', --'.join(missing)} in its palette")
@@ -109,7 +137,7 @@ def variables(main_css: str) -> str:
     system = [f':root:not([data-theme="light"]) {root}' for root in SURFACE_ROOTS]
     dark_values = {name: dark[name] for name in PALETTE}
     return "\n".join([
-        _rule(roots, {**{n: light[n] for n in SIZES}, **INK}),
+        _rule(roots, {**{n: light[n] for n in SHARED}, **INK}),
         _rule(list(SURFACE_ROOTS), {**{n: light[n] for n in PALETTE}, **SURFACE_EXTRA}),
         _rule(chosen, dark_values),
         "@media (prefers-color-scheme: dark) {\n"
@@ -118,14 +146,16 @@ def variables(main_css: str) -> str:
     ])
 
 
-def stylesheet_text() -> str:
-    """The whole stylesheet, assembled from the theme's files as they are now."""
+def stylesheet_text(system_dark: bool = True) -> str:
+    """The whole stylesheet, assembled from the theme's files as they are now;
+    ``system_dark=False`` (a theme that stays light): without the system's dark mode."""
     parts = ["/* Execblog's outputs, for any theme: assembled by execblog.standalone from "
              "Execblog's theme. */\n", variables((CSS / "main.css").read_text("utf-8"))]
     for name in COMPONENTS:
         parts.append(f"/* ---- css/{name} ---- */\n" + (CSS / name).read_text("utf-8"))
     parts.append("/* ---- outputs.css ---- */\n" + SURFACES_CSS.read_text("utf-8"))
-    return "\n".join(part.rstrip("\n") + "\n" for part in parts)
+    text = "\n".join(part.rstrip("\n") + "\n" for part in parts)
+    return text if system_dark else without_system_dark(text)
 
 
 def shows_outputs(html: str) -> bool:
@@ -133,11 +163,14 @@ def shows_outputs(html: str) -> bool:
     return _OUTPUT.search(html) is not None
 
 
-def head_links(context: dict[str, Any], with_math: bool) -> str:
-    """The ``<link>`` elements for one page, with the SITEURL the theme uses on that page."""
+def head_links(context: dict[str, Any], with_math: bool, with_params: bool = False) -> str:
+    """The ``<link>`` elements for one page, with the SITEURL the theme uses on that page
+    (and the parameter controls' script where the page has controls)."""
     site = str(context.get("SITEURL") or "")
     folder = _state.get("dir", ASSETS_DIR)
     links = f'<link rel="stylesheet" href="{site}/{folder}/{STYLESHEET}">\n'
+    if with_params:
+        links += f'<script src="{site}/{folder}/{PARAMS_SCRIPT}" defer></script>\n'
     font = context.get("MATH_FONT")
     if with_math and font:
         links += (f'<link rel="preload" href="{site}/{font}" as="font" type="font/woff2" '
@@ -148,7 +181,8 @@ def head_links(context: dict[str, Any], with_math: bool) -> str:
 def _initialized(pelican: Any) -> None:
     _state.clear()
     _state.update(active=not uses_own_theme(pelican.settings), linked=0,
-                  dir=static_dir(pelican.settings))
+                  dir=static_dir(pelican.settings),
+                  system_dark=follows_system_dark(pelican.settings))
 
 
 def _written(path: str, context: dict[str, Any] | None = None) -> None:
@@ -163,9 +197,11 @@ def _written(path: str, context: dict[str, Any] | None = None) -> None:
     head = _HEAD_END.search(html)
     if head is None or not shows_outputs(html) or f"/{STYLESHEET}\"" in html[:head.start()]:
         return
-    links = head_links(context or {}, "<math" in html)
+    with_params = 'class="params-controls"' in html
+    links = head_links(context or {}, "<math" in html, with_params)
     page.write_text(html[:head.start()] + links + html[head.start():], encoding="utf-8")
     _state["linked"] += 1
+    _state["params"] = _state.get("params", 0) + with_params
 
 
 def _finalized(pelican: Any) -> None:
@@ -177,7 +213,10 @@ def _finalized(pelican: Any) -> None:
 
     target = Path(pelican.output_path) / _state["dir"] / STYLESHEET
     try:
-        place(target, stylesheet_text().encode("utf-8"))
+        place(target, stylesheet_text(_state["system_dark"]).encode("utf-8"))
+        if _state.get("params"):
+            place(Path(pelican.output_path) / _state["dir"] / PARAMS_SCRIPT,
+                  (JS / PARAMS_SCRIPT).read_bytes())
     except (OSError, ValueError) as exc:
         emit(shown_path(str(target)), None, "warning",
              f"cannot write the stylesheet of Execblog's outputs ({exc}); "
