@@ -134,6 +134,7 @@ def test_figures_fill_a_phone_and_open_full_size(browser: Browser, base_url: str
         figure = shown_figure(page)
         assert abs(figure["width"] - figure["figureWidth"]) <= 1, figure
         assert figure["width"] > 300
+        page.locator("figure.fence-figure").tap()  # zooms it (tests/test_phones.py), then:
         page.locator("figure.fence-figure a.fig-light").tap()
         page.wait_for_url("**/fences/*.svg")
         assert page.url == figure["src"]
@@ -144,6 +145,7 @@ def test_figures_fill_a_phone_and_open_full_size(browser: Browser, base_url: str
 def test_diagram_text_stays_at_least_12px_on_a_phone(browser: Browser, base_url: str) -> None:
     context, page = open_post(browser, base_url, **PHONE)
     try:
+        page.focus("figure.diagram .diagram-scroll")  # tapped: the zoomed view (test_phones)
         found = page.evaluate(JS_DIAGRAM_TEXT)
         assert found["sizes"] and min(found["sizes"]) >= 12 - 0.05, found["sizes"]
         assert found["region"] == ["region", 0, "Diagram"] and found["scrolls"], found

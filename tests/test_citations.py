@@ -231,3 +231,92 @@ def test_bib_parsing_and_rendering(tmp_path: Path):
         load(str(broken))
     with pytest.raises(BibError, match="cannot read"):
         load(str(tmp_path / "absent.bib"))
+
+
+# -- TeX in BibTeX, and any CSL style --------------------------------------------------------
+
+TEX_BIB = r"""
+@article{alpha,
+  author = {Doe, Jane},
+  title = {Convergence of {$A^\alpha$} iterations and $X_k$ bounds},
+  journal = {J},
+  year = {2020},
+}
+@book{knuth,
+  author = {Knuth, Donald},
+  title = {The {\TeX}book},
+  year = {1984},
+  publisher = {Addison-Wesley},
+}
+@misc{roe,
+  author = {Roe, Richard},
+  title = {Cost of \$5, \emph{and} the \unknownmacro{square} law},
+  year = {2021},
+}
+"""
+
+# A small numeric style in the manner of IEEE: "[1]" per item, entries numbered in the
+# order of first citation.
+NUMERIC_CSL = """<?xml version="1.0" encoding="utf-8"?>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0"
+       default-locale="en-US">
+  <info><title>Tiny numeric</title><id>tiny-numeric</id>
+    <updated>2024-01-01T00:00:00+00:00</updated></info>
+  <citation collapse="citation-number">
+    <sort><key variable="citation-number"/></sort>
+    <layout delimiter=", ">
+      <group prefix="[" suffix="]" delimiter=", ">
+        <text variable="citation-number"/>
+        <group delimiter=" "><label variable="locator" form="short"/>
+          <text variable="locator"/></group>
+      </group>
+    </layout>
+  </citation>
+  <bibliography>
+    <layout suffix=".">
+      <text variable="citation-number" prefix="[" suffix="]"/>
+      <names variable="author" prefix=" "><name initialize-with=". " and="text"/></names>
+      <text variable="title" prefix=", \u201c" suffix=",\u201d"/>
+      <date variable="issued" prefix=" "><date-part name="year"/></date>
+    </layout>
+  </bibliography>
+</style>
+"""
+
+
+def test_tex_in_bibtex_titles_is_kept_as_math_and_logos_parse(tmp_path: Path):
+    path = tmp_path / "tex.bib"
+    path.write_text(TEX_BIB, encoding="utf-8")
+    source = load(str(path))  # "{\TeX}" made citeproc-py raise StopIteration: no bib at all
+    cites = PostCitations(source)
+    cites.prepare(["alpha", "knuth", "roe"])
+    html = dict(cites.bibliography_html())
+    assert ('Convergence of <span class="math">\\(A^\\alpha\\)</span> iterations and '
+            '<span class="math">\\(X_k\\)</span> bounds') in html["alpha"]
+    assert "<i>The TeXbook</i>" in html["knuth"]
+    assert "Cost of $5, and the square law" in html["roe"]  # a literal dollar, no math
+    assert "\\" not in html["roe"] and "{" not in html["roe"]
+
+
+def test_a_numeric_csl_style_numbers_citations_in_citation_order(tmp_path: Path):
+    from execblog.citations.style import StyleError, styles
+
+    bib = tmp_path / "tex.bib"
+    bib.write_text(TEX_BIB, encoding="utf-8")
+    csl = tmp_path / "numeric.csl"
+    csl.write_text(NUMERIC_CSL, encoding="utf-8")
+    cites = PostCitations(load(str(bib)), styles(str(csl)))
+    assert cites.prepare(["roe", "alpha", "knuth"]) == ["roe", "alpha", "knuth"]
+    assert cites.cite_html("item", "alpha", None, None) == "[2]"
+    assert cites.cite_html("item", "knuth", "page", "3") == "[3, p. 3]"
+    assert cites.cite_html("narrative", "roe", None, None) == "Roe [1]"
+    assert cites.cite_html("year", "roe", None, None) == "[1]"  # [-@roe]: nothing to drop
+    entries = cites.bibliography_html()
+    assert [key for key, _ in entries] == ["roe", "alpha", "knuth"]
+    assert entries[0][1].startswith("[1] R. Roe, “Cost of $5")
+    (tmp_path / "broken.csl").write_text("<style>", encoding="utf-8")
+    with pytest.raises(StyleError, match="is not XML"):
+        styles(str(tmp_path / "broken.csl"))
+    (tmp_path / "other.csl").write_text("<nothing/>", encoding="utf-8")
+    with pytest.raises(StyleError, match="is not a CSL style"):
+        styles(str(tmp_path / "other.csl"))

@@ -1,6 +1,6 @@
 """Figures for every theme and screen: dark renderings of matplotlib figures
 (plugins/execblog/fences/darkfigs.py), the full-size link, the light-only feeds, the diagrams'
-12 px text floor, and the FFT post's highlight hatch contrast. One real build (and one warm
+zoomed view, and the FFT post's highlight hatch contrast. One real build (and one warm
 rebuild) of a small site, parsed with bs4 and feedparser."""
 
 from __future__ import annotations
@@ -62,6 +62,21 @@ ax.plot([0, 1], [1, 0])
 for k in (1, 2):
     plt.figure(figsize=(2, 2))
     plt.plot([0, 1], [0, k])
+```
+
+```python exec alt="A heatmap and a dim line"
+import numpy as np
+fig, (heat, dim) = plt.subplots(1, 2, figsize=(6, 3))
+x = np.linspace(-1, 1, 40)
+fig.colorbar(heat.imshow(np.outer(x, x), cmap="RdBu"), ax=heat)
+dim.plot([0, 1, 2], [0, 1, 0], color="#440154", lw=3)
+```
+
+```python exec fig-format=svg alt="A mesh and a dim line"
+fig, (heat, dim) = plt.subplots(1, 2, figsize=(6, 3))
+x = np.linspace(-1, 1, 12)
+fig.colorbar(heat.pcolormesh(np.outer(x, x), cmap="RdBu"), ax=heat)
+dim.plot([0, 1, 2], [0, 1, 0], color="#440154", lw=3)
 ```
 
 {diagram}
@@ -129,9 +144,9 @@ def figures(soup: BeautifulSoup) -> list:
 
 def test_default_figures_get_a_dark_variant_next_to_the_light_file(built: dict) -> None:
     shown = figures(built["soup"])
-    assert len(shown) == 5  # lines, png, own background, two sub-figures
+    assert len(shown) == 7  # lines, png, own background, two sub-figures, two heatmaps
     with_dark = [f for f in shown if f.select_one("a.fig-dark")]
-    assert len(with_dark) == 4, [str(f)[:200] for f in shown]
+    assert len(with_dark) == 6, [str(f)[:200] for f in shown]
     for figure in with_dark:
         light, dark = figure.select("a.fig-full")
         assert light["class"] == ["fig-full", "fig-light"] and dark["class"][-1] == "fig-dark"
@@ -148,7 +163,7 @@ def test_default_figures_get_a_dark_variant_next_to_the_light_file(built: dict) 
 
 def test_each_image_links_to_its_full_size_file(built: dict) -> None:
     images = built["soup"].select("figure.fence-figure img")
-    assert len(images) == 9  # 4 figures with two variants, one without
+    assert len(images) == 13  # 6 figures with two variants, one without
     for img in images:
         link = img.parent
         assert link.name == "a" and "fig-full" in link["class"]
@@ -185,7 +200,7 @@ def test_dark_svg_uses_the_themes_dark_palette_and_keeps_data_colours(built: dic
 
 
 def test_dark_png_is_dark_and_keeps_the_line_colour(built: dict) -> None:
-    (png,) = [f for f in figures(built["soup"]) if f.img["src"].endswith(".png")]
+    (png,) = [f for f in figures(built["soup"]) if f.img["alt"] == "A PNG figure"]
     with Image.open(local(built["out"], png.select_one(".fig-light img")["src"])) as image:
         light, mode = np.asarray(image), image.mode
     with Image.open(local(built["out"], png.select_one(".fig-dark img")["src"])) as image:
@@ -254,6 +269,73 @@ def test_a_kept_dark_rendering_must_look_like_one() -> None:
     assert not darkfigs.plausible_variant(png[8:], "png")
 
 
+def light_and_dark(built: dict, alt: str) -> tuple[Path, Path]:
+    (figure,) = [f for f in figures(built["soup"]) if f.img["alt"] == alt]
+    return tuple(local(built["out"], figure.select_one(f".fig-{theme} img")["src"])
+                 for theme in ("light", "dark"))
+
+
+def hue(hex_colour: str) -> float:
+    import colorsys
+
+    return colorsys.rgb_to_hsv(*(int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)))[0]
+
+
+def test_dark_png_keeps_colormap_images_and_lifts_dim_lines(built: dict) -> None:
+    """An RdBu heatmap and its colour bar (near-white in the middle, once turned near-black)
+    are pixel for pixel as in the light rendering; a viridis #440154 line (1.1:1 against
+    the dark background) is lifted to at least 3:1, keeping its hue."""
+    import matplotlib
+
+    light_file, dark_file = light_and_dark(built, "A heatmap and a dim line")
+    light = np.asarray(Image.open(light_file).convert("RGB")).astype(np.int32)
+    dark = np.asarray(Image.open(dark_file).convert("RGB")).astype(np.int32)
+    lut = matplotlib.colormaps["RdBu"](np.linspace(0, 1, 256))[:, :3] * 255
+    colours, where = np.unique(light.reshape(-1, 3), axis=0, return_inverse=True)
+    near = np.abs(colours[:, None, :] - lut[None]).max(axis=-1).min(axis=1) <= 1.5
+    in_lut = near[where.reshape(light.shape[:2])]  # a colour of the colormap (8 bits)
+    inner = in_lut.copy()  # a colormap colour with colormap colours all around it
+    for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        inner[1:-1, 1:-1] &= in_lut[1 + dy:light.shape[0] - 1 + dy, 1 + dx:light.shape[1] - 1 + dx]
+    neutral = inner & (np.ptp(light, axis=-1) < 0.06 * 255)
+    assert inner.sum() > 50_000 and neutral.sum() > 2_000, "no heatmap drawn"
+    assert (dark[inner] == light[inner]).all(), "image data recoloured"
+    assert dark[0, 0].tolist() != light[0, 0].tolist()  # the chrome is dark
+    line = np.all(light == (0x44, 0x01, 0x54), axis=-1)
+    assert line.sum() > 200
+    lifted = {"#{:02x}{:02x}{:02x}".format(*c) for c in dark[line]}
+    assert contrast("#440154", darkfigs.DARK_BACKGROUND) < 1.5
+    for colour in lifted:
+        assert contrast(colour, darkfigs.DARK_BACKGROUND) >= 3, colour
+        assert abs(hue(colour) - hue("#440154")) < 0.01, colour
+
+
+def test_dark_svg_keeps_mesh_and_colour_bar_and_lifts_dim_lines(built: dict) -> None:
+    light_file, dark_file = light_and_dark(built, "A mesh and a dim line")
+    light, dark = light_file.read_text(), dark_file.read_text().replace(MARK.decode(), "")
+    mesh = re.compile(r'<g id="QuadMesh_\d+">(?:(?!<g\b).)*?</g>', re.S)  # paths only
+    image = re.compile(r"<image\b[^>]*>", re.S)
+    assert mesh.findall(light) and image.findall(light)  # the mesh; the bar's solids
+    fills = re.findall(r"fill: (#[0-9a-f]{6})", mesh.findall(light)[0])
+    assert len(fills) == 12 * 12 and min(contrast(c, "#ffffff") for c in fills) < 1.1
+    assert mesh.findall(dark) == mesh.findall(light)
+    assert image.findall(dark) == image.findall(light)
+    (stroke,) = {c for c in re.findall(r"stroke: (#[0-9a-f]{6})", dark)
+                 if c != darkfigs.DARK_INK and hue(c) > 0.7}
+    assert contrast(stroke, darkfigs.DARK_BACKGROUND) >= 3
+    assert abs(hue(stroke) - hue("#440154")) < 0.01
+
+
+@pytest.mark.parametrize("colour", ["#440154", "#0000ff", "#1f77b4", "#8b0000", "#222255"])
+def test_lifted_colours_reach_3_to_1_keeping_their_hue(colour: str) -> None:
+    rgb = np.array([[[int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]]], np.float32)
+    out = "#" + "".join(f"{round(float(c) * 255):02x}" for c in darkfigs.recolour(rgb)[0, 0])
+    assert contrast(out, darkfigs.DARK_BACKGROUND) >= 3
+    assert abs(hue(out) - hue(colour)) < 0.01
+    if contrast(colour, darkfigs.DARK_BACKGROUND) >= 3.1:
+        assert out == colour  # bright enough: as drawn
+
+
 # ---------------------------------------------------------------- feeds
 
 
@@ -264,7 +346,7 @@ def test_feeds_keep_only_the_light_images(built: dict) -> None:
     (entry,) = feed.entries
     soup = BeautifulSoup(entry.content[0].value, "html.parser")
     srcs = [img["src"] for img in soup.select("figure.fence-figure img")]
-    assert len(srcs) == 5 and not soup.select(".fig-dark")
+    assert len(srcs) == 7 and not soup.select(".fig-dark")
     assert not [s for s in srcs if darkfigs.SUFFIX in s]
     for img in soup.select("figure.fence-figure img"):  # still linked to the full size
         assert img.parent.name == "a" and img.parent["href"] == img["src"]
@@ -273,13 +355,13 @@ def test_feeds_keep_only_the_light_images(built: dict) -> None:
 # ---------------------------------------------------------------- diagrams
 
 
-def test_diagram_text_never_scales_below_12px(built: dict) -> None:
+def test_diagram_zoomed_view_shows_text_at_12px(built: dict) -> None:
     svg = built["soup"].select_one("figure.diagram svg")
     width = float(svg["width"])
-    min_width = float(re.fullmatch(r"min-width: (\d+)px", svg["style"])[1])
+    zoom = float(re.fullmatch(r"--zoom-width: (\d+)px", svg["style"])[1])
     smallest = min(float(t["font-size"]) for t in svg.select("text"))
-    assert min_width * smallest / width >= 12  # text size at the narrowest allowed width
-    assert min_width < width  # the drawing still shrinks to fit where it can
+    assert zoom * smallest / width >= 12  # text size in the zoomed view (tests/test_phones.py)
+    assert zoom < width  # the drawing still shows whole where it fits
 
 
 def test_fft_highlight_hatch_contrast_at_least_3_to_1(built: dict) -> None:

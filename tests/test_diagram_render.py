@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "plugins"))
 
 from execblog.diagrams import DiagramError, render_diagram  # noqa: E402
 from execblog.diagrams.jsonloc import LocatedJSON  # noqa: E402
-from execblog.diagrams.layout import anchors, layout, obstacles  # noqa: E402
+from execblog.diagrams.layout import anchors, frames, layout, obstacles  # noqa: E402
 from execblog.diagrams.route import route_all  # noqa: E402
 from execblog.diagrams.schema import parse  # noqa: E402
 
@@ -278,11 +278,34 @@ def _routes(spec: dict):
     nodes = layout(diagram)
     found = anchors(nodes)
     pairs = [(found[a.source], found[a.target]) for a in diagram.arrows]
-    return pairs, route_all(pairs, obstacles(nodes, diagram.font))
+    return pairs, route_all(pairs, obstacles(nodes, diagram.font), frames(nodes))
 
 
 def _inside(point, rect) -> bool:
     return rect.x < point[0] < rect.right and rect.y < point[1] < rect.bottom
+
+
+def _frame_crossings(route, frame) -> int:
+    inside = [_inside(p, frame) for p in route.polyline()]
+    return sum(a != b for a, b in zip(inside, inside[1:], strict=False))
+
+
+@pytest.mark.parametrize("target", ["k0", "k1", "k2"])
+@pytest.mark.parametrize("group_first", [True, False])
+@pytest.mark.parametrize("direction", ["right", "down"])
+def test_an_arrow_into_a_group_crosses_its_frame_once(target, group_first, direction):
+    """An arrow from outside a group to a shape in it crosses the frame once: it does not
+    go in, out again and loop back in from the far side (src -> k1 with the group first
+    took src's left side to k1's top: three crossings)."""
+    kids = [{"id": f"k{i}", "type": "box", "text": f"kid {i}"} for i in range(3)]
+    items = [{"id": "g", "type": "group", "label": "Frame", "direction": "right",
+              "items": kids}, {"id": "src", "type": "box", "text": "source"}]
+    spec = {"direction": direction, "items": items if group_first else items[::-1],
+            "arrows": [{"from": "src", "to": target}, {"from": target, "to": "src"}]}
+    diagram = parse(json.dumps(spec))
+    (frame,) = frames(layout(diagram))
+    _, routes = _routes(spec)
+    assert [_frame_crossings(route, frame) for route in routes] == [1, 1]
 
 
 def test_arrow_between_cells_by_id_and_by_index():

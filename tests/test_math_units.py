@@ -196,3 +196,57 @@ def test_the_store_is_kept_with_a_checksum_and_refused_when_edited(tmp_path, cap
     store.write_bytes(seal(store.name, planted))  # a recomputed checksum
     assert len(MathConverter(store)) == 0
     assert "is not this converter's" in capsys.readouterr().err
+
+
+# -- valid MathML: scripts and fractions keep their fixed number of children ------------------
+SCRIPTED_FUNCTIONS = [r"5n\log_2 n", r"\max_i x_i", r"\sin^2 x", r"\lim_{n\to\infty} a_n",
+                      r"\operatorname{tr}^2 A", r"\min_{x \in S} f(x)", r"\log_{10} 1000 = 3",
+                      r"\cos^{2}\theta + \sin^2\theta = 1", r"\max_i \sigma_i^2"]
+
+
+@pytest.mark.parametrize("tex", SCRIPTED_FUNCTIONS)
+@pytest.mark.parametrize("display", [False, True])
+def test_function_with_a_script_keeps_its_two_children(tex, display):
+    from execblog.mathkit.structure import ARITY, structure_problems
+
+    root = tree(tex, display)
+    assert structure_problems(root) == []
+    for element in root.iter(*(f"{M}{name}" for name in ARITY)):
+        assert f"{M}mspace" not in [child.tag for child in element]
+    # the thin space before the argument is still there, after the scripted name
+    assert root.find(f".//{M}mspace") is not None
+
+
+def test_log_2_n_reads_log_sub_2_then_n():
+    root = tree(r"5n\log_2 n")
+    (sub,) = root.iter(f"{M}msub")
+    assert [(c.tag, c.text) for c in sub] == [(f"{M}mi", "log"), (f"{M}mn", "2")]
+    after = sub.getnext()
+    assert after.tag == f"{M}mspace" and after.getnext().text == "n"
+
+
+def test_structure_check_finds_wrong_arity_and_script_spaces():
+    from execblog.mathkit.structure import structure_problems
+
+    bad = etree.fromstring(f'<math xmlns="{M[1:-1]}"><msub><mi>log</mi><mspace/><mn>2</mn>'
+                           "</msub><mfrac><mn>1</mn></mfrac><msup><mi>x</mi><mspace/></msup>"
+                           "</math>")
+    problems = structure_problems(bad)
+    assert len(problems) == 3
+    assert "<msub> has 3 children (<mi> <mspace> <mn>); it takes 2" in problems[0]
+    assert "<mfrac> has 1 children" in problems[1] and "<mspace>" in problems[2]
+
+
+def test_inline_math_keeps_its_punctuation_on_its_line():
+    html = ('<p>Ends in <span class="math">\\(x_i\\)</span>. Then (<span class="math">\\(y'
+            '\\)</span>), and <span class="math">\\(z\\)</span> alone.</p>'
+            '<div class="math">$$a$$</div>.')
+    page = convert_page(html, MathConverter())
+    nowrap = page.html.count('<span class="math-nowrap">')
+    assert nowrap == 2
+    assert '<span class="math-nowrap"><span class="math"><math' in page.html
+    assert "</math></span>.</span> Then " in page.html
+    assert '<span class="math-nowrap">(<span class="math"><math' in page.html
+    assert "</math></span>),</span> and " in page.html
+    assert "</math></span> alone." in page.html  # a space after: nothing to keep together
+    assert page.html.endswith("</math></div>.")  # display math is a block: never wrapped

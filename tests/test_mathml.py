@@ -35,6 +35,8 @@ ALPHA = r"""
     A broken formula $\text{a<b}$ here.
 
     Unknown $\eqref{eq:nope}$ there.
+
+    ![Plot of $x^2$](data:image/png;base64,iVBORw0KGgo=){#fig-plot}
     """
 
 GAMMA = r"""
@@ -221,6 +223,11 @@ def test_mathjax_renderer_keeps_the_script_and_the_tex(sites):
     alpha = next(e for e in feed.entries if e.title == "Alpha")
     body = BeautifulSoup(alpha.content[0].value, "html.parser")
     assert body.find("mi", mathvariant="normal").get_text() == "i"
+    # TeX in a caption (here an image's alt text) is marked for MathJax, and MathML in feeds.
+    caption = page.select_one("figure figcaption span.math")
+    assert caption.get_text() == "\\(x^2\\)"
+    assert page.select_one("figure img")["alt"] == "Plot of x²"
+    assert body.select_one("figcaption math")["alttext"] == "x^2"
 
 
 def test_strict_build_fails_on_an_unconvertible_formula(site):

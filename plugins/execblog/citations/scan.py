@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
 
-# Quarto's cross-reference prefixes: plugins/execblog/xrefs owns @fig-x, @eq-x, @tbl-x and @sec-x.
-XREF_PREFIXES = ("fig-", "eq-", "tbl-", "sec-")
+from execblog.xrefs.core import PREFIXES
+from execblog.xrefs.posts import POST_PREFIX
+
+# Quarto's cross-reference prefixes: plugins/execblog/xrefs owns @fig-x, @eq-x, @tbl-x, @sec-x,
+# @thm-x... and the cross-post references @post:slug.
+XREF_PREFIXES = (*(f"{prefix}-" for prefix in PREFIXES), f"{POST_PREFIX}:")
 
 # pandoc: a key starts with a letter, digit or _, and may hold :.#$%&-+?~/ between them.
 KEY = r"\w(?:\w|[:.#$%&\-+?~/](?=\w))*"

@@ -11,7 +11,7 @@ The pipeline is one module per step: ``jsonloc`` (parse, remember positions) -> 
 from __future__ import annotations
 
 from .errors import DiagramError
-from .layout import anchors, layout, obstacles
+from .layout import anchors, frames, layout, obstacles
 from .route import route_all
 from .schema import parse
 from .svg import document
@@ -19,7 +19,7 @@ from .svg import document
 __all__ = ["RENDERER_VERSION", "DiagramError", "render_diagram"]
 
 #: Bump when the output for a given source changes; part of the fence cache key.
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 
 
 def render_diagram(source: str, *, caption: str | None = None, standalone: bool = False) -> str:
@@ -34,7 +34,7 @@ def render_diagram(source: str, *, caption: str | None = None, standalone: bool 
     nodes = layout(diagram)
     targets = anchors(nodes)
     pairs = [(targets[a.source], targets[a.target]) for a in diagram.arrows]
-    routes = route_all(pairs, obstacles(nodes, diagram.font))
+    routes = route_all(pairs, obstacles(nodes, diagram.font), frames(nodes))
     return document(
         diagram,
         nodes,

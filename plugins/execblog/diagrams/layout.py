@@ -260,6 +260,11 @@ def all_nodes(nodes: list[Node]) -> list[Node]:
     return out
 
 
+def frames(nodes: list[Node]) -> list[Rect]:
+    """Group frames: arrows may cross them, no more often than they must."""
+    return [node.body for node in all_nodes(nodes) if node.item.type == "group"]
+
+
 def obstacles(nodes: list[Node], font: str) -> list[Rect]:
     """What arrows should not cross: every shape but group frames, and every label."""
     out: list[Rect] = []

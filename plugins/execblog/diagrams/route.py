@@ -4,7 +4,10 @@ Every pair of allowed sides is a candidate. Its cost is the curve's length weigh
 much the ends face each other, plus heavy penalties for running through a shape or a label
 (the two connected shapes included, so an arrow never crosses them) and for crossing other
 arrows. Cells may only use the sides on the outside of their row/column. When no pair
-faces (two cells of one column), the chosen curve loops out of a common side.
+faces (two cells of one column), the chosen curve loops out of a common side. A group's
+frame may be crossed, but only as often as it must (once when one end is inside the group
+and the other is not): a curve that leaves a frame to loop back in from its far side costs
+:data:`_FRAME` per extra crossing.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ NORMALS: dict[str, Point] = {"left": (-1, 0), "right": (1, 0), "top": (0, -1), "
 _CLEARANCE = 4.0  # gap between an arrow end and the outline it touches
 _HIT = 10_000.0  # cost of running through a shape or label
 _CROSS = 400.0  # cost of crossing another arrow
+_FRAME = 2_000.0  # cost of each crossing of a group's frame beyond those it must make
+_FRAME_MARGIN = 12.0  # a curve this close outside a frame counts as crossing it
 _SAMPLES = 48
 
 
@@ -130,7 +135,33 @@ def _crossings(points: list[Point], others: list[Polyline]) -> int:
     return count
 
 
-def _cost(route: Route, sa: str, sb: str, obstacles: list[Rect], others: list[Polyline]) -> float:
+def _inside(point: Point, rect: Rect) -> bool:
+    return rect.x < point[0] < rect.right and rect.y < point[1] < rect.bottom
+
+
+def _encloses(frame: Rect, rect: Rect) -> bool:
+    return (frame.x <= rect.x and rect.right <= frame.right
+            and frame.y <= rect.y and rect.bottom <= frame.bottom)
+
+
+def extra_frame_crossings(points: list[Point], frames: list[Rect], a: Rect, b: Rect) -> int:
+    """How many more times the curve from ``a`` to ``b`` crosses the group frames than it
+    must: once for a frame around one end only, never for one around both or neither. A
+    frame counts :data:`_FRAME_MARGIN` wider, so a curve that grazes its corner (and would
+    after the ends are spread along their sides) counts too."""
+    extra = 0
+    for frame in frames:
+        grown = Rect(frame.x - _FRAME_MARGIN, frame.y - _FRAME_MARGIN,
+                     frame.w + 2 * _FRAME_MARGIN, frame.h + 2 * _FRAME_MARGIN)
+        inside = [_inside(p, grown) for p in points]
+        crossings = sum(x != y for x, y in zip(inside, inside[1:], strict=False))
+        extra += max(0, crossings - (_encloses(frame, a) != _encloses(frame, b)))
+    return extra
+
+
+def _cost(route: Route, sa: str, sb: str, obstacles: list[Rect], others: list[Polyline],
+          frames: tuple[list[Rect], Rect, Rect] | None = None) -> float:
+    """``frames``: the group frames, and the two ends' shapes."""
     na, nb = NORMALS[sa], NORMALS[sb]
     dx, dy = route.end[0] - route.start[0], route.end[1] - route.start[1]
     dist = math.hypot(dx, dy) or 1.0
@@ -141,38 +172,43 @@ def _cost(route: Route, sa: str, sb: str, obstacles: list[Rect], others: list[Po
         dist * (3 - cos_a - cos_b)
         + _HIT * _hits(points, obstacles)
         + _CROSS * _crossings(points, others)
+        + (_FRAME * extra_frame_crossings(points, *frames) if frames else 0.0)
     )
 
 
 def choose_sides(
-    a: Anchor, b: Anchor, obstacles: list[Rect], others: list[Polyline]
+    a: Anchor, b: Anchor, obstacles: list[Rect], others: list[Polyline],
+    frames: list[Rect] | None = None,
 ) -> tuple[str, str]:
     """The cheapest pair of sides (source side, target side)."""
     best: tuple[float, str, str] | None = None
     for sa in a.sides:
         for sb in b.sides:
             route = curve(a.rect, sa, 0.5, b.rect, sb, 0.5)
-            cost = _cost(route, sa, sb, obstacles, others)
+            cost = _cost(route, sa, sb, obstacles, others,
+                         (frames, a.rect, b.rect) if frames else None)
             if best is None or cost < best[0]:
                 best = (cost, sa, sb)
     assert best is not None
     return best[1], best[2]
 
 
-def route_all(pairs: list[tuple[Anchor, Anchor]], obstacles: list[Rect]) -> list[Route]:
-    """Route every (source, target) pair.
+def route_all(pairs: list[tuple[Anchor, Anchor]], obstacles: list[Rect],
+              frames: list[Rect] | None = None) -> list[Route]:
+    """Route every (source, target) pair (``frames``: the group frames, crossed no more
+    than needed).
 
     A first pass ignores the other arrows; the second avoids crossing the first pass's
     curves. Arrows that share a side are then spread along it, ordered by where their
     other end lies so that they do not cross each other.
     """
-    first = [choose_sides(a, b, obstacles, []) for a, b in pairs]
+    first = [choose_sides(a, b, obstacles, [], frames) for a, b in pairs]
     drafts = [
         _polyline(curve(a.rect, sa, 0.5, b.rect, sb, 0.5).polyline()[:: _SAMPLES // 16])
         for (a, b), (sa, sb) in zip(pairs, first, strict=True)
     ]
     sides = [
-        choose_sides(a, b, obstacles, drafts[:i] + drafts[i + 1 :])
+        choose_sides(a, b, obstacles, drafts[:i] + drafts[i + 1 :], frames)
         for i, (a, b) in enumerate(pairs)
     ]
     users: dict[tuple[int, str], list[tuple[float, int, int]]] = {}

@@ -23,7 +23,8 @@ from .route import Route
 from .textmetrics import FONT_FAMILIES, text_size
 
 STROKE_WIDTH = 1.6
-MIN_TEXT_PX = 12  # a page never shrinks a diagram's text below this (inline SVG's min-width)
+MIN_TEXT_PX = 12  # a diagram's zoomed view on a phone shows its text this tall at least
+PHONE_COLUMN_PX = 340  # a drawing whose text stays >= MIN_TEXT_PX this narrow needs no zoom
 _DASHES = {"solid": None, "dashed": "8 6", "dotted": "1.5 5"}
 
 
@@ -306,8 +307,8 @@ def document(
     w, h = math.ceil(x1 - x0), math.ceil(y1 - y0)
     label = caption or describe(flat)
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram-svg" '
-        f'viewBox="{x0} {y0} {w} {h}" width="{w}" height="{h}"{min_width(painter, w)} role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" {zoom_width(painter, w)}'
+        f'viewBox="{x0} {y0} {w} {h}" width="{w}" height="{h}" role="img" '
         f'aria-label="{esc(label)}" font-family="{esc(FONT_FAMILIES[diagram.font])}" '
         f'stroke-linecap="round" stroke-linejoin="round">'
     )
@@ -325,13 +326,17 @@ def document(
     return "\n".join(parts) + "\n"
 
 
-def min_width(painter: Painter, width: int) -> str:
-    """Inline only: ``style="min-width: Npx"``, the narrowest the drawing may be scaled to
-    (by ``max-width: 100%`` on a phone) with its smallest text still ``MIN_TEXT_PX`` tall.
-    A narrower screen scrolls the figure sideways instead."""
-    if painter.palette.background is not None or not painter.smallest_text:
-        return ""
-    return f' style="min-width: {math.ceil(width * MIN_TEXT_PX / painter.smallest_text)}px"'
+def zoom_width(painter: Painter, width: int) -> str:
+    """The root's class, and for an inline drawing that a phone's column would shrink
+    below ``MIN_TEXT_PX`` text, ``diagram-zoomable`` and ``style="--zoom-width: Npx"``: the
+    width of its zoomed view (diagrams.css: the drawing scales down to fit the column;
+    tapped, it is shown this wide, its smallest text ``MIN_TEXT_PX`` tall, and scrolls
+    sideways in its region until the reader taps elsewhere)."""
+    readable = math.ceil(width * MIN_TEXT_PX / painter.smallest_text) if (
+        painter.smallest_text) else 0
+    if painter.palette.background is not None or readable <= PHONE_COLUMN_PX:
+        return 'class="diagram-svg" '
+    return f'class="diagram-svg diagram-zoomable" style="--zoom-width: {readable}px" '
 
 
 def describe(nodes: list[Node]) -> str:

@@ -1,12 +1,19 @@
 """Dark variants of matplotlib figures, made on the host from the light figure's bytes.
 
-Nothing runs again: the figure a fence drew (SVG or PNG) is recoloured. Neutral colours
-(white, black and the greys between: backgrounds, text, spines, ticks, grid, legend frames)
-move along a ramp from the dark theme's text colour (for black) to its background (for
-white), the palette of ``execblog/theme/static/css/main.css``'s dark mode; coloured ones (the data:
-lines, bars, colormaps, embedded images) are kept, so series stay as distinguishable as they
-were. Nearly grey colours are blended between the two by their chroma, which also keeps
-the anti-aliased edges of coloured lines in a PNG smooth.
+Nothing runs again: the figure a fence drew (SVG or PNG) is recoloured, its chrome only.
+Neutral colours (white, black and the greys between: backgrounds, text, spines, ticks,
+grid, legend frames) move along a ramp from the dark theme's text colour (for black) to its
+background (for white), the palette of ``execblog/theme/static/css/main.css``'s dark mode.
+Coloured ones (lines, markers, bars) keep their hue, and those below 3:1 against the dark
+background (a viridis ``#440154`` line) are lifted to :data:`MIN_CONTRAST`: brightened,
+then mixed with white, which keeps the hue. Nearly grey colours are blended between the two
+by their chroma, which also keeps the anti-aliased edges of coloured lines in a PNG smooth.
+
+Image data is never recoloured: images (``imshow``, photos), ``pcolormesh`` and colour
+bars, filled contours (:data:`IMAGE_DATA`) keep every colour of the light rendering. In an
+SVG they are the embedded ``<image>`` elements and the artists' groups (``QuadMesh_1``...);
+a PNG says where they are in a ``tEXt`` chunk (:data:`IMAGE_DATA_KEY`, pixel boxes) that
+:func:`marking_image_data` adds as the figure is saved.
 
 A figure gets no dark variant (it is shown as drawn, on the theme's light card) when its
 author chose the look: a coloured or dark figure or axes background (``facecolor``, a
@@ -21,7 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
+import struct
+import zlib
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,8 +44,16 @@ DARK_INK = "#d4d4d5"
 LOW, HIGH = 0.06, 0.20
 LIGHT = 0.6  # a background at least this light (channel mean, 0..1) is "light"
 MAX_PIXELS = 16_000_000  # a larger PNG (4000 x 4000) is shown as drawn, in both themes
+MIN_CONTRAST = 3.0  # WCAG's minimum for graphics: coloured marks against the dark background
+# matplotlib artists whose colours are data (besides images): kept exactly. Their SVG groups
+# are named after the class (``QuadMesh_1``); a colour bar's solids are a QuadMesh.
+IMAGE_DATA = ("QuadMesh", "PolyQuadMesh", "TriMesh", "QuadContourSet", "TriContourSet",
+              "ContourSet")
+IMAGE_DATA_KEY = "execblog-image-data"  # PNG tEXt: JSON [[x0, y0, x1, y1], ...] pixel boxes
 
 _MATPLOTLIB = re.compile(rb"<dc:title>Matplotlib v")
+_DATA_GROUP = re.compile(rb'<g id="(?:' + "|".join(IMAGE_DATA).encode() + rb')_\d+"')
+_GROUP_TAG = re.compile(rb"<g\b[^>]*?(/?)>|</g>")
 _HEX = rb"#[0-9a-fA-F]{6}\b"
 # A colour in a style declaration (fill: #rrggbb) or presentation attribute (fill="#rrggbb").
 _SVG_COLOUR = re.compile(rb"((?:fill|stroke|stop-color|flood-color)(?::\s*|=\"))(" + _HEX + rb")")
@@ -52,14 +72,61 @@ def _rgb(hex_colour: str | bytes) -> np.ndarray:
 _INK, _BG = _rgb(DARK_INK), _rgb(DARK_BACKGROUND)
 
 
+def _luminance(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """WCAG relative luminance of sRGB planes (0..1)."""
+    def linear(c: np.ndarray) -> np.ndarray:
+        return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+
+
+# The least luminance with MIN_CONTRAST against the background, with a margin for 8 bits.
+_LEAST = (MIN_CONTRAST + 0.05) * (float(_luminance(*_BG)) + 0.05) - 0.05
+
+
+def _brighten(planes: list[np.ndarray], step: np.ndarray) -> list[np.ndarray]:
+    """Along one path of the same hue: ``step`` 0..1 scales the colour up until its
+    brightest channel is full, 1..2 then mixes it with white."""
+    top = np.maximum(np.maximum(planes[0], planes[1]), np.maximum(planes[2], 1e-6))
+    scale = 1 + np.minimum(step, 1) * (1 / top - 1)
+    white = np.clip(step - 1, 0, 1)
+    return [np.minimum(c * scale, 1.0) * (1 - white) + white for c in planes]
+
+
+def lift_planes(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+    """Colours below :data:`MIN_CONTRAST` against the dark background made just light
+    enough (searched by bisection along :func:`_brighten`), their hue kept; others as
+    they are."""
+    dim = _luminance(r, g, b) < _LEAST
+    if not dim.any():
+        return [r, g, b]
+    planes = [c[dim] for c in (r, g, b)]
+    low, high = np.zeros(planes[0].shape, np.float32), np.full(planes[0].shape, 2, np.float32)
+    for _ in range(16):
+        mid = (low + high) / 2
+        enough = _luminance(*_brighten(planes, mid)) >= _LEAST
+        high, low = np.where(enough, mid, high), np.where(enough, low, mid)
+    out = [c.copy() for c in (r, g, b)]
+    for plane, lifted in zip(out, _brighten(planes, high), strict=True):
+        plane[dim] = lifted
+    return out
+
+
 def recolour_planes(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     """Map colours given as three channel planes (0..1): greys along the dark ramp, colours
-    kept. (Planes, not a ``[..., 3]`` array: numpy is slow along a short last axis.)"""
+    kept, or lifted when too dark (:func:`lift_planes`). (Planes, not a ``[..., 3]`` array:
+    numpy is slow along a short last axis.)"""
     chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     keep = np.clip((chroma - LOW) * (1 / (HIGH - LOW)), 0.0, 1.0)
     mean = (r + g + b) * (1 / 3)
+    coloured = keep > 0
+    kept = [r, g, b]
+    if coloured.any():
+        lifted = lift_planes(*(c[coloured] for c in (r, g, b)))
+        kept = [c.copy() for c in kept]
+        for plane, part in zip(kept, lifted, strict=True):
+            plane[coloured] = part
     return [keep * c + (1.0 - keep) * (_INK[i] + mean * (_BG[i] - _INK[i]))
-            for i, c in enumerate((r, g, b))]
+            for i, c in enumerate(kept)]
 
 
 def recolour(rgb: np.ndarray) -> np.ndarray:
@@ -91,9 +158,32 @@ def dark_svg(data: bytes) -> bytes | None:
             cache[colour] = _hex(recolour(_rgb(colour)))
         return match[1] + cache[colour]
 
-    dark = _SVG_COLOUR.sub(swap, data)
+    dark = b"".join(part if is_data else _SVG_COLOUR.sub(swap, part)
+                    for part, is_data in _split_image_data(data))
     # matplotlib leaves black fills (text glyphs above all) to SVG's default: make it the ink.
     return dark.replace(b"<svg ", f'<svg fill="{DARK_INK}" '.encode(), 1)
+
+
+def _split_image_data(svg: bytes) -> list[tuple[bytes, bool]]:
+    """The SVG cut into runs, each flagged True when it is an image-data artist's group
+    (:data:`IMAGE_DATA`), whose colours are kept."""
+    parts: list[tuple[bytes, bool]] = []
+    done = 0
+    for start in _DATA_GROUP.finditer(svg):
+        if start.start() < done:
+            continue  # nested in a group already kept
+        depth, end = 0, len(svg)
+        for tag in _GROUP_TAG.finditer(svg, start.start()):
+            if tag[0].startswith(b"</"):
+                depth -= 1
+            elif not tag[1]:
+                depth += 1
+            if depth == 0:
+                end = tag.end()
+                break
+        parts += [(svg[done:start.start()], False), (svg[start.start():end], True)]
+        done = end
+    return [*parts, (svg[done:], False)]
 
 
 def dark_png(data: bytes) -> bytes | None:
@@ -106,6 +196,7 @@ def dark_png(data: bytes) -> bytes | None:
             if image.width * image.height > MAX_PIXELS:
                 return None
             mode, info = image.mode, dict(image.info)
+            boxes = _image_data_boxes(image.info.get(IMAGE_DATA_KEY), image.size)
             bands = image.convert("RGBA").split()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None  # not an image Pillow reads whole: shown as it is
@@ -115,14 +206,79 @@ def dark_png(data: bytes) -> bytes | None:
         corner = np.array([c[y, x] for c in rgb])
         if alpha[y, x] > 25 and not _light_neutral(corner):
             return None
-    planes = [Image.fromarray(np.rint(c * 255).astype(np.uint8), "L")
-              for c in recolour_planes(*rgb)]
+    dark = recolour_planes(*rgb)
+    for x0, y0, x1, y1 in boxes:  # image data: as drawn
+        for plane, light in zip(dark, rgb, strict=True):
+            plane[y0:y1, x0:x1] = light[y0:y1, x0:x1]
+    planes = [Image.fromarray(np.rint(c * 255).astype(np.uint8), "L") for c in dark]
     out = Image.merge("RGBA", [*planes, bands[3]]) if mode == "RGBA" else Image.merge(
         "RGB", planes)
     buf = io.BytesIO()
     save = {"dpi": info["dpi"]} if "dpi" in info else {}
     out.save(buf, format="PNG", **save)
     return buf.getvalue()
+
+
+def _image_data_boxes(text: object, size: tuple[int, int]) -> list[tuple[int, ...]]:
+    """The pixel boxes a PNG's :data:`IMAGE_DATA_KEY` chunk gives, clipped to the image;
+    none when it has no such chunk or it is not the JSON this module writes."""
+    try:
+        boxes = json.loads(text) if isinstance(text, str) else []
+        found = [tuple(int(v) for v in box) for box in boxes]
+    except (ValueError, TypeError):
+        return []
+    width, height = size
+    return [(max(x0, 0), max(y0, 0), min(x1, width), min(y1, height))
+            for x0, y0, x1, y1 in found if x1 > x0 and y1 > y0]
+
+
+def _is_image_data(artist: Any) -> bool:
+    from matplotlib.image import _ImageBase
+
+    if not artist.get_visible():
+        return False
+    if isinstance(artist, _ImageBase):
+        return True
+    return type(artist).__name__ in IMAGE_DATA and getattr(artist, "filled", True)
+
+
+def marking_image_data(fig: Any, save: Callable[[], bytes]) -> bytes:
+    """``save()``'s PNG of ``fig``, with a :data:`IMAGE_DATA_KEY` chunk giving where its
+    image data was drawn (measured in the save's own draw, so in the file's pixels after
+    any cropping), when it has any."""
+    from matplotlib.transforms import Bbox
+
+    if not fig.findobj(_is_image_data):
+        return save()
+    boxes: list[list[int]] = []
+
+    def measure(event: Any) -> None:
+        renderer = event.renderer
+        boxes.clear()
+        for artist in event.canvas.figure.findobj(_is_image_data):
+            box = artist.get_window_extent(renderer)
+            clip = artist.get_clip_box() if artist.get_clip_on() else None
+            box = Bbox.intersection(box, clip) if clip is not None else box
+            if box is None or not np.all(np.isfinite(box.extents)):
+                continue
+            top = renderer.height
+            boxes.append([int(np.ceil(box.x0)), int(np.ceil(top - box.y1)),
+                          int(np.floor(box.x1)), int(np.floor(top - box.y0))])
+
+    hook = fig.canvas.mpl_connect("draw_event", measure)
+    try:
+        data = save()
+    finally:
+        fig.canvas.mpl_disconnect(hook)
+    return _with_text(data, IMAGE_DATA_KEY, json.dumps(boxes)) if boxes else data
+
+
+def _with_text(png: bytes, key: str, text: str) -> bytes:
+    """``png`` with a ``tEXt`` chunk ``key: text`` before its pixels (``IDAT``)."""
+    body = b"tEXt" + key.encode("latin-1") + b"\0" + text.encode("latin-1")
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    end = png.index(b"IDAT") - 4
+    return png[:end] + chunk + png[end:]
 
 
 def dark_variant(data: bytes, ext: str) -> bytes | None:
@@ -152,8 +308,9 @@ def plausible_variant(data: bytes, ext: str) -> bool:
 
 
 # Bump when the recolouring changes: the variant's file name changes with it. 2: the files
-# kept in the fence cache carry a checksum, so older, unchecked ones are never read.
-VERSION = 2
+# kept in the fence cache carry a checksum, so older, unchecked ones are never read. 3:
+# image data kept, dim colours lifted.
+VERSION = 3
 #: Files are ``<light name>.<SUFFIX>.<ext>``: a new palette or algorithm gets new names.
 SUFFIX = "dark-" + hashlib.sha256(
-    f"{VERSION}|{DARK_BACKGROUND}|{DARK_INK}|{LOW}|{HIGH}|{LIGHT}".encode()).hexdigest()[:6]
+    f"{VERSION}|{DARK_BACKGROUND}|{DARK_INK}|{LOW}|{HIGH}|{LIGHT}|{MIN_CONTRAST}".encode()).hexdigest()[:6]

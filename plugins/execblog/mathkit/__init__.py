@@ -38,6 +38,7 @@ from pelican import signals
 from execblog import THEME
 from execblog.standalone.stylesheet import static_dir
 
+from . import captions
 from .converter import MathConverter
 from .font import OUTPUT_NAME, SOURCE_FONT, install, remove_source_copy
 from .pages import PageResult, Problem, convert_page
@@ -229,6 +230,7 @@ def finalized(pelican: Any) -> None:
 def register() -> None:
     """Pelican entry point."""
     signals.initialized.connect(initialized)
+    signals.all_generators_finalized.connect(captions.finalized)  # TeX in captions, alt
     signals.all_generators_finalized.connect(finalized_generators)
     signals.finalized.connect(finalized)
 

@@ -22,8 +22,12 @@ What latex2mathml gets wrong, and what is done about it here:
   operator) followed by TeX's thin space before an argument (``\\cos\\alpha``, not
   ``cosα``). ``|``, ``\\lVert`` and ``/`` are unspaced (and the bars unstretched),
   ``\\langle`` is an ``mo`` and capital Greek is upright, as in TeX.
-- Anything else it does not know leaks as ``<mi>\\foo</mi>``: that, an exception, or output
-  that is not XML is a failure, which the caller shows as ``<code class="math-tex">``.
+- The thin space after a function name goes between the items of a row only, never inside
+  ``msub``/``msup`` (``\\log_2 n``, ``\\max_i``, ``\\sin^2`` had three children there:
+  invalid MathML, drawn as "log 2 n").
+- Anything else it does not know leaks as ``<mi>\\foo</mi>``: that, an exception, output
+  that is not XML, or MathML with the wrong number of children in a script, fraction or
+  radical (``structure``) is a failure, which the caller shows as ``<code class="math-tex">``.
 """
 
 from __future__ import annotations
@@ -38,7 +42,9 @@ from pathlib import Path
 from latex2mathml.converter import convert
 from lxml import etree
 
-CONVERTER_VERSION = "1"  # bump when a fix changes the MathML (stored conversions are redone)
+from .structure import ARITY, structure_problems
+
+CONVERTER_VERSION = "2"  # bump when a fix changes the MathML (stored conversions are redone)
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 _M = f"{{{MATHML_NS}}}"
 REF_ATTRIBUTE = "data-mathkit-ref"  # on the mtext that stands for an \eqref / \ref
@@ -220,8 +226,12 @@ def _is_function(element: etree._Element) -> bool:
 
 def _function_spaces(root: etree._Element) -> None:
     """TeX's thin space after a function name before its argument (\\cos\alpha, \\log_2 n);
-    none before a bracket or an operator (\\exp(x), \\sin x + 1)."""
+    none before a bracket or an operator (\\exp(x), \\sin x + 1). Only between the items of
+    a row: inside ``msub``, ``msup``... the name's neighbour is its script, and a third child
+    there is invalid MathML (``\\log_2 n`` drew as "log 2 n")."""
     for parent in list(root.iter()):
+        if _local(parent) in ARITY:
+            continue
         for child in list(parent):
             nxt = child.getnext()
             if nxt is not None and _is_function(child) and _local(nxt) not in ("mo", "mspace"):
@@ -267,6 +277,10 @@ def convert_tex(tex: str, display: bool) -> Converted:
         info.markup, info.error = tex_fallback(tex), f"unsupported command {leaked}"
         return info
     _fix_tree(root)
+    invalid = structure_problems(root)
+    if invalid:  # a bug of latex2mathml's or of the fixes: never invalid MathML in a page
+        info.markup, info.error = tex_fallback(tex), f"invalid MathML: {invalid[0]}"
+        return info
     _mark_refs(root, info)
     root.set("alttext", " ".join(tex.split()))
     info.markup = etree.tostring(root, encoding="unicode")

@@ -5,6 +5,8 @@ $$</div>`` (text only, HTML-escaped). Each is found with a regular expression an
 inside is replaced, so the rest of the post stays byte for byte (xrefs and the fence engine
 have already written it). The wrapper stays: templates look for ``class="math"`` to link
 the math stylesheet, and feedkit leaves a wrapper that already holds MathML alone.
+Punctuation written against inline math (``$x$.``, ``($x$)``) goes with it into a
+``<span class="math-nowrap">``, so a full stop never starts the next line.
 
 Numbering: a display equation with ``\\tag{T}`` shows "(T)"; one with only ``\\label{x}`` gets
 the next number after the post's ``{#eq-x}`` equations (xrefs). Either is laid out as xrefs
@@ -27,6 +29,10 @@ _XREF_EQUATION = re.compile(r'<div class="xref-equation" id="(eq-[^"]+)">')
 _EQ_NUMBER = re.compile(r'<span class="eq-number">\(([^<]*)\)</span>')
 _REF_MTEXT = re.compile(rf'<mtext {REF_ATTRIBUTE}="(eqref|ref):([^"]*)">[^<]*</mtext>')
 _ONLY_REF = re.compile(r"^\s*\\(eqref|ref)\s*\{([^{}]*)\}\s*$")
+# Punctuation written against inline math (no space between): kept on the math's line.
+NOWRAP = "math-nowrap"  # math.css: white-space: nowrap
+_TRAILING = re.compile(r"[.,;:!?)\]}\u2019\u201d\u2026'\"]+")
+_LEADING = re.compile(r"[(\[{\u2018\u201c'\"]+\Z")
 
 
 def math_pattern(css_class: str = "math") -> re.Pattern[str]:
@@ -119,9 +125,19 @@ def convert_page(text: str, converter: MathConverter, css_class: str = "math",
     result.numbers = known
     out, pos = [], 0
     for item in items:
-        out.append(text[pos:item.start])
-        out.append(_render(item, known, css_class, links, result))
-        pos = item.end
+        shown = _render(item, known, css_class, links, result)
+        start, end = item.start, item.end
+        if item.tag == "span" and shown.startswith(f'<span class="{css_class}"'):
+            lead = _LEADING.search(text, pos, start)
+            start = lead.start() if lead else start
+            trail = _TRAILING.match(text, end)
+            end = trail.end() if trail else end
+            if (start, end) != (item.start, item.end):  # never a line break between them
+                shown = (f'<span class="{NOWRAP}">{text[start:item.start]}{shown}'
+                         f"{text[item.end:end]}</span>")
+        out.append(text[pos:start])
+        out.append(shown)
+        pos = end
         result.math += 1
     out.append(text[pos:])
     result.html = "".join(out)

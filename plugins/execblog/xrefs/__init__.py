@@ -18,6 +18,7 @@ from pelican import signals
 from execblog.fences.contents import content_objects, forget_memoized_content
 
 from .core import Problem, label_line, process, reference_lines
+from .posts import PostIndex, link_posts
 
 log = logging.getLogger(__name__)
 _XREF_LINK = re.compile(r'<a class="xref" href="[^"]*">(.*?)</a>', re.S)
@@ -34,12 +35,15 @@ def finalized(generators: Any) -> None:
     generators = list(generators)
     strict = bool(_settings(generators).get("FENCES_STRICT"))
     changed = []
+    posts = PostIndex(content_objects(generators))  # @post:slug may name any of them
     # a preview's pages-only build renders some posts only: the others are left as they are
     for obj in content_objects(restricted(generators)):
         html = getattr(obj, "_content", None)
         if not isinstance(html, str):
             continue
         result = process(html)
+        result.html, across = link_posts(result.html, obj, posts)
+        result.problems += across
         if result.html != html:
             obj._content = result.html
             changed.append(obj)

@@ -49,7 +49,9 @@ _ITEM = re.compile(rf"^\s*(?P<prefix>(?:[^@]*?\s)?)(?P<dash>-?)@(?P<label>{_REF_
                    r"(?P<suffix>(?:[,\s][^@]*)?)$", re.S)
 # Anything worth parsing a post for.
 NEEDS = re.compile(rf"@{_REF_LABEL}|id=\"(?:{_ANY})-|\{{#(?:eq|tbl)-")
-_EQ_LABEL = re.compile(r"\s*\{#(eq-[A-Za-z0-9_][\w-]*)\s*\}")
+# {#eq-x}, or with Pandoc attributes after the label ({#eq-x alt="..."}, as Quarto writes)
+_EQ_LABEL = re.compile(r"\s*\{#(eq-[A-Za-z0-9_][\w-]*)(?:\s+(?P<attrs>[^{}]*?))?\s*\}")
+_EQ_ALT = re.compile(r"""\balt\s*=\s*(?P<q>["'])(?P<alt>.*)(?P=q)""")
 _TBL_LABEL = re.compile(r"\s*\{#(tbl-[A-Za-z0-9_][\w-]*)\s*\}\s*$")
 _SUB = re.compile(r"^\s*\(([a-z])\)\s*")
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -182,7 +184,7 @@ def _label_equations(soup: BeautifulSoup) -> None:
     """``<div class="math">..</div> {#eq-x}`` -> ``<div class="xref-equation" id="eq-x">``."""
     for math in soup.find_all("div", class_="math"):
         nxt = _next_node(math)
-        label = None
+        label = match = None
         if isinstance(nxt, NavigableString) and not isinstance(nxt, Comment):
             match = _EQ_LABEL.match(str(nxt))
             if match:
@@ -202,6 +204,9 @@ def _label_equations(soup: BeautifulSoup) -> None:
                     nxt.decompose()
         if label:
             wrapper = soup.new_tag("div", attrs={"class": "xref-equation", "id": label})
+            alt = _EQ_ALT.search(match["attrs"] or "") if match else None
+            if alt:  # Quarto's alt text: what a screen reader says for the formula
+                wrapper["aria-label"] = re.sub(r"\\(.)", r"\1", alt["alt"])
             math.wrap(wrapper)
 
 
@@ -478,14 +483,21 @@ def _link(soup: BeautifulSoup, target: Target, ref: _Ref) -> Tag:
     """Quarto's reference text: the type's prefix and number ("Figure 1"); only the number
     with ``-@``; the author's prefix instead of the type's when the group has one."""
     link = soup.new_tag("a", attrs={"class": "xref", "href": f"#{target.label}"})
+    link.string = shown_text(target, ref)
+    return link
+
+
+def shown_text(target: Target, ref: _Ref) -> str:
+    """The text of one reference (the notebook download shows the page's text too)."""
     number = target.number or target.text  # a section has no number: its heading's text
     if ref.prefix:
-        link.string = f"{ref.prefix} {number}"
-    elif ref.dash:
-        link.string = number
-    else:
-        link.string = target.text
-    return link
+        return f"{ref.prefix} {number}"
+    return number if ref.dash else target.text
+
+
+def scan_references(text: str) -> list[tuple[int, int, list[_Ref]]]:
+    """(start, end, references) of every reference written in ``text`` (see ``_scan``)."""
+    return _scan(text)
 
 
 def _references(soup: BeautifulSoup, result: Result) -> None:
