@@ -83,6 +83,8 @@ FEED_MAX_ITEMS = 50
 
 MARKDOWN = {
     "extension_configs": {
+        # With Execblog's theme, code is formatted by execblog.fences.lean_html: the same
+        # colours as Pygments' HTML, with fewer elements.
         "markdown.extensions.codehilite": {"css_class": "highlight", "guess_lang": False},
         "markdown.extensions.extra": {},
         "markdown.extensions.meta": {},

@@ -3,7 +3,7 @@
 Standalone: every path is anchored to this file, so `pelican -s /path/to/docs/pelicanconf.py`
 works from any directory. Every Markdown file in content/ is a page at `/<slug>/`; index.md
 is the home page. The pages' examples are
-exec fences, so building the docs (strictly: plugins/execblog/sitetasks/docs.py) tests them.
+exec fences, so building the docs (strictly: tools/docs.py) tests them.
 """
 
 import sys

@@ -196,21 +196,21 @@ def test_examples_and_indented_code_never_run(built):
 
 def test_unknown_kinds_are_located_errors_listing_the_installed_ones(built):
     log, page = built["log"], built["page"]("broken")
-    for line, lang in ((4, "r"), (8, "julia")):
-        match = re.search(rf"posts/broken\.md:{line}: error: unknown fence kind '{lang}'"
-                          r".*installed kinds: (.*)$", log, re.MULTILINE)
-        assert match, log
-        assert "python" in match[1] and "bash (sh)" in match[1] and "diagram" in match[1]
-    blocks = page.select("div.fence-failed")
-    assert "x <- 1" in blocks[0].select_one("div.fence-source").text  # shown, not inline code
-    assert "unknown fence kind 'r'" in blocks[0].select_one("div.fence-error").text
-    assert "```{julia}" in blocks[1].select_one("div.fence-error").text
+    match = re.search(r"posts/broken\.md:4: error: unknown fence kind 'r'"
+                      r".*installed kinds: (.*)$", log, re.MULTILINE)
+    assert match, log
+    assert match[1] == "bash (sh), c, cpp (c++), cuda (cu), diagram, python, rust (rs)"
+    # A Quarto cell of a language no kind runs is Quarto's to run: shown as code, a warning.
+    assert re.search(r"posts/broken\.md:8: warning: unknown fence kind 'julia' \(```\{julia\}\)"
+                     r".*it is shown as code, not run", log), log
+    assert "println(1)" in page.select_one("pre code").text
+    (block,) = [b for b in page.select("div.fence-failed") if "fence-r" in b["class"]]
+    assert "x <- 1" in block.select_one("div.fence-source").text  # shown, not inline code
+    assert "unknown fence kind 'r'" in block.select_one("div.fence-error").text
     statuses = [(f["line"], f["kind"], f["status"]) for f in entries(built, "broken")]
     # A fence of no installed kind has a session of its own: the Python after it runs.
-    assert statuses[:3] == [(4, "r", "failed"), (8, "julia", "failed"),
-                            (12, "python", "ran")]
-    assert "fence-r" in blocks[0]["class"]
-    assert stdout(page.find_all("div", class_="fence")[2]) == "still runs\n"
+    assert statuses[:2] == [(4, "r", "failed"), (12, "python", "ran")]
+    assert stdout(page.find_all("div", class_="fence")[1]) == "still runs\n"
 
 
 def test_swallowed_fence_is_a_warning_naming_both_lines(built):
@@ -218,8 +218,8 @@ def test_swallowed_fence_is_a_warning_naming_both_lines(built):
     assert re.search(r"posts/broken\.md:16: warning: the fence opened at line 16 runs on to "
                      r"line 21, which opens another fence \(```python exec\)", log), log
     # It still runs as written (the report names the error's line), and swallowed line 21.
-    assert [f["status"] for f in entries(built, "broken")] == ["failed"] * 2 + ["ran", "failed"]
-    assert entries(built, "broken")[3]["message"].startswith("SyntaxError")
+    assert [f["status"] for f in entries(built, "broken")] == ["failed", "ran", "failed"]
+    assert entries(built, "broken")[2]["message"].startswith("SyntaxError")
 
 
 def test_strict_build_fails_on_unknown_kind(site):

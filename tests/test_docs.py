@@ -14,7 +14,8 @@ from bs4 import BeautifulSoup
 from conftest import ROOT, located
 from execblog.fences import hookspecs, options
 from execblog.fences.manager import make_manager
-from execblog.sitetasks.docs import build_docs
+
+from tools.docs import build_docs
 
 CONTENT = ROOT / "docs" / "content"
 PAGES = sorted(CONTENT.glob("*.md"))

@@ -82,7 +82,7 @@ def test_several_figures_share_one_caption_as_subfigures(render):
 def test_one_figure_and_uncaptioned_figures_are_unchanged(render):
     one = render(figures(1), caption="Alone", alt="A")
     assert str(one.figure).startswith(
-        '<figure class="fence-figure"><a class="fig-full" href="{static}/fences/')
+        '<figure class="fence-figure" tabindex="0"><a class="fig-full" href="{static}/fences/')
     assert one.figure.a.img["alt"] == "A"
     assert one.figure.figcaption.text == "Alone" and not one.select(".fence-subfigure")
     plain = render(figures(2))

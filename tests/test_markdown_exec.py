@@ -13,10 +13,10 @@ from collections import Counter
 import pytest
 from bs4 import BeautifulSoup
 from conftest import located, run_pelican, write_files
-from execblog.sources import mdexec
 from execblog.fences.collect import _claim
 from execblog.fences.manager import make_manager
 from execblog.fences.plain import readable
+from execblog.sources import mdexec
 
 KINDS = [k for ks in make_manager().hook.fences_kinds() for k in ks]
 NATIVE = ["hl_lines", "caption", "session", "id"]

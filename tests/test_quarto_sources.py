@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import datetime
-import runpy
 
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, located, run_pelican, write_files
+from conftest import located, run_pelican, write_files
 from execblog.pandoc import conditional
 from execblog.pandoc.attributes import parse_opener
 from execblog.pandoc.layout import LayoutError, rows_for
@@ -168,11 +167,9 @@ def built(tmp_path_factory):
                                   "posts/draft.qmd": DRAFT, "posts/refs.bib": BIB,
                                   "posts/broken.qmd": BROKEN, "posts/plain.md": PLAIN,
                                   "posts/_nested/text.txt": "NESTED-TEXT\n"})
-    # execblog.pandoc on, whether or not the site's defaults list it yet
-    markdown = runpy.run_path(str(ROOT / "pelicanconf.py"))["MARKDOWN"]
-    markdown["extension_configs"]["execblog.pandoc"] = {}
+    # execblog.pandoc is one of the Markdown extensions Execblog adds to the site's
     proc = run_pelican(tmp / "content", tmp / "output",
-                       settings={"FENCES_CACHE_PATH": str(tmp / "cache"), "MARKDOWN": markdown})
+                       settings={"FENCES_CACHE_PATH": str(tmp / "cache")})
     return proc, tmp / "output"
 
 
@@ -184,7 +181,7 @@ def page(output, slug: str) -> BeautifulSoup:
 def test_front_matter_becomes_pelican_metadata(built):
     proc, output = built
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    soup = page(output, "lines-and-planes")
+    soup = page(output, "lines")
     assert soup.select_one("h1.post-title").get_text() == "Lines and *planes*"
     assert soup.select_one(".post-meta time")["datetime"].startswith("2024-03-01")
     assert [a.get_text() for a in soup.select(".post-authors a")] == ["Ada Lovelace",
@@ -197,8 +194,8 @@ def test_front_matter_becomes_pelican_metadata(built):
     entry = next(e for e in feed.entries if e.title == "Lines and *planes*")
     assert "<em>lines</em>" in entry.summary
     # draft: true -> a draft; a file whose name starts with "_" is no post
-    assert (output / "drafts/unfinished.html").exists()
-    assert not (output / "posts/unfinished").exists()
+    assert (output / "drafts/draft.html").exists()
+    assert not (output / "posts/draft").exists()
     assert not list(output.rglob("*setup*"))
     # bibliography: the citation is rendered, with its References section
     assert soup.select_one("a.citation").get_text() == "Knuth, 1984"
@@ -207,7 +204,7 @@ def test_front_matter_becomes_pelican_metadata(built):
 
 def test_callouts_layouts_and_plain_divs(built):
     _proc, output = built
-    content = page(output, "lines-and-planes").select_one(".post-content")
+    content = page(output, "lines").select_one(".post-content")
     tip, warning = content.select("div.admonition")
     assert tip["class"] == ["admonition", "tip"]
     assert tip.select_one("p.admonition-title strong").decode_contents() == "Faster <em>way</em>"
@@ -229,7 +226,7 @@ def test_callouts_layouts_and_plain_divs(built):
 
 def test_figure_div_subfigures_and_references(built):
     _proc, output = built
-    content = page(output, "lines-and-planes").select_one(".post-content")
+    content = page(output, "lines").select_one(".post-content")
     figure = content.select_one("figure#fig-elephants")
     assert figure.find("figcaption", recursive=False).get_text() == "Figure 1: Famous elephants"
     subs = figure.select("figure.quarto-subfigure")
@@ -252,7 +249,7 @@ def test_figure_div_subfigures_and_references(built):
 
 def test_theorem_and_proof(built):
     _proc, output = built
-    content = page(output, "lines-and-planes").select_one(".post-content")
+    content = page(output, "lines").select_one(".post-content")
     theorem = content.select_one("div.theorem#thm-line")
     assert theorem.select_one(".theorem-title").get_text() == "Theorem 1 (Line)"
     assert theorem.find("h2") is None and theorem.select_one("math") is not None
@@ -264,7 +261,7 @@ def test_theorem_and_proof(built):
 def test_include_execute_defaults_and_located_messages(built):
     proc, output = built
     log = proc.stdout + proc.stderr
-    content = page(output, "lines-and-planes").select_one(".post-content")
+    content = page(output, "lines").select_one(".post-content")
     text = content.get_text()
     assert "Included prose." in text and "FROM-INCLUDE" in text
     assert "NESTED-TEXT" in text  # an include in an included file: relative to the post
@@ -358,7 +355,7 @@ def test_unbalanced_divs_are_located_warnings_and_lose_nothing(built):
          "before it is open); it is left out"),
         (_line(BROKEN, "{.note}"), "warning", "fenced div opened here is never closed: it "
          "runs to the end of the file (close it with a line ':::')")]
-    content = page(output, "broken-divs").select_one(".post-content")
+    content = page(output, "broken").select_one(".post-content")
     assert content.select_one("div.note").get_text().strip() == "Never closed."
     assert ":::" not in content.get_text()
 

@@ -10,7 +10,7 @@ One installed package; each subpackage is a Pelican plugin or a library they sha
 * ``feedkit``, ``sitefiles``, ``searchkit``, ``themekit``, ``xmlsafe``: what readers get
   (feeds, sitemap and robots.txt, search, the theme's filters).
 * ``standalone``: all of the above as one plugin, in any Pelican blog and any theme.
-* ``sitetasks``: the ``invoke`` tasks (build, publish, preview, bench, audit).
+* ``sitetasks``: the ``invoke`` tasks every blog has (build, publish, preview, new...).
 
 In any Pelican blog, ``PLUGINS = [..., "execblog"]`` turns every part on (``register``
 below); ``THEME = execblog.THEME`` chooses Execblog's own theme. Importing this module is

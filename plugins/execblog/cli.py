@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import shlex
 import string
 import subprocess
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 STARTER = Path(__file__).resolve().parent / "starter"
 TEMPLATE_SUFFIX = ".tmpl"
@@ -60,18 +62,42 @@ def default_author() -> str:
 
 def requirement() -> str:
     """How pip installs the Execblog that runs now, for the blog's requirements.txt (and so
-    for its GitHub workflow): the Git or archive URL it came from, else the release."""
+    for its GitHub workflow)."""
     try:
         dist = metadata.distribution("execblog")
     except metadata.PackageNotFoundError:
         return "execblog"
-    origin = json.loads(dist.read_text("direct_url.json") or "{}")
+    return requirement_from(json.loads(dist.read_text("direct_url.json") or "{}"),
+                            dist.version)
+
+
+def requirement_from(origin: dict, version: str) -> str:
+    """The requirement for an install whose PEP 610 ``direct_url.json`` is ``origin``: the Git
+    or archive URL it came from; for a local checkout, its ``origin`` remote (on GitHub's
+    runners a local path means nothing); else the release, ``execblog>=VERSION``."""
     url, vcs = origin.get("url", ""), origin.get("vcs_info")
     if vcs and url:
         return f"execblog @ {vcs['vcs']}+{url}@{vcs.get('commit_id', '')}".rstrip("@")
-    if url and not url.startswith("file:"):
-        return f"execblog @ {url}"
-    return f"execblog>={dist.version}"
+    if url.startswith("file:"):
+        remote = checkout_remote(Path(url2pathname(urlsplit(url).path)))
+        return f"execblog @ git+{remote}" if remote else f"execblog>={version}"
+    return f"execblog @ {url}" if url else f"execblog>={version}"
+
+
+def checkout_remote(folder: Path) -> str | None:
+    """The https or ssh URL of the ``origin`` remote of the Git checkout at ``folder``
+    (``git@host:owner/name`` as ``https://host/owner/name``), or None."""
+    if not (folder / ".git").exists():
+        return None
+    try:
+        remote = subprocess.run(["git", "-C", str(folder), "remote", "get-url", "origin"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    scp_like = re.fullmatch(r"[\w.-]+@([\w.-]+):(.+)", remote)
+    if scp_like:
+        return f"https://{scp_like[1]}/{scp_like[2]}"
+    return remote if urlsplit(remote).scheme in ("https", "http", "ssh") else None
 
 
 def one_line(what: str, value: str) -> str:
@@ -148,8 +174,9 @@ def init(folder: Path, title: str | None = None, author: str | None = None,
     return written
 
 
-def next_steps(folder: Path, written: list[Path], url: str | None) -> str:
-    """What was written, and the next two commands."""
+def next_steps(folder: Path, written: list[Path], url: str | None,
+               requires: str = "execblog") -> str:
+    """What was written, and the next two commands; ``requires``: requirements.txt's line."""
     shown = shlex.quote(str(folder))
     lines = [f"Created a blog in {folder}: " + ", ".join(sorted(map(str, written))) + ".",
              "", "Next:", f"  cd {shown}",
@@ -157,6 +184,10 @@ def next_steps(folder: Path, written: list[Path], url: str | None) -> str:
              "",
              "On GitHub, .github/workflows/publish.yml publishes every push to GitHub Pages "
              "(once: Settings > Pages > Source: GitHub Actions)."]
+    if "@" not in requires:
+        lines.append(f"The workflow installs {requires} from PyPI (requirements.txt): if your "
+                     "Execblog comes from elsewhere, write its Git URL there "
+                     "(execblog @ git+https://...).")
     if not url:
         lines.append("Elsewhere, set SITEURL in publishconf.py, then `invoke publish`.")
     return "\n".join(lines)
@@ -194,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"execblog init: error: cannot write the blog: {exc}", file=sys.stderr)
         return 1
-    print(next_steps(args.dir, written, args.url))
+    print(next_steps(args.dir, written, args.url, requirement()))
     return 0
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextvars
 import difflib
 import hashlib
+import html
 import logging
 import os
 import re
@@ -94,15 +95,50 @@ def placeholder(fence: Fence) -> str:
     return f"<!--fence:{digest}:{fence.index}-->"
 
 
+_FIRST_H1 = re.compile(r"\A\s*<h1\b[^>]*>(?P<inner>.*?)</h1>\s*", re.S)
+_PERMALINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
+
+
+def _heading_title(content: str, source_path: str) -> tuple[str, str]:
+    """A post with no ``Title:``, as MkDocs reads a page: its first ``# `` heading (which
+    leaves the body) when the body opens with one, else its file name."""
+    match = _FIRST_H1.match(content)
+    inner = _PERMALINK.sub("", match["inner"]) if match else ""  # toc's "#" link
+    text = re.sub(r"<[^>]+>", "", inner).strip()
+    if text:
+        return content[match.end():], html.unescape(text)
+    stem = os.path.splitext(os.path.basename(source_path))[0]
+    return content, stem.replace("-", " ").replace("_", " ").strip().capitalize() or stem
+
+
+def _untitled_partial(source_path: str) -> bool:
+    """A Markdown file whose name starts with "_" and whose header names no title: a piece
+    a Quarto document includes (Quarto renders no page of it), not a post."""
+    if not os.path.basename(source_path).startswith("_"):
+        return False
+    try:
+        with open(source_path, encoding="utf-8") as handle:
+            head = handle.read(4096).lstrip("\ufeff").split("\n\n", 1)[0]
+    except (OSError, UnicodeDecodeError):
+        return False
+    return re.search(r"(?im)^title[ \t]*:", head) is None
+
+
 class FenceReader(MarkdownReader):
     """Pelican's Markdown reader, telling the extension which file it is reading."""
 
     def read(self, source_path: str):
+        if _untitled_partial(source_path):  # Quarto's: there to be included, not a post
+            return "", {"status": "skip", "title": os.path.basename(source_path)}
         token = _current.set(_Reading(source_path))
         try:
-            return super().read(source_path)
+            content, metadata = super().read(source_path)
         finally:
             _current.reset(token)
+        if "title" not in metadata:  # a page written for MkDocs: its first heading
+            content, title = _heading_title(content, source_path)
+            metadata["title"] = self.process_metadata("title", title)
+        return content, metadata
 
     def read_text(self, source_path: str, text: str) -> tuple[str, dict[str, Any]]:
         """Read ``text`` as the Markdown of the post at ``source_path``: a source converted
@@ -317,6 +353,13 @@ def _body(lines: list[str], op: _Opener) -> tuple[list[str], int | None, int]:
 # -- which kind claims an opener --------------------------------------------------------------
 
 
+TABBED = re.compile(r'^===[!+]?[ \t]+"[^"]*"[ \t]*$')  # MkDocs' pymdownx.tabbed tab opener
+LABEL_ID = re.compile(r"[A-Za-z][\w:-]{0,63}")  # what the id option takes
+# Quarto cells Quarto itself draws (no engine runs them): what to write here instead.
+QUARTO_ONLY = {lang: " (Quarto draws these diagrams; a ```diagram fence is drawn here)"
+               for lang in ("dot", "mermaid")}
+
+
 @dataclass
 class _Claim:
     kind: FenceKind | None  # None: no installed kind runs it (``problem`` says why)
@@ -357,6 +400,17 @@ def _claim(kinds: list[FenceKind], info: str) -> _Claim | None:
     return None
 
 
+def _loose_label(raw: dict[str, tuple[str, int]]) -> list[tuple[int, str]]:
+    """Quarto takes any text as a cell's ``label`` (``#| label: my plot``); one that is no
+    id is left out, with a note, rather than failing the cell."""
+    text, line = raw.get("label", ("", 0))
+    if not text or LABEL_ID.fullmatch(text.strip("\"'")):
+        return []
+    del raw["label"]
+    return [(line, f"label {text!r} is not an id (a letter, then letters, digits, _ : -): "
+                   "the cell has no id; write a label such as fig-name to refer to it")]
+
+
 def _by_language(kinds: list[FenceKind], lang: str) -> FenceKind | None:
     """The kind that runs ``lang`` code: one opened with ``exec`` first (a kind with
     another marker, such as a notebook's stored outputs, only where none is)."""
@@ -365,9 +419,11 @@ def _by_language(kinds: list[FenceKind], lang: str) -> FenceKind | None:
 
 
 def _unknown(kinds: list[FenceKind], lang: str, opener: str) -> str:
-    names = sorted(
-        k.language + (f" ({', '.join(k.aliases)})" if k.aliases else "") for k in kinds
-    )
+    aliases: dict[str, set[str]] = {}
+    for k in kinds:  # one entry a language (a kind and its stored-output twin share one)
+        aliases.setdefault(k.language, set()).update(k.aliases)
+    names = sorted(lang + (f" ({', '.join(sorted(a))})" if a else "")
+                   for lang, a in aliases.items())
     known = sorted({k.language for k in kinds} | {a for k in kinds for a in k.aliases})
     close = difflib.get_close_matches(lang.lower(), known, n=1, cutoff=0.75)
     hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -432,6 +488,11 @@ class FencePreprocessor(Preprocessor):
             body, close, end = _body(lines, op)
             self._check_swallowed(reading.path, op, body, kinds, claim is not None)
             top = close is not None and not (op.quotes or op.item or op.indent)
+            if claim is not None and claim.kind is None and claim.brace and top:
+                # a Quarto cell of a language no kind runs ({r}, {dot}): code, not a failure
+                self._warn(reading.path, i + 1, f"{claim.problem}; it is shown as code, "
+                           f"not run{QUARTO_ONLY.get(claim.brace['lang'], '')}")
+                claim = None
             literate = claim is None and top and literate_fence(op.fence, op.info,
                                                                 lines[i:end], stash)
             if literate:  # its body is the post's Markdown, read on from its first line
@@ -501,6 +562,7 @@ class FencePreprocessor(Preprocessor):
                     from_lines, count = take_option_lines(body, line + 1, kind.comment)
                     raw.update(from_lines)
                 raw, notes = unsupported_options(raw, specs)
+                notes += _loose_label(raw)
                 for where, note in notes:
                     self._warn(path, where, note)
                 fence.options = validate(raw, specs, defaults)
@@ -511,8 +573,10 @@ class FencePreprocessor(Preprocessor):
         # echo: fenced shows the #| lines too (render.py); a transcript runs its prompt lines
         shown = 0 if fence.options.get("echo") == "fenced" else count
         fence.code = "\n".join(body[shown:])
-        fence.exec_code = "\n" * (line + count) + mdexec.runnable(
-            fence.options.get("syntax", ""), "\n".join(body[count:]))
+        code = mdexec.runnable(fence.options.get("syntax", ""), "\n".join(body[count:]))
+        if claim.markdown_exec:
+            code = mdexec.as_markdown_exec_runs(kind.language, code)
+        fence.exec_code = "\n" * (line + count) + code
         fence.code_line = line + shown + 1
         return fence
 
@@ -527,6 +591,9 @@ class FencePreprocessor(Preprocessor):
     def _warn(self, path: str, line: int | None, message: str) -> None:
         """A located warning; in a strict build an error, which fails it at its end."""
         severity = "error" if self.ext.strict else "warning"
+        origins = getattr(self.md, "pandoc_origins", None)  # {{< include >}} moved lines
+        if origins and line:
+            line = origins[min(line, len(origins)) - 1]
         text = emit(shown_path(path), line, severity, message)
         if severity == "error":
             from .site_errors import fail_at_end
@@ -538,6 +605,11 @@ class FencePreprocessor(Preprocessor):
         """Quarto's inline code (`` `{python} expr` ``): each becomes a fence of its own, run
         in the post's session after the fences above it, whose value the renderer shows in
         the sentence (``output`` is ``inline``). A language no kind runs is a warning."""
+        if TABBED.match(text) and not self._tabbed_read():
+            self._warn(path, line, f"{text.strip()}: a pymdownx.tabbed tab, which this site "
+                       "does not read (the extension is not installed or enabled): its "
+                       "indented content is shown as a code block and its fences are not "
+                       "run; write the content without the tab")
         examples = [m.span() for m in re.finditer(r"(`{2,}).+?\1", text)]  # ``...``: shown
         pieces: list[str] = []
         done = 0
@@ -561,6 +633,11 @@ class FencePreprocessor(Preprocessor):
             pieces += [text[done:match.start()], self.md.htmlStash.store(placeholder(fence))]
             done = match.end()
         return "".join(pieces) + text[done:]
+
+    def _tabbed_read(self) -> bool:
+        """Whether pymdownx.tabbed is one of this Markdown's extensions."""
+        return any(type(e).__module__.startswith("pymdownx.tabbed")
+                   for e in self.md.registeredExtensions)
 
     def _check_swallowed(self, path: str, op: _Opener, body: list[str],
                          kinds: list[FenceKind], engine: bool) -> None:

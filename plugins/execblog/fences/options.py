@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from .params import parse_defaults, parse_params
 from .settings import check_timeout, parse_memory
 
 
@@ -221,6 +222,15 @@ ALIASES: dict[str, str] = {
 # Taken by kinds that run on an array backend (``FenceKind.uses_backend``).
 BACKEND_OPTION = OptionSpec("backend", pattern(r"[\w.-]{1,64}", "a backend name"), None, True,
                             "auto or a registered backend name")
+# Taken by kinds whose code binds names as Python does (the python kind declares them):
+# a parameter grid (fences.params). Keyed per state by the engine (fences.params.state_key),
+# not as options: adding a value to a list keeps every state already run.
+PARAMS_OPTIONS = (
+    OptionSpec("params", parse_params, None, False,
+               "run once per combination of these values ({name: [v, ...]})"),
+    OptionSpec("params-default", parse_defaults, None, False,
+               "the state the page, feeds and notebook show ({name: value}; default: firsts)"),
+)
 # Taken by kinds whose code draws matplotlib figures (the python kind declares it).
 FIG_FORMAT_OPTION = OptionSpec("fig-format", choice("auto", "svg", "png"), "auto", True,
                                "auto (PNG for heavy figures, else SVG), svg or png (2x)")
@@ -375,8 +385,8 @@ def yaml_text(value: Any) -> str:
         return value.rstrip("\n")  # a block value (``|``) ends with a newline
     if isinstance(value, int | float | datetime.date):
         return str(value)
-    return yaml.safe_dump(value, default_flow_style=True, width=10**9,
-                          allow_unicode=True).strip().removesuffix("...").strip()
+    return yaml.safe_dump(value, default_flow_style=True, width=10**9, allow_unicode=True,
+                          sort_keys=False).strip().removesuffix("...").strip()
 
 
 def yaml_list(text: str) -> list[str] | None:

@@ -51,7 +51,6 @@ import markdown
 import pygments
 from markdown.treeprocessors import Treeprocessor
 from pygments import highlight
-from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -62,6 +61,7 @@ from .bounds import cut_note
 from .builtin.html import dark_rendering, figure_file, is_figure
 from .cache import keep_derived, place, read_derived, sha256, trusts_derived
 from .diagnostics import emit, own_line
+from .lean_html import LeanHtmlFormatter
 from .model import (
     CACHED,
     ERROR,
@@ -80,7 +80,7 @@ from .site_errors import cache_root
 OUTPUT_DIR = "fences"
 VARIANTS_DIR = "variants"  # in the fence cache: files derived from figures (Renderer.variant)
 HIGHLIGHT_DIR = "highlight"  # in the fence cache: highlighted sources (Renderer._source)
-HIGHLIGHT_FORMAT = 2  # bump when _kept_highlight's HTML changes for the same inputs
+HIGHLIGHT_FORMAT = 3  # bump when _kept_highlight's HTML changes for the same inputs
 # (2: kept files carry a checksum, fences.cache.seal)
 PYGMENTS_VERSION = pygments.__version__
 BOX = '<div class="fence-outputs">'
@@ -137,7 +137,7 @@ class Renderer:
         self.kinds = kinds
         self.output = Path(output_path)
         self.context = context
-        self._formatter = HtmlFormatter(cssclass="highlight")
+        self._formatter = LeanHtmlFormatter(cssclass="highlight")
         self._md: markdown.Markdown | None = None  # made at first use: most posts need none
         self._ids = _FenceIds()  # ids of generated headings (see the module's doc)
         self._taken: dict[str, set[str]] = {}  # post path -> ids in use on its page
@@ -389,7 +389,7 @@ class Renderer:
         (``<span class="hll">``); not kept (a failed fence is shown rarely and built anew)."""
         shown = failing - fence.code_line + 1
         count = fence.code.count("\n") + 1
-        formatter = HtmlFormatter(cssclass="highlight", linenos="inline",
+        formatter = LeanHtmlFormatter(cssclass="highlight", linenos="inline",
                                   # a notebook's cell counts from its own line 1
                                   linenostart=own_line(fence.path, fence.code_line)
                                   or fence.code_line,
@@ -420,7 +420,7 @@ class Renderer:
         lexer = _lexer(language)
         formatter = self._formatter
         if lines:  # Pygments' own hl_lines: <span class="hll">, as codehilite gives plain fences
-            formatter = HtmlFormatter(cssclass="highlight", hl_lines=lines)
+            formatter = LeanHtmlFormatter(cssclass="highlight", hl_lines=lines)
         html = highlight(code, lexer, formatter)
         # Kept only when a later build's check will accept it (Pygments' own quirks aside,
         # it does); a read-only cache: highlighted again next time.

@@ -238,4 +238,4 @@ def _bash_messages(source: str, start: int | None) -> list[tuple[int, str]]:
 def fences_kinds() -> list[FenceKind]:
     return [FenceKind(name="bash", language="bash", aliases=("sh",), marker="exec",
                       run=run_bash, uses_backend=False, shares_session=True, comment="#",
-                      toolchain=bash_toolchain)]
+                      toolchain=bash_toolchain, notebook_cell="bash")]

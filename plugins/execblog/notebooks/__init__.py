@@ -14,6 +14,8 @@ folder of the post's page and sets ``post.notebook_url``, which the theme turns 
   there (it is what a reader re-runs); ``echo=false`` or ``fold`` marks the cell's source
   hidden; ``output=false`` leaves its outputs out, as on the page;
 * each bash fence as a ``%%bash`` code cell (IPython runs it in bash, as the build does);
+  which fences become code cells, in which language, each kind declares
+  (``FenceKind.notebook_cell``);
 * every other fence (C, C++, Rust, CUDA, diagrams: a Python kernel cannot run them) as a
   Markdown cell: the code in a fenced block, then its outputs (text in fenced blocks,
   images as cell attachments);
@@ -48,7 +50,8 @@ from typing import Any
 from execblog.fences import hookimpl
 from execblog.fences.cache import keep_derived, place, read_derived, trusts_derived
 from execblog.fences.diagnostics import emit, shown_path
-from execblog.fences.model import CACHED, EXPECTED_ERROR, RAN
+from execblog.fences.manager import make_manager
+from execblog.fences.model import CACHED, EXPECTED_ERROR, RAN, FenceKind
 
 from .convert import build_notebook, dumps, wants_notebook
 
@@ -104,10 +107,18 @@ def _linker(post: Any, settings: dict[str, Any], rel: str) -> Callable[[str], st
     return link
 
 
+def site_kinds(settings: dict[str, Any]) -> dict[str, FenceKind]:
+    """The site's fence kinds by name, from the plugin manager the engine built (one per
+    ``FENCES_PLUGINS`` list and process)."""
+    pm = make_manager(settings.get("FENCES_PLUGINS") or ())
+    return {kind.name: kind for kinds in pm.hook.fences_kinds() for kind in kinds}
+
+
 @hookimpl
 def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
                          settings: dict[str, Any]) -> None:
-    if not wants_notebook(fences) or not wants_page(post, settings):
+    kinds = site_kinds(settings)
+    if not wants_notebook(fences, kinds) or not wants_page(post, settings):
         return
     rel = notebook_path(post)
     output = settings.get("OUTPUT_PATH")
@@ -125,11 +136,16 @@ def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
     title = str((getattr(post, "metadata", None) or {}).get("title")
                 or getattr(post, "title", "") or "")
     link = _linker(post, settings, rel)
-    kept = _kept_path(settings, _digest(source, title, link, fences, results))
+    from execblog.xrefs.markdown import MarkdownReferences  # [@key], @fig-x as the page has
+
+    refs = MarkdownReferences(post, settings)
+    kept = _kept_path(settings, _digest(source, title, link, fences, results,
+                                        refs.key_for(source)))
     data = read_derived(kept) if kept is not None and trusts_derived(settings) else None
     if data is None:
         try:
-            data = dumps(build_notebook(source, fences, results, title=title, link=link))
+            data = dumps(build_notebook(source, fences, results, kinds, title=title, link=link,
+                                         refs=refs, appendix=refs.appendix))
         except Exception as exc:  # a bug here must not cost the page
             emit(where, None, "warning", f"no notebook: {type(exc).__name__}: {exc}")
             return
@@ -151,10 +167,11 @@ _LINK_TARGET = re.compile(r"\{(?:filename|static|attach|index|tag|category|autho
 
 
 def _digest(source: str, title: str, link: Callable[[str], str], fences: list[Any],
-            results: list[Any]) -> str:
-    """Everything a post's notebook is made of, hashed."""
+            results: list[Any], resolved: str = "") -> str:
+    """Everything a post's notebook is made of, hashed (``resolved``: its references'
+    texts, see ``execblog.xrefs.markdown``)."""
     h = hashlib.sha256()
-    for part in (NOTEBOOK_FORMAT, title, source):
+    for part in (NOTEBOOK_FORMAT, title, source, resolved):
         h.update(part.encode("utf-8", "replace") + b"\0")
     for target in sorted(set(_LINK_TARGET.findall(source))):
         h.update(f"{target}->{link(target)}".encode("utf-8", "replace") + b"\0")

@@ -6,7 +6,7 @@ import ast
 import base64
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import nbformat
@@ -19,19 +19,15 @@ from execblog.fences.model import (
     SKIPPED,
     STREAM,
     Fence,
+    FenceKind,
     FenceResult,
     Output,
 )
 from execblog.fences.render import terminal_text
 
-from .stored import LANGUAGES
-
-# Kinds whose fences become code cells, and the cell magic that runs them in IPython (a
-# notebook post's cells shown with their stored outputs are code cells too).
-CODE_KINDS = {"python": "", "bash": "%%bash\n"}
-CODE_KINDS.update({stored: CODE_KINDS[language] for language, stored in LANGUAGES.items()})
-# Kinds that are not "exec" fences: a post with only these gets no notebook.
-NOT_EXEC = frozenset({"diagram"})
+# Which fences become code cells, and in which language, each kind declares
+# (FenceKind.notebook_cell); this module names no kind.
+Kinds = Mapping[str, FenceKind]
 TERMINAL = frozenset({STREAM, ERROR, "text/plain"})
 RICH = ("text/html", "text/markdown", "text/plain")
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -48,9 +44,31 @@ _META_END = re.compile(r"^(-{3}|\.{3})(\s.*)?$")
 _FENCE_MARK = re.compile(r"`{3,}|~{3,}")
 
 
-def wants_notebook(fences: list[Fence]) -> bool:
-    """A post gets a notebook when it has an exec fence (not only diagrams)."""
-    return any(f.kind not in NOT_EXEC for f in fences)
+def wants_notebook(fences: list[Fence], kinds: Kinds) -> bool:
+    """A post gets a notebook when it has a fence that runs code: one of a kind opened with
+    a marker (```` ```python exec ````, a notebook's stored cells), not only fences of kinds
+    that claim a whole language (```` ```diagram ````)."""
+    return any(f.kind not in kinds or kinds[f.kind].marker is not None for f in fences)
+
+
+def cell_language(fence: Fence, kinds: Kinds) -> str | None:
+    """The language of the code cell ``fence`` becomes, or None for a Markdown cell."""
+    kind = kinds.get(fence.kind)
+    return kind.notebook_cell if kind is not None else None
+
+
+def cell_magic(language: str) -> str:
+    """What starts a code cell in ``language``: nothing in the kernel's own, else IPython's
+    cell magic of that name (``%%bash``)."""
+    return "" if language == KERNELSPEC["language"] else f"%%{language}\n"
+
+
+def gets_build_names(fence: Fence, kinds: Kinds) -> bool:
+    """Whether the build gives the fence's code ``xp`` and ``to_numpy``: a kernel-language
+    code cell of a kind whose sessions get an array backend."""
+    kind = kinds.get(fence.kind)
+    return (kind is not None and kind.uses_backend
+            and kind.notebook_cell == KERNELSPEC["language"])
 
 
 # -- the source -------------------------------------------------------------------------------
@@ -152,38 +170,47 @@ def _code_cell(source: str, outputs: list[Any] | None = None, execution_count: i
                  outputs=outputs or [], execution_count=execution_count)
 
 
-def build_notebook(text: str, fences: list[Fence], results: list[FenceResult],
-                   title: str = "", link: Callable[[str], str] | None = None) -> Any:
-    """The notebook of one post. It is not validated here (nbformat's validator takes 0.4 s to
-    build, in every build that writes a notebook): the cells have nbformat 4.5's fixed
-    shapes, and tests/test_notebooks.py validates every kind of cell this makes.
+def build_notebook(text: str, fences: list[Fence], results: list[FenceResult], kinds: Kinds,
+                   title: str = "", link: Callable[[str], str] | None = None,
+                   refs: Callable[[str], str] | None = None, appendix: str = "") -> Any:
+    """The notebook of one post; ``kinds``, the site's fence kinds by name, say which fences
+    become code cells. It is not validated here (nbformat's validator takes 0.4 s to build,
+    in every build that writes a notebook): the cells have nbformat 4.5's fixed shapes, and
+    tests/test_notebooks.py validates every kind of cell this makes.
 
     ``link`` turns a Pelican link target in the prose (``{filename}other.md``,
-    ``{static}/images/x.png``) into a URL that works from the notebook's folder."""
+    ``{static}/images/x.png``) into a URL that works from the notebook's folder. ``refs``
+    gives the prose the page's text for its references (``@fig-x``, ``[@key]``,
+    ``@post:slug``: ``execblog.xrefs.markdown``); ``appendix`` is a last Markdown cell (the
+    References)."""
     by_fence = {id(f): r for f, r in zip(fences, results, strict=True)}
     cells: list[Any] = []
     if title:
         cells.append(_markdown_cell(f"# {title}"))
-    python = [f for f in fences if f.kind == "python"]
-    if any(_SETUP_NAMES.search(f.code) for f in python):
+    if any(_SETUP_NAMES.search(f.code) for f in fences if gets_build_names(f, kinds)):
         cells.append(_code_cell(SETUP, metadata={"tags": ["setup"]}))
     count = 0
     for part in split_post(text, fences):
         if isinstance(part, str):
+            part = refs(part) if refs else part
             cells.append(_markdown_cell(intrasite_links(part, link) if link else part))
             continue
         result = by_fence[id(part)]
-        if part.kind in CODE_KINDS:
+        language = cell_language(part, kinds)
+        if language is not None:
             ran = result.status not in (SKIPPED, NOT_RUN)
             count += ran
-            cells.append(code_cell(part, result, count if ran else None))
+            cells.append(code_cell(part, result, count if ran else None, language))
         else:
             cells.append(markdown_cell(part, result))
+    if appendix:
+        cells.append(_markdown_cell(intrasite_links(appendix, link) if link else appendix))
     for index, cell in enumerate(cells):
         cell["id"] = f"cell-{index}"  # stable ids: nbformat's own are random
     nb = nbformat.from_dict({"nbformat": 4, "nbformat_minor": v4.nbformat_minor,
                              "cells": cells, "metadata": {}})
-    nb.metadata.update({"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}})
+    nb.metadata.update({"kernelspec": dict(KERNELSPEC),
+                        "language_info": {"name": KERNELSPEC["language"]}})
     if title:
         nb.metadata["title"] = title
     return nb
@@ -202,7 +229,7 @@ def shown_outputs(fence: Fence, result: FenceResult) -> list[Output]:
     return [o for o in result.outputs if o.mime == ERROR] if failed else []
 
 
-def code_cell(fence: Fence, result: FenceResult, count: int | None) -> Any:
+def code_cell(fence: Fence, result: FenceResult, count: int | None, language: str) -> Any:
     outputs = [o for out in shown_outputs(fence, result) for o in _outputs(out, fence)]
     outputs = _merge_streams(outputs)
     value = _value_index(outputs) if count is not None and _ends_with_value(fence) else None
@@ -213,7 +240,7 @@ def code_cell(fence: Fence, result: FenceResult, count: int | None) -> Any:
     metadata: dict[str, Any] = {}
     if not fence.options.get("echo", True) or fence.options.get("fold"):
         metadata["jupyter"] = {"source_hidden": True}
-    source = CODE_KINDS[fence.kind] + fence.code.strip("\n")
+    source = cell_magic(language) + fence.code.strip("\n")
     return _code_cell(source, outputs=outputs, execution_count=count, metadata=metadata)
 
 
@@ -239,7 +266,8 @@ def _bundle(output: Output, fence: Fence) -> tuple[dict[str, Any], dict[str, Any
     mime, data = output.mime, output.data
     meta: dict[str, Any] = {}
     if mime == "image/svg+xml":
-        svg = output.meta.get("standalone") if output.meta.get("diagram") else data
+        # a drawing whose inline SVG leans on the page's styles carries a self-contained one
+        svg = output.meta.get("standalone") or data
         svg = svg.decode("utf-8") if isinstance(svg, bytes) else str(svg or "")
         bundle = {mime: svg}
     elif mime == "image/png" or (mime.startswith("image/") and isinstance(data, bytes)):
@@ -256,11 +284,17 @@ def _bundle(output: Output, fence: Fence) -> tuple[dict[str, Any], dict[str, Any
         bundle = {mime: base64.b64encode(data).decode("ascii")}
     else:
         bundle = {mime: str(data)}
-    if output.meta.get("figure") or output.meta.get("diagram"):
+    if _captioned(output):
         alt = fence.options.get("alt") or fence.options.get("caption")
         if alt:
             bundle["text/plain"] = str(alt)
     return bundle, meta
+
+
+def _captioned(output: Output) -> bool:
+    """Whether the fence's ``alt``/``caption`` describes ``output``: a figure it drew
+    (``figure`` in the metadata) or a drawing with a self-contained rendering."""
+    return bool(output.meta.get("figure") or output.meta.get("standalone"))
 
 
 def _error(output: Output, text: str) -> Any:

@@ -116,7 +116,7 @@ def run_stored(fence: Fence, session: Any) -> None:
 def fences_kinds() -> list[FenceKind]:
     options: tuple[Any, ...] = (OUTPUTS_OPTION,)
     return [FenceKind(name=name, language=language, marker=MARKER, run=run_stored,
-                      uses_backend=False, shares_session=True,
+                      uses_backend=False, shares_session=True, notebook_cell=language,
                       # the python cell's own options (fig-format...) are accepted, unused
                       options=options + ((FIG_FORMAT_OPTION,) if language == "python" else ()))
             for language, name in LANGUAGES.items()]

@@ -99,6 +99,7 @@ class SourcePass(Preprocessor):
         out = self._expand(lines, os.path.abspath(path), problem, origins, [], None)
         if origins != list(range(1, len(origins) + 1)):
             _relocate(self.md, origins)  # an include added or removed lines
+            self.md.pandoc_origins = origins  # the collector's warnings say the post's line
         return out
 
     def _expand(self, lines: list[str], path: str, problem: Problems, origins: list[int],

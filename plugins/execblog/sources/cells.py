@@ -253,6 +253,8 @@ def _code(out: _Writer, cell: Any, source: str, number: int, language: str,
         opener = f"{language} {MARKER}"
     words = [w for tag in tags if not (stored and tag == "skip-execution")
              for w in TAG_OPTIONS.get(tag, ())]
+    if not stored and _saved_error(cell) and "error=true" not in words:
+        words.append("error=true")  # saved with its traceback: the author meant it to raise
     if ((cell.get("metadata") or {}).get("jupyter") or {}).get("source_hidden") \
             and "fold=true" not in words:
         words.append("fold=true")
@@ -269,6 +271,12 @@ def _code(out: _Writer, cell: Any, source: str, number: int, language: str,
     out.add(code, number, 1)
     out.add(ticks, number)
     out.add("", number)
+
+
+def _saved_error(cell: Any) -> bool:
+    """Whether the notebook was saved with this cell's error shown (as books that teach an
+    exception are): the error is expected, as with ``raises-exception``."""
+    return any(o.get("output_type") == "error" for o in cell.get("outputs") or [])
 
 
 def _text(value: Any) -> str:

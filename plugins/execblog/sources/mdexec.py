@@ -148,6 +148,16 @@ def include_snippets(body: list[str], places: list[Path]) -> tuple[list[str], li
     return out, missing
 
 
+# Put before a markdown-exec shell fence's first line (its line numbers stay): markdown-exec
+# runs the script with plain bash, where an unset variable is empty (here set -u is on).
+BASH_PREAMBLE = "set +u; "
+
+
+def as_markdown_exec_runs(language: str, code: str) -> str:
+    """A markdown-exec fence's code as markdown-exec would run it (shell: unset is empty)."""
+    return BASH_PREAMBLE + code if language == "bash" else code
+
+
 def runnable(syntax: str, code: str) -> str:
     """What runs of a ``pycon``/``console`` transcript: its prompt lines without their
     prompt; every other line blank, so line numbers still match the post."""

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
-from pelican.utils import get_date
+from pelican.utils import get_date, slugify
 
 from execblog.fences.collect import FenceExtension, FenceReader
 from execblog.fences.diagnostics import emit, shown_path
@@ -241,9 +241,15 @@ class QuartoReader(FenceReader):
         language = kernel_language(data.get("jupyter"))
         if language:
             found["language"] = language
-        if data.get("slug"):
-            found["slug"] = str(data["slug"])
+        # as Quarto names a page: by its file (documents often share a title)
+        found["slug"] = str(data.get("slug") or "").strip() or self._file_slug(source_path)
         return found
+
+    def _file_slug(self, source_path: str) -> str:
+        stem = os.path.splitext(os.path.basename(source_path))[0]
+        subs = self.settings.get("SLUG_REGEX_SUBSTITUTIONS") or []
+        return slugify(stem, regex_subs=subs,
+                       preserve_case=bool(self.settings.get("SLUGIFY_PRESERVE_CASE"))) or stem
 
     def _summary(self, text: str) -> str:
         """``description`` as Markdown, as Pelican renders a Markdown post's Summary (after

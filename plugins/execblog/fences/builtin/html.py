@@ -86,7 +86,8 @@ def _figure(output: Output, context: RenderContext, settings: dict[str, Any]) ->
         shown = _full_size(src, alt, size)
     figcaption = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
     css = "fence-subfigure" if letter else "fence-figure"
-    return f'<figure class="{css}">{shown}{figcaption}</figure>'
+    zoom = "" if letter else ' tabindex="0"'  # on a phone a tap zooms it (main.css)
+    return f'<figure class="{css}"{zoom}>{shown}{figcaption}</figure>'
 
 
 def _full_size(src: str, alt: str, size: str, variant: str = "") -> str:

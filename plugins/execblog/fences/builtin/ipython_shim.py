@@ -25,7 +25,10 @@ errors point at the post.
 from __future__ import annotations
 
 import ast
+import cProfile
 import importlib
+import io
+import pstats
 import re
 import resource
 import shutil
@@ -65,13 +68,15 @@ class BuildShell:
         magics.check_magic(magic_name, cell=False, line=self._post_line(frame))
         if magic_name in magics.NOTHING_TO_DO:
             return None
-        run = {"time": self._time, "timeit": self._timeit, "load_ext": self._load_ext}
+        run = {"time": self._time, "timeit": self._timeit, "prun": self._prun,
+               "load_ext": self._load_ext}
         return run[magic_name](frame, line, None)
 
     def run_cell_magic(self, magic_name: str, line: str, cell: str) -> Any:
         frame = sys._getframe(1)
         magics.check_magic(magic_name, cell=True, line=self._post_line(frame))
-        run = {"time": self._time, "timeit": self._timeit, "bash": self._bash}
+        run = {"time": self._time, "timeit": self._timeit, "prun": self._prun,
+               "bash": self._bash}
         return run[magic_name](frame, line, cell)
 
     def system(self, cmd: str) -> None:
@@ -110,6 +115,27 @@ class BuildShell:
               f"total: {_format_time(user + system)}")
         print(f"Wall time: {_format_time(wall)}")
         return value
+
+    def _prun(self, frame: FrameType, line: str, cell: str | None) -> None:
+        """``%prun stmt`` / ``%%prun``: runs it under cProfile and prints the statistics
+        by internal time, as IPython does without options."""
+        if line.strip() if cell is not None else line.lstrip().startswith("-"):
+            raise FenceError("%prun options are not supported here: write %prun statement "
+                             "(or %%prun alone on the cell's first line)",
+                             self._post_line(frame))
+        code, last = self._compile(frame, line if cell is None else cell, cell is not None)
+        global_ns, local_ns = _namespaces(frame)
+        profile = cProfile.Profile()
+        profile.enable()
+        try:
+            exec(code, global_ns, local_ns)  # noqa: S102 - the fence's own code
+            if last is not None:
+                eval(last, global_ns, local_ns)  # noqa: S307
+        finally:
+            profile.disable()
+        report = io.StringIO()
+        pstats.Stats(profile, stream=report).sort_stats("tottime").print_stats()
+        print(report.getvalue().strip("\n"))
 
     def _timeit(self, frame: FrameType, line: str, cell: str | None) -> Any:
         from IPython.core.magics.execution import TimeitResult

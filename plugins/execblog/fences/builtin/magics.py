@@ -24,10 +24,11 @@ import re
 from ..model import Fence, FenceError
 
 # Line magics with nothing to do at build time: figures are captured anyway, a build
-# starts from fresh modules, and the inline backend's settings are fence options here.
-NOTHING_TO_DO = frozenset({"matplotlib", "config", "autoreload", "aimport"})
-LINE_MAGICS = NOTHING_TO_DO | {"time", "timeit", "load_ext"}
-CELL_MAGICS = frozenset({"time", "timeit", "bash"})
+# starts from fresh modules, the inline backend's settings are fence options here, and
+# tracebacks have the page's own form (%xmode).
+NOTHING_TO_DO = frozenset({"matplotlib", "config", "autoreload", "aimport", "xmode"})
+LINE_MAGICS = NOTHING_TO_DO | {"time", "timeit", "prun", "load_ext"}
+CELL_MAGICS = frozenset({"time", "timeit", "prun", "bash"})
 INSTALLERS = frozenset({"pip", "conda", "mamba", "micromamba", "uv"})
 HELP = frozenset({"pinfo", "pinfo2", "psearch"})  # what ``name?`` and ``name??`` become
 SHELL_METHODS = frozenset({"run_line_magic", "run_cell_magic"})

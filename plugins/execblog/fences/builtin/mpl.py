@@ -51,6 +51,7 @@ from typing import Any
 from .. import forking
 from ..hookspecs import hookimpl
 from ..model import Output
+from ..options import OptionSpec, yaml_list
 
 SVG_SIZE = re.compile(rb'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', re.S)
 CSS_DPI = 96  # CSS px per inch: what an SVG's pt size (x 4/3) shows at
@@ -152,7 +153,10 @@ def _svg(fig: Any, tight: bool) -> bytes:
 
 
 def _png(fig: Any, tight: bool) -> bytes:
-    return _save(fig, tight, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    from ..darkfigs import marking_image_data  # where image data is: kept in dark renderings
+
+    return marking_image_data(fig, lambda: _save(
+        fig, tight, format="png", dpi=PNG_DPI, metadata={"Software": None}))
 
 
 def _save(fig: Any, tight: bool, **kwargs: Any) -> bytes:
@@ -249,8 +253,9 @@ def fences_capture_outputs(options: dict[str, Any]) -> list[Output]:
     import matplotlib.pyplot as plt
 
     try:
-        return render_figures([plt.figure(num) for num in plt.get_fignums()],
-                              options.get("fig-format") or "auto", options)
+        return kept_renderings(render_figures([plt.figure(num) for num in plt.get_fignums()],
+                                              options.get("fig-format") or "auto", options),
+                               options)
     finally:
         plt.close("all")  # also when one fails to draw: no figure leaks into the next fence
 
@@ -283,8 +288,40 @@ def _show_open_figures(session: Any) -> None:
     finally:
         for fig in figures:
             plt.close(fig)
-    for output in outputs:
+    for output in kept_renderings(outputs, options):
         session.emit(output)
+
+
+def _renderings(text: str) -> tuple[str, ...]:
+    roles = yaml_list(text)
+    if not roles or any(r.lower() not in ("light", "dark") for r in roles):
+        raise ValueError("expected a list of light and dark, such as [light, dark]")
+    return tuple(r.lower() for r in roles)
+
+
+RENDERINGS_OPTION = OptionSpec(
+    "renderings", _renderings, (), True, "Quarto's [light, dark]: the cell draws each figure "
+    "in both; the light one is shown (its dark version is made as for any figure)",
+    keyed_at_default=False)
+_counted: list[Any] = [None, 0]  # the fence (its options) whose figures are counted; count
+
+
+def kept_renderings(outputs: list[Output], options: dict[str, Any]) -> list[Output]:
+    """With Quarto's ``renderings: [light, dark]`` a cell draws every figure once per
+    rendering, in that order: keep the light ones (the first of each group where none is
+    light), counting across the fence's ``plt.show()`` calls."""
+    roles = options.get("renderings") or ()
+    if not roles:
+        return outputs
+    if _counted[0] is not options:
+        _counted[:] = [options, 0]
+    keep = roles.index("light") if "light" in roles else 0
+    kept = []
+    for output in outputs:
+        if _counted[1] % len(roles) == keep:
+            kept.append(output)
+        _counted[1] += 1
+    return kept
 
 
 def _patch_show() -> None:
@@ -297,6 +334,7 @@ def _patch_show() -> None:
     original = pyplot.show
     if getattr(original, "_fences_inline", False):
         return
+    _alias_retired_styles()
 
     def show(*args: Any, **kwargs: Any) -> Any:
         session = _showing[0]
@@ -308,6 +346,16 @@ def _patch_show() -> None:
     show._fences_inline = True  # type: ignore[attr-defined]
     show.__doc__ = original.__doc__
     pyplot.show = show
+
+
+def _alias_retired_styles() -> None:
+    """Let ``plt.style.use("seaborn-whitegrid")`` work as it did before matplotlib 3.8, which
+    renamed the seaborn styles ``seaborn-v0_8-*``: notebooks written then still use them."""
+    from matplotlib.style import library
+
+    prefix = "seaborn-v0_8"
+    for name in [n for n in library if n.startswith(prefix)]:
+        library.setdefault("seaborn" + name[len(prefix):], library[name])
 
 
 class _PyplotFinder(importlib.abc.MetaPathFinder):

@@ -19,10 +19,10 @@ from typing import Any
 
 from ..hookspecs import hookimpl
 from ..model import Fence, FenceKind
-from ..options import FIG_FORMAT_OPTION
+from ..options import FIG_FORMAT_OPTION, PARAMS_OPTIONS
 from .ipython_shim import BuildShell, hide_shell_frames
 from .magics import check_calls, has_magics, transform
-from .mpl import inline_show
+from .mpl import RENDERINGS_OPTION, inline_show
 
 
 def run_python(fence: Fence, session: Any) -> None:
@@ -69,4 +69,5 @@ def fences_kinds() -> list[FenceKind]:
     return [FenceKind(name="python", language="python", marker="exec", run=run_python,
                       # 4: plt.show() ends figures, IPython magics; 3: fig-format auto, PNG
                       version="4",  # at 96 px/in; 2: mime bundles, LaTeX
-                      options=(FIG_FORMAT_OPTION,))]
+                      options=(FIG_FORMAT_OPTION, RENDERINGS_OPTION, *PARAMS_OPTIONS),
+                      notebook_cell="python")]
