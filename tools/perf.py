@@ -5,7 +5,10 @@ post) and measures, in one run and on the same content: plain Pelican (fences no
 executable), a cold build, a warm build with nothing changed, a build after editing one
 fence of one post, and two references with no isolation: the same fences exec'd in one
 process (fences only), and a Pelican build that execs them in-process while it renders, as
-markdown-exec does in MkDocs (``tools.inprocess_exec``). Prints seconds and ratios and writes
+markdown-exec does in MkDocs (``tools.inprocess_exec``), and the same posts built with the real
+markdown-exec (``tools.markdown_exec_site``, skipped when it is not installed). Plain,
+markdown-exec, cold and warm builds alternate over ``--repeat`` rounds; ``--profile DIR``
+adds a table of the cold builds' core-seconds per phase. Prints seconds and ratios and writes
 JSON. ``--corpus`` builds a real corpus instead: the examples of sphinx-gallery
 folders (``tools.gallery``), with no edit step.
 """
@@ -13,18 +16,22 @@ folders (``tools.gallery``), with no edit step.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
+from execblog.fences.profiling import VARIABLE as PROFILE_VARIABLE
 from execblog.sitetasks.pelican_cli import pelican_command, read_settings
 from execblog.standalone import expand_plugins
 
@@ -55,11 +62,33 @@ def post_text(i: int, exec_word: str = " exec") -> str:
     return "\n".join(blocks)
 
 
-def write_site(content: Path, posts: int, exec_word: str = " exec") -> None:
-    """Write ``posts`` posts under ``content/posts``."""
+# markdown-exec's way (its usage docs): one session per post (the engine's namespace), the
+# engine's ``xp``/``to_numpy`` imported by the first fence, and each figure printed as SVG
+# in an ``html="true"`` fence, as its matplotlib gallery example does.
+MARKDOWN_EXEC_PRELUDE = "import numpy as xp\nto_numpy = xp.asarray\n"
+MARKDOWN_EXEC_SVG = ("\nfrom io import StringIO\nbuffer = StringIO()\n"
+                     "fig.savefig(buffer, format='svg')\nprint(buffer.getvalue())\n"
+                     "plt.close(fig)")
+
+
+def markdown_exec_text(i: int) -> str:
+    """Post number ``i`` as markdown-exec fences (``exec="true"``): the same code and prose."""
+    text = post_text(i)
+    header = f'```python exec="true" session="post-{i}"\n'
+    text = text.replace("```python exec\n", header + MARKDOWN_EXEC_PRELUDE, 1)
+    text = text.replace("```python exec\n", header)
+    figure = header + "import matplotlib.pyplot as plt"
+    return text.replace(figure, figure.replace('"\n', '" html="true"\n')).replace(
+        "ax.legend();\n", "ax.legend();" + MARKDOWN_EXEC_SVG + "\n")
+
+
+def write_site(content: Path, posts: int, exec_word: str = " exec",
+               text=None) -> None:
+    """Write ``posts`` posts under ``content/posts`` (``text(i)``: a post's text instead)."""
     (content / "posts").mkdir(parents=True, exist_ok=True)
     for i in range(posts):
-        (content / "posts" / f"post-{i:03d}.md").write_text(post_text(i, exec_word))
+        body = text(i) if text else post_text(i, exec_word)
+        (content / "posts" / f"post-{i:03d}.md").write_text(body)
 
 
 def pelican(content: Path, output: Path, cache: Path, report: Path, conf: Path,
@@ -147,6 +176,93 @@ def in_process_site(content: Path, work: Path, conf: Path) -> float:
                    cwd=work)  # its fences run where Pelican runs: not in the checkout
 
 
+def markdown_exec_site(content: Path, work: Path, conf: Path) -> float | None:
+    """Seconds of a Pelican build of ``content`` (written by ``markdown_exec_text``) with the
+    real markdown-exec (``tools.markdown_exec_site``) and no fence engine; None, with a
+    message, when markdown-exec (the ``bench`` extra) is not installed."""
+    try:
+        import markdown_exec  # noqa: F401
+    except ImportError:
+        print("  markdown-exec row skipped: markdown-exec is not installed "
+              "(pip install -e '.[bench]')")
+        return None
+    settings = read_settings(conf, {})
+    markdown = dict(settings.get("MARKDOWN") or {})
+    markdown["extension_configs"] = {**(markdown.get("extension_configs") or {}),
+                                     "tools.markdown_exec_site": {}}
+    plugins = [p for p in expand_plugins(settings.get("PLUGINS")) if p != "execblog.fences"]
+    os.environ["PYTHONPATH"] = module_path(content)
+    return pelican(content, work / "mdexec-out", work / "mdexec-cache", work / "mdexec.json",
+                   conf, extra={"PLUGINS": plugins, "MARKDOWN": markdown}, cwd=work)
+
+
+WAITED = "total: Pelican and the processes it waited for"  # measured by the bench
+# What the rest of each profiled process (its total less its named phases) is made of.
+REST = {
+    "total: Pelican process": "Pelican: reading, Markdown, highlighting, MathML, templates, "
+                              "search index, page writing (the rest of its process)",
+    "total: session process": "session: the rest (results sent, streams captured)",
+    "total: fork server": "fork server: forking the sessions",
+}
+
+
+@contextlib.contextmanager
+def profiling(folder: Path | None) -> Iterator[None]:
+    """With ``folder``: the builds in the block append their phases to a new file there
+    (``EXECBLOG_PROFILE``, see ``execblog.fences.profiling``)."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"cold-{len(list(folder.glob('cold-*.jsonl'))) + 1}.jsonl"
+    path.unlink(missing_ok=True)
+    os.environ[PROFILE_VARIABLE] = str(path)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        yield
+    finally:
+        del os.environ[PROFILE_VARIABLE]
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        with path.open("a") as file:  # Pelican and the processes it waited for
+            file.write(json.dumps({"phase": WAITED, "cpu": waited, "pid": 0}) + "\n")
+
+
+def phase_table(folder: Path) -> dict[str, float]:
+    """Core-seconds per phase, the mean over the profiled builds in ``folder``; each
+    process's total less its named phases is the rest of that process (:data:`REST`)."""
+    runs = sorted(folder.glob("cold-*.jsonl"))
+    table: dict[str, float] = {}
+    for run in runs:
+        named: dict[int, float] = {}
+        totals: dict[tuple[int, str], float] = {}
+        for line in run.read_text().splitlines():
+            entry = json.loads(line)
+            name, cpu, pid = entry["phase"], entry["cpu"], entry["pid"]
+            if name == WAITED:  # less Pelican's own process: the programs it ran
+                pelican = sum(v for (_, n), v in totals.items() if n == "total: Pelican process")
+                others = "programs Pelican ran (the search index's Pagefind...)"
+                table[others] = table.get(others, 0.0) + max(cpu - pelican, 0) / len(runs)
+            elif name.startswith("total: "):
+                totals[pid, name] = max(totals.get((pid, name), 0.0), cpu)
+            else:
+                named[pid] = named.get(pid, 0.0) + cpu
+                table[name] = table.get(name, 0.0) + cpu / len(runs)
+        for (pid, name), total in totals.items():
+            rest = REST.get(name, name)
+            table[rest] = table.get(rest, 0.0) + max(total - named.get(pid, 0.0), 0) / len(runs)
+    return dict(sorted(table.items(), key=lambda item: -item[1]))
+
+
+def print_phases(table: dict[str, float]) -> None:
+    """The profile as a Markdown table (docs/content/performance.md shows one)."""
+    total = sum(table.values())
+    print(f"\ncold build, core-seconds per phase (total {total:.2f}):\n")
+    print("| phase | core-seconds | share |\n|---|---:|---:|")
+    for name, seconds in table.items():
+        print(f"| {name} | {seconds:.2f} | {seconds / total:.0%} |")
+
+
 def count_figures(output: Path) -> int:
     """The figures the built site's posts show (``posts/<slug>/index.html``), each once
     (a dark rendering is the same figure)."""
@@ -171,9 +287,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--corpus", type=Path, nargs="+", help="sphinx-gallery folders "
                         "(matplotlib's galleries/examples or some of its sub-folders): their "
                         "examples are the posts, instead of the synthetic site")
+    parser.add_argument("--profile", type=Path, help="profile the cold builds: each "
+                        "process appends its phases to this file (EXECBLOG_PROFILE), "
+                        "printed as a table of core-seconds per phase and cold build")
     parser.add_argument("--limit", type=int, help="with --corpus: at most this many examples")
     args = parser.parse_args(argv)
+    args.conf = args.conf.resolve()  # the reference builds run in the work folder
 
+    for stale in args.profile.glob("cold-*.jsonl") if args.profile else ():
+        stale.unlink()
     work = Path(tempfile.mkdtemp(prefix="fences-bench-"))
     try:
         plain_content, content = work / "plain", work / "content"
@@ -185,18 +307,28 @@ def main(argv: list[str] | None = None) -> dict:
             write_site(content, args.posts)
         cache, report, out = work / "cache", work / "report.json", work / "out"
         plain_cache = work / "plain-cache"
+        mdexec_content = work / "mdexec"
+        if not args.corpus:
+            write_site(mdexec_content, args.posts, text=markdown_exec_text)
 
         build = partial(pelican, conf=args.conf)
         build(plain_content, work / "plain-out", plain_cache, work / "plain.json")  # warm-up
-        cold = build(content, out, cache, report)
-        # plain and warm alternate, so that a machine drifting slower or faster over the run
-        # weighs on both alike; the best of each is kept
-        plains, warms = [], []
+        # plain, markdown-exec, cold and warm alternate, so that a machine drifting slower or
+        # faster over the run weighs on all alike; the best of each is kept
+        plains, colds, warms, mdexecs = [], [], [], []
         for _ in range(args.repeat):
             plains.append(build(plain_content, work / "plain-out", plain_cache,
                                 work / "plain.json"))
+            if not args.corpus:
+                mdexecs.append(markdown_exec_site(mdexec_content, work, args.conf))
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
+            with profiling(args.profile):
+                colds.append(build(content, out, cache, report))
             warms.append(build(content, out, cache, report))
-        plain, warm = min(plains), min(warms)
+        plain, cold, warm = min(plains), min(colds), min(warms)
+        mdexec = None if None in mdexecs or not mdexecs else min(mdexecs)
+        profile = phase_table(args.profile) if args.profile else None
 
         figures = count_figures(out)
         if args.corpus:  # no edit of an example: one gallery post is not like another
@@ -215,9 +347,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     seconds = {"plain": plain, "cold": cold, "warm": warm, "edit_one_fence": edit,
                "edited_post_own_execution": own, "in_process_no_isolation": inproc,
-               "in_process_site": inproc_site}
+               "in_process_site": inproc_site, "markdown_exec_site": mdexec}
     targets = {"warm <= 1.05 x plain": warm <= 1.05 * plain,
                "cold <= 1.5 x in_process_site": cold <= 1.5 * inproc_site}
+    if mdexec:
+        targets["cold <= 1.3 x markdown_exec_site"] = cold <= 1.3 * mdexec
     if edit is not None and own is not None:
         targets["edit <= plain + own + 0.5 s"] = edit <= plain + own + 0.5
     result = {
@@ -230,22 +364,28 @@ def main(argv: list[str] | None = None) -> dict:
         "seconds": seconds,
         "ratios": {f"{name}/plain": value / plain for name, value in seconds.items()
                    if value is not None and name != "plain"}
-        | {"cold/in_process_site": cold / inproc_site},
+        | {"cold/in_process_site": cold / inproc_site}
+        | ({"cold/markdown_exec_site": cold / mdexec} if mdexec else {}),
         "targets": targets,
+        "cold_profile": profile,
     }
     shape = (f"{args.posts} examples of {', '.join(c.name for c in args.corpus)}"
              if args.corpus else f"{args.posts} posts x {result['fences_per_post']} fences")
     print(f"site: {shape}, {os.cpu_count()} cores")
     print(f"  figures shown: {figures} (the in-process reference saved {reference_figures})")
     for name in ("plain", "cold", "warm", "edit_one_fence", "in_process_no_isolation",
-                 "in_process_site"):
+                 "in_process_site", "markdown_exec_site"):
         if seconds[name] is not None:
             print(f"  {name:<24} {seconds[name]:7.2f} s   {seconds[name] / plain:5.2f} x plain")
     print(f"  cold / in_process_site: {cold / inproc_site:.2f} (markdown-exec's way, same site)")
+    if mdexec:
+        print(f"  cold / markdown_exec_site: {cold / mdexec:.2f} (the real markdown-exec)")
     if own is not None:
         print(f"  edited post's own execution: {own:.2f} s")
     for target, ok in targets.items():
         print(f"  {'ok  ' if ok else 'MISS'} {target}")
+    if profile:
+        print_phases(profile)
     write_results(args.json, result)
     return result
 

@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from . import profiling
+
 # The dark theme's --theme (page background) and --content (text), as in main.css.
 DARK_BACKGROUND = "#1d1e20"
 DARK_INK = "#d4d4d5"
@@ -281,6 +283,7 @@ def _with_text(png: bytes, key: str, text: str) -> bytes:
     return png[:end] + chunk + png[end:]
 
 
+@profiling.timed("dark renderings")
 def dark_variant(data: bytes, ext: str) -> bytes | None:
     """The dark variant of a figure file's bytes (``svg`` or ``png``), or None."""
     if ext == "svg":

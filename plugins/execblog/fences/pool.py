@@ -22,7 +22,7 @@ from multiprocessing import forkserver, resource_tracker, spawn
 from multiprocessing.connection import Client
 from typing import Any
 
-from . import worker
+from . import profiling, worker
 from .capture import read_left_behind
 from .containment import descendants
 from .memory import memory_note
@@ -66,6 +66,7 @@ class SessionPool:
         self.snapshots: SnapshotStore | None = None  # see enable_snapshots
         # priming runs (see prime), one at a time, never in front of a real run
         self._priming = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fences-prime")
+        profiling.record_at_exit("total: Pelican process")
 
     def _context(self) -> Any:
         with self._lock:
@@ -152,6 +153,7 @@ class SessionPool:
         if self.snapshots is not None:
             self.snapshots.close()  # no parked process outlives the executor
 
+    @profiling.timed("host: starting and supervising sessions")
     def _run_session(self, fences: list[Fence]) -> list[FenceResult]:
         if self.cancelled:
             return interrupted(fences)
@@ -164,7 +166,8 @@ class SessionPool:
                            args=(child, self.plugins, self.settings, os.getpid(), capture_dir),
                            daemon=False)
         try:
-            _start(proc, capture_dir, parent, child)
+            with profiling.phase("host: forking a session"):
+                _start(proc, capture_dir, parent, child)
         except Exception:
             if self.cancelled:  # Ctrl-C reached the fork server too
                 return interrupted(fences)
@@ -179,7 +182,8 @@ class SessionPool:
             self._label(results)
             return results
         finally:
-            _stop(proc, parent)
+            with profiling.phase("host: ending a session"):
+                _stop(proc, parent)
             self._live.discard(proc)
             shutil.rmtree(capture_dir, ignore_errors=True)
 

@@ -38,7 +38,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402,F401
 
-from . import manager, worker  # noqa: E402,F401
+from . import manager, profiling, worker  # noqa: E402,F401
 from .builtin import mpl  # noqa: E402
 
 mpl.configure_determinism()
@@ -62,3 +62,4 @@ for _cands in _pm.hook.fences_backend_candidates():
 gc.collect()
 gc.freeze()
 signal.signal(signal.SIGINT, _sigint)  # what sessions get back (multiprocessing restores it)
+profiling.record("fork server: imports and warm-up", profiling.process_cpu())
