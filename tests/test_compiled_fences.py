@@ -17,8 +17,9 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
 from execblog.fences.model import Fence, FenceError
+from execblog.fences.options import kind_specs, validate
 from execblog.langkit.c import C
-from execblog.langkit.compiled import run_compiled
+from execblog.langkit.compiled import make_kind, run_compiled
 
 
 def require_rustc() -> None:
@@ -342,7 +343,8 @@ def test_a_linker_error_shows_no_temporary_path(tmp_path):
     post.parent.mkdir(parents=True)
     code = "int missing_function(int);\nint main(void) { return missing_function(2); }\n"
     fence = Fence(path=str(post), source="posts/link.md", line=4, body_line=5, kind="c",
-                  code=code, exec_code="\n" * 4 + code, options={}, index=0)
+                  code=code, exec_code="\n" * 4 + code,
+                  options=validate({}, kind_specs(make_kind(C)), {}), index=0)
 
     class Session:
         workdir = str(tmp_path / "work")

@@ -218,3 +218,23 @@ def test_a_resumable_executor_is_a_protocol():
     pool = SessionPool(1, [], 60.0)
     assert isinstance(pool, Executor) and isinstance(pool, ResumableExecutor)
     assert pool.snapshots is None  # until a held executor is told to keep them
+
+
+def test_feeds_read_the_role_an_output_declares_not_other_packages_classes():
+    """feedkit acts on ``data-feed`` roles (fences.model.feed_role), never on the classes of
+    the packages that render outputs (figures, diagrams, parameter grids)."""
+    from execblog.feedkit.rewrite import EntryRewriter
+    from execblog.fences.model import FEED_DROP, FEED_ONLY, FEED_STATIC, feed_role
+
+    classes = {"fig-dark", "fig-light", "fence-figure", "fence-subfigure", "diagram",
+               "diagram-feed", "diagram-scroll", "params-controls", "params-fence"}
+    for path in (ROOT / "plugins" / "execblog" / "feedkit").glob("*.py"):
+        found = named_strings(path)
+        assert not found & classes, f"feedkit/{path.name} names {found & classes}"
+    html = (f'<div class="any"{feed_role(FEED_DROP)}><input></div>'
+            f'<img src="/a.svg" alt="a" loading="lazy" hidden{feed_role(FEED_ONLY)}>'
+            f'<div data-states="{{}}" data-src="/s.html"{feed_role(FEED_STATIC)}><p>kept</p></div>')
+    out = EntryRewriter()(html, "")
+    assert out == '<img src="/a.svg" alt="a"><div><p>kept</p></div>'
+    with pytest.raises(ValueError, match="unknown feed role 'hide'"):
+        feed_role("hide")

@@ -20,7 +20,7 @@ from pygments.token import STANDARD_TYPES, Text
 CSS = ROOT / "plugins/execblog/theme/static/css"
 SHEETS = ("main", "pygments", "authoring", "diagrams", "bench")
 # Code with the usual mix: names, punctuation, blanks, keywords, strings, comments.
-CODE = (ROOT / "plugins/execblog/fences/darkfigs.py").read_text(encoding="utf-8")[:5000]
+CODE = (ROOT / "plugins/execblog/fences/darkfigs.py").read_text(encoding="utf-8")[:5000].rstrip()
 
 POSTS = {
     "posts/prose.md": """\

@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from execblog.fences import hookimpl
-from execblog.fences.model import Output
+from execblog.fences.model import FenceOptions, Output
 
 from .api import make_benchmark
 from .html import render_html
@@ -24,10 +24,11 @@ def fences_session_setup(
 
 
 @hookimpl
-def fences_format_value(value: Any, options: dict[str, Any]) -> list[Output] | None:
+def fences_format_value(value: Any, options: FenceOptions) -> list[Output] | None:
     """A table without a ``title`` shown by a fence with ``caption=`` (``tbl-cap``) takes the
     caption as its own, so it is shown (and numbered by a ``tbl-`` label) with the table."""
-    if isinstance(value, BenchTable) and not value.title and options.get("caption"):
-        titled = dataclasses.replace(value, title=str(options["caption"]))
+    caption = getattr(options, "caption", "")  # none when no fence is running
+    if isinstance(value, BenchTable) and not value.title and caption:
+        titled = dataclasses.replace(value, title=str(caption))
         return [Output("text/html", render_html(titled))]
     return None

@@ -2,7 +2,8 @@
 
 Connected to ``feed_generated`` (items are added, the file is not yet written), it rewrites
 each entry's content and summary: TeX from pelican-render-math becomes MathML, scripts and
-event handlers go, heading permalinks ("#") go, benchmark tables get inline right alignment
+event handlers go, outputs follow the role their HTML declares (``data-feed``: see
+``roles``), heading permalinks ("#") go, benchmark tables get inline right alignment
 for their numeric cells, every link and image URL is made absolute, and XML-illegal
 characters are stripped from every text field of the feed and its items.
 

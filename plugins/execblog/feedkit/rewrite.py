@@ -1,15 +1,15 @@
-"""The per-entry HTML pipeline: math, sanitising, heading permalinks, figures, table
-alignment, then URLs, then XML-safe text."""
+"""The per-entry HTML pipeline: math, sanitising, the roles outputs declare for feeds,
+heading permalinks, table alignment, then URLs, then XML-safe text."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .figures import prefer_feed_images
 from .headings import DEFAULT_CLASS, strip_permalinks
 from .markup import inner_html, parse_fragment
 from .mathml import MathConverter, convert_math
-from .sanitize import remove_param_controls, remove_scripts
+from .roles import apply_feed_roles
+from .sanitize import remove_scripts
 from .tables import align_numeric_cells
 from .urls import absolutize
 from .xmlchars import strip_illegal
@@ -40,9 +40,8 @@ class EntryRewriter:
         # Math first: latex2mathml output may carry markup of its own (\href, \text{<..>}).
         convert_math(root, self.math, self.math_class)
         remove_scripts(root)
-        remove_param_controls(root)
+        apply_feed_roles(root)
         strip_permalinks(root, self.permalink_class)
-        prefer_feed_images(root)
         align_numeric_cells(root)
         if base or links:
             absolutize(root, base, links)

@@ -25,14 +25,3 @@ def remove_scripts(root: HtmlElement) -> None:
             elif name.lower() in _URL_ATTRS and _is_javascript(attrib[name]):
                 del attrib[name]
 
-
-def remove_param_controls(root: HtmlElement) -> None:
-    """Drop the controls of parameter grids (``params-controls``; they need the page's
-    script) and the grid's data: an entry holds the default state only."""
-    for element in elements(root):
-        classes = (element.get("class") or "").split()
-        if "params-controls" in classes:
-            element.drop_tree()
-        elif "params-fence" in classes:
-            for name in ("data-states", "data-src", "data-params", "data-default"):
-                element.attrib.pop(name, None)

@@ -535,7 +535,7 @@ class FencePreprocessor(Preprocessor):
         count = 0
         if claim.kind is None:  # no installed kind runs it: show it, with the error
             fence.kind = _language(info)  # the engine records it without running anything
-            fence.options = {**validate({}, specs, defaults), "echo": True, "output": True}
+            fence.options = validate({}, specs, defaults).updated({"echo": True, "output": True})
             fence.problem, fence.problem_line = claim.problem, line
         else:
             try:
@@ -571,9 +571,9 @@ class FencePreprocessor(Preprocessor):
                 fence.problem, fence.problem_line = str(exc), exc.line
                 count = 0
         # echo: fenced shows the #| lines too (render.py); a transcript runs its prompt lines
-        shown = 0 if fence.options.get("echo") == "fenced" else count
+        shown = 0 if fence.options.echo == "fenced" else count
         fence.code = "\n".join(body[shown:])
-        code = mdexec.runnable(fence.options.get("syntax", ""), "\n".join(body[count:]))
+        code = mdexec.runnable(fence.options.syntax, "\n".join(body[count:]))
         if claim.markdown_exec:
             code = mdexec.as_markdown_exec_runs(kind.language, code)
         fence.exec_code = "\n" * (line + count) + code
@@ -627,7 +627,7 @@ class FencePreprocessor(Preprocessor):
             fence = Fence(path=path, source=self.ext.relative(path), line=line,
                           body_line=line, kind=kind.name, code=code,
                           exec_code="\n" * (line - 1) + code,
-                          options={**options, "echo": False, "output": "inline"},
+                          options=options.updated({"echo": False, "output": "inline"}),
                           index=len(fences), code_line=line)
             fences.append(fence)
             pieces += [text[done:match.start()], self.md.htmlStash.store(placeholder(fence))]

@@ -169,18 +169,18 @@ class Engine:
                 # Each kind has its own default session (a failing bash fence must not
                 # skip the next Python fence); session=NAME joins fences of any kind.
                 joins = (kind.session_for and kind.session_for(fence.options)) or kind.name
-                fence.session = fence.options.get("session") or f"{joins}:default"
+                fence.session = fence.options.session or f"{joins}:default"
             else:
                 fence.session = f"{kind.name}-{fence.index}"
             sessions.setdefault(fence.session, []).append(fence)
-            if self.mode != "frozen" and fence.options.get("eval", True):
+            if self.mode != "frozen" and fence.options.eval:
                 self.toolchain(fence)  # once per kind and build: reports a missing one
         self._plan_grids(fences)
         for session in sessions.values():
             # eval=false: shown, not run; the session runs as if the fence were not there
             runs = []
             for fence in session:
-                if fence.options.get("eval", True) or fence.problem:
+                if fence.options.eval or fence.problem:
                     runs.append(fence)
                 else:
                     self._record(fence, FenceResult(NOT_RUN, message="eval=false: not run"))
@@ -193,8 +193,8 @@ class Engine:
         the post's other fences) and bind its default state into ``exec_code``."""
         grids: list[tuple[Fence, Grid]] = []
         for fence in fences:
-            if fence.problem or not (fence.options.get("params")
-                                     or fence.options.get("params-default")):
+            if fence.problem or not (getattr(fence.options, "params", None)
+                                     or getattr(fence.options, "params_default", None)):
                 continue
             try:
                 grid = grid_of(fence.options)
@@ -268,7 +268,7 @@ class Engine:
     def _input_digests(self, fence: Fence) -> list[list[str]]:
         digests = []
         base = os.path.dirname(fence.path)
-        for rel in fence.options.get("inputs") or ():
+        for rel in fence.options.inputs or ():
             try:
                 data = Path(base, rel).read_bytes()
             except OSError as exc:
@@ -303,7 +303,7 @@ class Engine:
         self._submit(runnable)
 
     def _lookup(self, fence: Fence) -> FenceResult | None:
-        if self.mode == "rerun" or not fence.options.get("cache", True):
+        if self.mode == "rerun" or not fence.options.cache:
             return None
         hit = self.cache.get(fence.key)
         if hit is None:
@@ -321,7 +321,7 @@ class Engine:
         GPU now): run it again. What ``auto`` offered is recorded (``offered``), not what the
         fence used, so a fence that computes on the CPU on purpose is not run every build."""
         if (not self.kinds[fence.kind].uses_backend or not hit.backend
-                or (fence.options.get("backend") or AUTO) != AUTO):
+                or (getattr(fence.options, "backend", None) or AUTO) != AUTO):
             return False  # a label of another kind (a compiler) is no backend
         rank = {c.name: c.preference for c in self.candidates}
         recorded = rank.get(hit.backend.get("offered") or hit.backend.get("name"), -1)
@@ -332,7 +332,7 @@ class Engine:
     def _note_offered(self, fence: Fence, result: FenceResult) -> None:
         """Record what ``auto`` offers here with a result made under it."""
         if (self.kinds[fence.kind].uses_backend and result.backend
-                and (fence.options.get("backend") or AUTO) == AUTO):
+                and (getattr(fence.options, "backend", None) or AUTO) == AUTO):
             result.backend.setdefault("offered", self.best_backend())
 
     def _other_toolchain(self, fence: Fence, hit: FenceResult) -> bool:
@@ -463,7 +463,7 @@ class Engine:
                     continue
                 assert ran is not None
                 self._record(fence, ran)
-                if ran.status in (RAN, EXPECTED_ERROR) and fence.options.get("cache", True):
+                if ran.status in (RAN, EXPECTED_ERROR) and fence.options.cache:
                     self._store(fence, ran)
         self.resuming = []
 
@@ -480,7 +480,7 @@ class Engine:
             results = future.result()
             for fence, result in zip(fences, results, strict=True):
                 self._record(fence, result)
-                if result.status in (RAN, EXPECTED_ERROR) and fence.options.get("cache", True):
+                if result.status in (RAN, EXPECTED_ERROR) and fence.options.cache:
                     self._store(fence, result)
         self.running = []
         for runs in self.states.values():
@@ -490,7 +490,7 @@ class Engine:
                 run.result = run.future.result()[-1]  # the replayed fences' are dropped
                 run.future = None
                 if (run.result.status in (RAN, EXPECTED_ERROR)
-                        and run.fence.options.get("cache", True)):
+                        and run.fence.options.cache):
                     self._store(run.fence, run.result)
         if self._bar is not None:
             self._bar.close()
@@ -630,7 +630,7 @@ def _first_context(generators: Iterable[Any]) -> dict[str, Any]:
 
 
 def _figure_without_alt(fence: Fence, result: FenceResult) -> bool:
-    if fence.options.get("alt") or fence.options.get("caption") or not fence.options["output"]:
+    if fence.options.alt or fence.options.caption or not fence.options.output:
         return False
     return any(o.meta.get("figure") for o in result.outputs)
 
@@ -677,7 +677,7 @@ def is_failure(fence: Fence, result: FenceResult) -> bool:
     fence said an error is expected (``error=true`` also covers crashes and timeouts)."""
     if result.status not in FAILURES:
         return False
-    return not (fence.options.get("error") and result.status in (TIMEOUT, CRASHED))
+    return not (fence.options.error and result.status in (TIMEOUT, CRASHED))
 
 
 def _log_located(fence: Fence, result: FenceResult, strict: bool) -> None:
@@ -696,7 +696,7 @@ def _log_located(fence: Fence, result: FenceResult, strict: bool) -> None:
 def _check_unique_ids(fences: list[Fence]) -> None:
     seen: dict[str, Fence] = {}
     for fence in fences:
-        anchor = fence.options.get("id")
+        anchor = fence.options.id
         if not anchor:
             continue
         first = seen.setdefault(anchor, fence)

@@ -45,7 +45,11 @@ class Session(Protocol):
     * ``namespace``: the session's globals (a real ``__main__`` module's dict), shared by
       its fences in order; ``fences_session_setup`` fills it.
     * ``fence``: the fence being run (its ``code``, ``exec_code`` padded to post lines,
-      validated ``options``, ``source`` path in the content folder, ``line``).
+      ``options``, ``source`` path in the content folder, ``line``). ``fence.options`` is a
+      frozen :class:`execblog.fences.model.FenceOptions`, built once from the kind's option
+      table with Quarto's aliases resolved and each value parsed: read it by attribute,
+      dashes as underscores (``fence.options.fig_subcap``, ``fence.options.flags``); a
+      name the kind does not take raises AttributeError naming the valid ones.
     * ``backend``: the bound :class:`ArrayBackend`, or None for kinds that use none.
     * ``emit(output)``: add an output after whatever the fence printed so far (outputs are
       bounded: huge text is cut with a notice).
@@ -289,8 +293,10 @@ def fences_format_value(
 
     Arguments:
         ``value``: the object displayed.
-        ``options``: the running fence's validated options (the matplotlib plugin renders a
-        displayed figure in its ``fig-format``).
+        ``options``: the running fence's :class:`execblog.fences.model.FenceOptions`, read
+        by attribute (the matplotlib plugin renders a displayed figure in its
+        ``fig-format``: ``getattr(options, "fig_format", None)``, since only kinds that
+        draw figures take it; empty when no fence is running).
         ``settings``: the site's plain settings.
 
     Returns: a list of :class:`execblog.fences.model.Output` (may be empty: show nothing), or
@@ -319,7 +325,7 @@ def fences_capture_outputs(
 
     Arguments:
         ``namespace``: the session's globals.
-        ``options``: the fence's validated options.
+        ``options``: the fence's :class:`execblog.fences.model.FenceOptions` (by attribute).
         ``settings``: the site's plain settings.
 
     Returns: a list of :class:`execblog.fences.model.Output`; every plugin's lists are
@@ -357,7 +363,11 @@ def fences_render_output(
         per page and per feed, and ``context.markdown(text)``.
         ``settings``: the site's plain settings.
 
-    Returns: an HTML string, or None to pass. firstresult: the first string wins.
+    Returns: an HTML string, or None to pass. firstresult: the first string wins. An element
+    that feeds must treat apart declares its role with ``data-feed`` (build it with
+    :func:`execblog.fences.model.feed_role`): ``drop`` (page only: controls, a dark
+    variant), ``feed-only`` (hidden on the page, shown in feeds) or ``static`` (feeds keep
+    it without its ``data-*`` attributes). Feeds read nothing else of the HTML's classes.
 
     Built-ins: ``execblog.fences.builtin.diagram_kind`` (diagram SVG),
     ``execblog.fences.builtin.html`` (every standard mime type, last).

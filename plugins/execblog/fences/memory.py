@@ -103,7 +103,7 @@ class MemoryLimit:
 
     def run(self, run: Callable[[Fence], FenceResult], fence: Fence) -> FenceResult:
         """``run(fence)`` under its limit; a fence that ran out of memory says so."""
-        size = fence.options.get("memory")
+        size = getattr(fence.options, "memory", None)
         size = self.default if size is None else int(size)
         kills = _oom_kills(self.cgroup) if self.cgroup is not None else 0
         self.apply(size)
@@ -111,7 +111,7 @@ class MemoryLimit:
             result = run(fence)
         except MemoryError:  # no room left even to report the fence's own MemoryError
             self.lift()
-            status = EXPECTED_ERROR if fence.options.get("error") else FAILED
+            status = EXPECTED_ERROR if getattr(fence.options, "error", False) else FAILED
             result = FenceResult(status=status, message="MemoryError",
                                  outputs=[Output(ERROR, "MemoryError", {"ename": "MemoryError"})])
         finally:

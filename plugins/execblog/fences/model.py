@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from .diagnostics import place, shown_path
 
@@ -14,6 +14,22 @@ TIMEOUT, CRASHED, SKIPPED = "timeout", "crashed", "skipped"
 NOT_RUN = "not-run"  # ``eval=false``: shown, never run, never cached; no failure
 STATUSES = (RAN, CACHED, FAILED, EXPECTED_ERROR, TIMEOUT, CRASHED, SKIPPED, NOT_RUN)
 FAILURES = {FAILED, TIMEOUT, CRASHED}
+
+# An output's role in feeds: rendered HTML marks elements with ``data-feed="<role>"`` and
+# feeds (execblog.feedkit) act on that attribute alone, never on another package's classes.
+FEED_ATTRIBUTE = "data-feed"
+FEED_DROP = "drop"  # page only: controls needing the page's script, a dark variant, a copy
+FEED_ONLY = "feed-only"  # hidden on the page, shown in feeds (a diagram's standalone image)
+FEED_STATIC = "static"  # feeds keep it without its ``data-*`` state (a parameter grid)
+FEED_ROLES = (FEED_DROP, FEED_ONLY, FEED_STATIC)
+
+
+def feed_role(role: str) -> str:
+    """The attribute that gives an element of rendered HTML its ``role`` in feeds."""
+    if role not in FEED_ROLES:
+        raise ValueError(f"unknown feed role {role!r}: one of {', '.join(FEED_ROLES)}")
+    return f' {FEED_ATTRIBUTE}="{role}"'
+
 
 STREAM = "application/vnd.fences.stream"
 ERROR = "application/vnd.fences.error"
@@ -28,6 +44,68 @@ class Output:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+class FenceOptions(Mapping[str, Any]):
+    """A fence's validated options: frozen, read by attribute (``opts.echo``,
+    ``opts.fig_subcap`` for ``fig-subcap``, ``opts.hl_lines``).
+
+    Built once by :func:`execblog.fences.options.validate` from the option table, with
+    Quarto's aliases resolved, so the names are the canonical ones and the values are what
+    each spec's parser made. Which names exist depends on the fence's kind (its own
+    options: ``flags``, ``export``...); reading any other raises AttributeError naming the
+    valid ones. It is also a read-only Mapping of canonical name -> value (the cache key,
+    notebooks and ``dict(opts)`` use that view); an option whose name is a Mapping method
+    (``get``, ``items``, ``keys``, ``values``) is read as ``opts["values"]``.
+    """
+
+    __slots__ = ("_values",)
+    _values: dict[str, Any]
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_values", dict(values or {}))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        values = self._values
+        for key in (name, name.replace("_", "-")):
+            if key in values:
+                return values[key]
+        raise AttributeError(f"fence option {name!r} does not exist for this fence; its "
+                             f"options are: {', '.join(self.attribute_names())}")
+
+    def attribute_names(self) -> list[str]:
+        """The options as attribute names (dashes as underscores), sorted."""
+        return sorted(name.replace("-", "_") for name in self._values)
+
+    def updated(self, changes: Mapping[str, Any]) -> FenceOptions:
+        """A copy with ``changes`` (canonical names) applied; this one is unchanged."""
+        return FenceOptions({**self._values, **changes})
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError(f"fence options are frozen: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"fence options are frozen: cannot delete {name!r}")
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self.attribute_names()})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FenceOptions, (self._values,))
+
+    def __repr__(self) -> str:
+        return f"FenceOptions({self._values!r})"
+
+
 @dataclass
 class Fence:
     """One engine fence as collected from a post."""
@@ -39,13 +117,17 @@ class Fence:
     kind: str
     code: str  # body as shown: option lines removed
     exec_code: str  # body as run: option lines blanked so line numbers still match the post
-    options: dict[str, Any]
+    options: FenceOptions  # a plain mapping given here is made a FenceOptions
     index: int  # position among the post's engine fences
     code_line: int = 0  # 1-based post line of the first line of ``code``
     session: str = ""  # session id within the post
     key: str = ""  # cache key, set by the plan
     problem: str | None = None  # a collect-time error (bad option, unterminated fence...)
     problem_line: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.options, FenceOptions):
+            self.options = FenceOptions(self.options)
 
     @property
     def anchor(self) -> str:
@@ -108,9 +190,10 @@ class FenceKind:
     ``session.emit``/``session.display``.
 
     ``toolchain`` (host, optional) tells what runs the kind here; see :class:`Toolchain`.
-    ``session_for(options)`` (optional) names the kind whose default session a fence
-    joins when it has no ``session=`` (a C fence that exports functions to Python joins
-    ``"python"``); by default each kind has its own. ``needs_gpu``: its fences run only
+    ``session_for(options)`` (optional; ``options`` is the fence's :class:`FenceOptions`)
+    names the kind whose default session a fence joins when it has no ``session=`` (a C
+    fence that exports functions to Python joins ``"python"``); by default each kind has
+    its own. ``needs_gpu``: its fences run only
     on a GPU (cuda), so a cluster executor sends their sessions to GPU workers.
 
     ``notebook_cell``: how its fences appear in a post's notebook download: the language

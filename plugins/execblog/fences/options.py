@@ -1,7 +1,8 @@
 """Fence options: the table of DESIGN 3.1, parsing (opener and ``#|`` lines) and validation.
 
 Quarto's cell option names are accepted as aliases (:data:`ALIASES`: ``label`` is ``id``,
-``fig-cap`` is ``caption``...); the canonical name is what lands in ``fence.options``, so a
+``fig-cap`` is ``caption``...); the canonical name is what lands in ``fence.options`` (a
+frozen :class:`FenceOptions`, read by attribute: ``fence.options.fig_subcap``), so a
 fence's cache key is the same whichever spelling the author used.
 """
 
@@ -11,12 +12,13 @@ import datetime
 import difflib
 import re
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 import yaml
 
+from .model import FenceOptions  # defined with the data model, which workers import
 from .params import parse_defaults, parse_params
 from .settings import check_timeout, parse_memory
 
@@ -448,11 +450,12 @@ def unsupported_options(
 
 def validate(
     raw: dict[str, tuple[str, int]], specs: Iterable[OptionSpec], defaults: dict[str, Any]
-) -> dict[str, Any]:
+) -> FenceOptions:
     """Check every option against ``specs``; unknown names and bad values raise OptionError.
 
     Quarto's names (:data:`ALIASES`) are read as the option they stand for; giving both
-    spellings is an error. ``include=false`` turns ``echo`` and ``output`` off.
+    spellings is an error. ``include=false`` turns ``echo`` and ``output`` off. The result
+    has one entry per spec (its parsed value or default), nothing else.
     """
     table = {spec.name: spec for spec in specs}
     accepted = {**{a: t for a, t in ALIASES.items() if t in table}, **{n: n for n in table}}
@@ -473,7 +476,7 @@ def validate(
             raise OptionError(f"bad value {text!r} for option {name!r}: {exc}", line) from exc
     if options.get("include") is False:
         options["echo"] = options["output"] = False
-    return options
+    return FenceOptions(options)
 
 
 def unknown_option(name: str, accepted: Iterable[str]) -> str:
@@ -486,7 +489,7 @@ def unknown_option(name: str, accepted: Iterable[str]) -> str:
     return f"unknown option {name!r}{hint} valid options: {', '.join(names)}"
 
 
-def result_options(options: dict[str, Any], specs: Iterable[OptionSpec]) -> dict[str, Any]:
+def result_options(options: Mapping[str, Any], specs: Iterable[OptionSpec]) -> dict[str, Any]:
     """The subset of options that changes what a fence produces (part of the cache key)."""
     return {s.name: options[s.name] for s in specs
             if s.affects_result and s.name in options

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .model import Fence
+from .model import Fence, FenceOptions
 
 Value = int | float | str | bool
 DEFAULT_LIMIT = 64  # FENCES_PARAMS_LIMIT: combinations one fence may have
@@ -96,11 +96,11 @@ def _same(a: Value, b: Value) -> bool:
         not isinstance(a, bool | str) and not isinstance(b, bool | str) and a == b)
 
 
-def grid_of(options: dict[str, Any]) -> Grid | None:
+def grid_of(options: FenceOptions) -> Grid | None:
     """The fence's grid, or None without ``params``; ValueError for a ``params-default``
     that names no parameter or a value not in its list."""
-    params: dict[str, tuple[Value, ...]] | None = options.get("params")
-    defaults: dict[str, Value] = options.get("params-default") or {}
+    params: dict[str, tuple[Value, ...]] | None = getattr(options, "params", None)
+    defaults: dict[str, Value] = getattr(options, "params_default", None) or {}
     if not params:
         if defaults:
             raise ValueError("params-default is given without params")

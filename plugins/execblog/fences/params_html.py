@@ -17,6 +17,7 @@ import json
 import re
 from html import escape
 
+from .model import FEED_DROP, FEED_STATIC, feed_role
 from .params import Grid, Value, state_id
 from .render import OUTPUT_DIR
 
@@ -74,7 +75,7 @@ def controls(grid: Grid, names: list[str], prefix: str) -> str:
              for n, v, d in zip(grid.names, grid.values, grid.default, strict=True)
              if n in names]
     return (f'<div class="{CONTROLS_CLASS}" role="group" aria-label="Parameters" hidden '
-            f'data-pagefind-ignore>{"".join(parts)}'
+            f'data-pagefind-ignore{feed_role(FEED_DROP)}>{"".join(parts)}'
             '<p class="params-status" role="status" aria-live="polite"></p></div>')
 
 
@@ -84,4 +85,4 @@ def wrapper(grid: Grid, html: str, default_link: str, links: dict[tuple[int, ...
     return (f'<div class="params-fence" data-params="{escape(" ".join(grid.names))}" '
             f'data-default="{state_id(grid.default)}" '
             f"data-states='{escape(json.dumps(states, sort_keys=True), quote=True)}' "
-            f'data-src="{default_link}">{html}</div>')
+            f'data-src="{default_link}"{feed_role(FEED_STATIC)}>{html}</div>')

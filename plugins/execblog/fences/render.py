@@ -70,6 +70,7 @@ from .model import (
     STREAM,
     Fence,
     FenceKind,
+    FenceOptions,
     FenceResult,
     Output,
     RenderContext,
@@ -249,43 +250,43 @@ class Renderer:
         options = fence.options
         kind = self.kinds.get(fence.kind)
         failed = result.status in FAILURES or result.status == SKIPPED
-        if options.get("include") is False and not failed:
+        if options.include is False and not failed:
             return ""  # Quarto's include: false: it ran, nothing shows (errors still do)
-        if options.get("output") == "inline":
+        if options.output == "inline":
             return xml_safe(self._inline(fence, result, failed))
-        place = options.get("source") or "above"
+        place = options.source or "above"
         console = place == "console" and not failed
         source = ""
-        if options.get("echo") and fence.code.strip():
+        if options.echo and fence.code.strip():
             if console:
                 source = self._console(fence, kind, result)
             else:
                 source = self._source(fence, kind, result.line if failed else None)
-            if options.get("fold"):
-                shown = " open" if options["fold"] == "show" else ""  # Quarto's code-fold: show
+            if options.fold:
+                shown = " open" if options.fold == "show" else ""  # Quarto's code-fold: show
                 source = (f'<details class="fence-fold"{shown}><summary>Code</summary>'
                           f"{source}</details>")
         outputs: list[str] = []
-        if options.get("output") or failed:
+        if options.output or failed:
             ctx = HostRenderContext(fence=fence, result=result, link=self.link,
                                     markdown=self.markdown, variant=self.variant)
-            shown = [o for o in result.outputs if options.get("output") or o.mime == ERROR]
+            shown = [o for o in result.outputs if options.output or o.mime == ERROR]
             if source and console:
                 shown = [o for o in shown if not _printed(o)]  # in the console block
             taken = self._page_ids(fence)
-            if options.get("id"):
-                taken.add(options["id"])  # the fence's own anchor
-            self._ids.plan(options.get("idprefix") or "", taken)
+            if options.id:
+                taken.add(options.id)  # the fence's own anchor
+            self._ids.plan(options.idprefix or "", taken)
             try:
                 outputs = self._outputs(self._figures(shown, options), ctx,
-                                        mode=options.get("output"))
+                                        mode=options.output)
             finally:
                 self._ids.plan("", None)
             if any(p.startswith(BOX) for p in outputs):
                 outputs.append(_backend_label(result.backend))
             _log_cut(fence, shown)
-        parts = _arrange(source, outputs, place, options.get("tabs") or "")
-        anchor = f' id="{escape(options["id"])}"' if options.get("id") else ""
+        parts = _arrange(source, outputs, place, options.tabs or "")
+        anchor = f' id="{escape(options.id)}"' if options.id else ""
         status = f" fence-{result.status}" if failed else ""
         return xml_safe(
             f'<div class="fence fence-{escape(fence.kind)}{status}"{anchor}>{"".join(parts)}</div>'
@@ -315,7 +316,7 @@ class Renderer:
         parts: list[str] = []
         run: list[str | list[str]] = []  # the current box; a list stands for the sub-figures
         subfigures: list[str] | None = None
-        language = ctx.fence.options.get("result")
+        language = ctx.fence.options.result
         for output in shown:
             if language and _printed(output) and not output.meta.get("truncated"):
                 text = terminal_text(str(output.data)).rstrip("\n")
@@ -338,13 +339,13 @@ class Renderer:
         return parts + _box(run, ctx.fence.options)
 
     @staticmethod
-    def _figures(shown: list[Output], options: dict[str, Any]) -> list[Output]:
+    def _figures(shown: list[Output], options: FenceOptions) -> list[Output]:
         """Mark the figures of a fence as sub-figures ``a``, ``b``... (copies; cached
         outputs are left alone) when there are several and a caption or ``layout-ncol``
         says they belong together. One figure, or several with neither, stay as they are."""
         figures = [i for i, o in enumerate(shown) if is_figure(o)]
-        subcaps = options.get("fig-subcap")
-        if len(figures) < 2 or not (options.get("caption") or subcaps or _columns(options) > 1):
+        subcaps = getattr(options, "fig_subcap", ())  # kinds that draw figures take it
+        if len(figures) < 2 or not (options.caption or subcaps or _columns(options) > 1):
             return shown
         marked = list(shown)
         for n, i in enumerate(figures):
@@ -359,11 +360,11 @@ class Renderer:
         """The fence's highlighted code. A failed fence's code shows the post's line numbers
         and its failing line (``failing``, a post line) marked, as its traceback cites them."""
         language = kind.language if kind else fence.kind
-        syntax = fence.options.get("syntax") or language
-        lines = _line_numbers(fence.options.get("hl_lines"))
+        syntax = fence.options.syntax or language
+        lines = _line_numbers(fence.options.hl_lines)
         if failing is not None and fence.code_line:
             code = self._failed_source(syntax, fence, failing)
-        elif fence.options.get("echo") == "fenced":  # Quarto's echo: fenced
+        elif fence.options.echo == "fenced":  # Quarto's echo: fenced
             shown = f"```{{{language}}}\n{fence.code.strip(chr(10))}\n```"
             code = self._kept_highlight("markdown", [], shown)
         else:
@@ -376,11 +377,11 @@ class Renderer:
         a transcript as written), then what it printed, in one code block (highlighted as
         ``result``, else as a session of its language)."""
         language = kind.language if kind else fence.kind
-        syntax = fence.options.get("syntax") or language
+        syntax = fence.options.syntax or language
         printed = "".join(terminal_text(str(o.data)) for o in result.outputs if _printed(o))
         syntax, typed = mdexec.transcript(syntax, fence.code)
         text = typed + "\n" + printed.rstrip("\n")
-        code = self._kept_highlight(fence.options.get("result") or syntax, [], text)
+        code = self._kept_highlight(fence.options.result or syntax, [], text)
         code = code.replace("<pre>", f'<pre{REGION.format("Code")}>', 1)
         return f'<div class="fence-source fence-console">{_title(fence)}{code}</div>'
 
@@ -604,7 +605,7 @@ def _plain_value(text: str) -> str:
 
 
 def _title(fence: Fence) -> str:
-    title = fence.options.get("title")
+    title = fence.options.title
     return f'<p class="fence-title">{escape(title)}</p>' if title else ""
 
 
@@ -616,7 +617,7 @@ def _printed(output: Output) -> bool:
 def _log_cut(fence: Fence, shown: list[Output]) -> None:
     """A located warning for output that ``output: asis``/``html`` would have put into the
     page but that was cut at the output bound, so is shown as escaped text."""
-    mode = fence.options.get("output")
+    mode = fence.options.output
     if mode not in ("asis", "html"):
         return
     for output in shown:
@@ -639,9 +640,9 @@ def _as_markdown(output: Output) -> bool:
     return output.mime == "text/markdown"
 
 
-def _columns(options: dict[str, Any]) -> int:
+def _columns(options: FenceOptions) -> int:
     try:
-        return min(max(int(options.get("layout-ncol") or 1), 1), 6)
+        return min(max(int(options.layout_ncol or 1), 1), 6)
     except (TypeError, ValueError):
         return 1
 
@@ -675,15 +676,15 @@ def _line_numbers(value: Any) -> list[int]:
         return []
 
 
-def _box(run: list[str | list[str]], options: dict[str, Any]) -> list[str]:
+def _box(run: list[str | list[str]], options: FenceOptions) -> list[str]:
     html = "".join(_figure_group(p, options) if isinstance(p, list) else p for p in run)
     return [f"{BOX}{html}</div>"] if html else []
 
 
-def _figure_group(subfigures: list[str], options: dict[str, Any]) -> str:
+def _figure_group(subfigures: list[str], options: FenceOptions) -> str:
     """One ``<figure>`` holding the sub-figures (in ``layout-ncol`` columns) and the fence's
     caption once, under them."""
-    caption = options.get("caption")
+    caption = options.caption
     figcaption = f'<figcaption class="fence-caption">{escape(caption)}</figcaption>' if (
         caption) else ""
     return (f'<figure class="fence-figure fence-subfigures fence-ncol-{_columns(options)}">'

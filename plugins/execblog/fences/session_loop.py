@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from . import profiling
 from .model import CRASHED, ERROR, FAILED, SKIPPED, TIMEOUT, Fence, FenceResult, Output
 
 INTERRUPTED = "not run: the build was interrupted"
@@ -75,13 +76,15 @@ def interrupted(fences: list[Fence]) -> list[FenceResult]:
 def run_session(channel: SessionChannel, fences: list[Fence], default_timeout: float,
                 cancelled: Callable[[], bool] = lambda: False) -> list[FenceResult]:
     """Run ``fences`` in order over ``channel``; one result per fence, always."""
-    if not channel.ready():
+    with profiling.phase("host: waiting for a session to be ready"):
+        ready = channel.ready()
+    if not ready:
         why = f"the session process {channel.death()} before running anything"
         return [broken(CRASHED, why) for _ in fences]
     results: list[FenceResult] = []
     for i, fence in enumerate(fences):
         channel.send(fence)
-        limit = float(fence.options.get("timeout") or default_timeout)
+        limit = float(fence.options.timeout or default_timeout)
         answer = _answer(channel, limit)
         if cancelled():
             result = broken(SKIPPED, INTERRUPTED)

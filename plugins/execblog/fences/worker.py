@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
+from . import profiling
 from .backends import AUTO, BackendResolver, BackendUnavailable, LazyBackend, combine
 from .bounds import bound_line, bound_output
 from .capture import StreamCapture
@@ -134,25 +135,26 @@ class Session:
         os.chdir(os.path.dirname(fence.path))  # relative paths (inputs=...) are the post's
         started = time.perf_counter()
         status, message, line = RAN, "", None
-        with self.capture, _warnings_hidden(fence.options.get("warning") is False):
+        with self.capture, _warnings_hidden(fence.options.warning is False):
             try:
                 try:
                     if kind.uses_backend:
-                        self._bind_backend(fence.options.get("backend") or AUTO)
+                        self._bind_backend(getattr(fence.options, "backend", None) or AUTO)
                     kind.run(fence, self)
                     self._finish_gpu_work()
                 finally:
                     self._exit_if_forked()
             except FenceError as exc:
-                status = EXPECTED_ERROR if fence.options.get("error") else FAILED
+                status = EXPECTED_ERROR if fence.options.error else FAILED
                 message, line = str(exc), exc.line
                 self.emit(Output(ERROR, exc.detail or message, {}))
             except BackendUnavailable as exc:
-                status, message = FAILED, f"backend={fence.options.get('backend')}: {exc}"
+                chosen = getattr(fence.options, "backend", None)
+                status, message = FAILED, f"backend={chosen}: {exc}"
                 self.emit(Output(ERROR, message, {}))
             except BaseException as exc:  # noqa: BLE001 - author code may raise anything
                 text, line = format_error(exc, fence.source)
-                status = EXPECTED_ERROR if fence.options.get("error") else FAILED
+                status = EXPECTED_ERROR if fence.options.error else FAILED
                 message = traceback.format_exception_only(type(exc), exc)[-1].strip()
                 self.emit(Output(ERROR, text, {"ename": type(exc).__name__}))
             problem = self._capture_leftovers(fence)
@@ -346,23 +348,39 @@ def session_main(conn: Any, plugins: list[str], settings: dict[str, Any], host_p
     memory = MemoryLimit(settings, note=os.path.join(capture_dir, MEMORY_NOTE))
 
     def serve() -> None:
+        guardian = profiling.process_cpu(os.getppid()) if profiling.enabled() else 0.0
+        profiling.record("session: fork and guardian", guardian, pid=os.getppid())
+        profiling.record("session: fork and guardian", profiling.process_cpu())
         os.environ.setdefault("MPLBACKEND", "Agg")
         # Pools in fences fork from the session, as a script's do on Linux (the fork
         # server's default would look for the fence's functions in the fork server).
         multiprocessing.set_start_method("fork", force=True)
-        session = Session(plugins, capture_dir, settings)
-        memory.limit(session)
-        session.notify = conn.send
-        session.capture.attach()
+        with profiling.phase("session: start (plugins, namespace, limits)"):
+            session = Session(plugins, capture_dir, settings)
+            memory.limit(session)
+            session.notify = conn.send
+            session.capture.attach()
         conn.send(("ready", None))
-        while True:
-            try:
-                fence = conn.recv()
-            except EOFError:
-                return
-            if fence is None:
-                return
-            conn.send(("result", session.run(fence)))
+        try:
+            while True:
+                try:
+                    fence = conn.recv()
+                except EOFError:
+                    return
+                if fence is None:
+                    return
+                with profiling.phase("session: fences (their code, imports, outputs)"):
+                    result = session.run(fence)
+                conn.send(("result", result))
+        finally:
+            if profiling.enabled():  # the session leaves with os._exit: no atexit
+                profiling.record("total: session process", profiling.process_cpu())
+                profiling.record("session: fork and guardian",
+                                 profiling.process_cpu(os.getppid()) - guardian,
+                                 pid=os.getppid())
+                server = profiling.parent_of(os.getppid())  # forks every session
+                profiling.record("total: fork server", profiling.process_cpu(server),
+                                 pid=server)
 
     guard(host_pid, serve, in_guardian=conn.close,
           on_host_death=lambda: shutil.rmtree(capture_dir, ignore_errors=True), memory=memory)

@@ -80,7 +80,7 @@ def make_kind(lang: Language) -> FenceKind:
         run=lambda fence, session: run_compiled(lang, fence, session),
         options=OPTIONS, uses_backend=False, comment="//",
         version=lang.version, toolchain=lang.toolchain or lang.compiler.toolchain,
-        session_for=lambda options: "python" if options.get("export") else None,
+        session_for=lambda options: "python" if options.export else None,
         needs_gpu=lang.needs_gpu,
     )
 
@@ -93,13 +93,13 @@ def run_compiled(lang: Language, fence: Fence, session: Any) -> None:
     filename = f"fence_{fence.index}{lang.suffix}"
     with open(os.path.join(workdir, filename), "w", encoding="utf-8") as fh:
         fh.write(fence.exec_code + "\n")
-    exports = fence.options.get("export")
+    exports = fence.options.export
     # A library's name is new for each version of the fence: ctypes would hand back a
     # library already loaded under the same path.
     stem = f"fence_{fence.index}_{fence.key[:12]}" if exports else f"fence_{fence.index}"
     target = os.path.join(workdir, stem + (".so" if exports else ""))
     argv = [*command, *lang.flags, *(lang.shared if exports else ()), filename,
-            *fence.options.get("flags", ()), *lang.link, "-o", target]
+            *fence.options.flags, *lang.link, "-o", target]
     if lang.includes:
         argv[len(command):len(command)] = ["-I", os.path.dirname(fence.path)]
     _compile(lang, fence, session, argv, workdir, filename)
@@ -107,7 +107,7 @@ def run_compiled(lang: Language, fence: Fence, session: Any) -> None:
         export.bind(target, exports, session.namespace, line=fence.line,
                     device_pointers=lang.device_pointers)
         return
-    run_program([target, *fence.options.get("args", ())], what="the program", line=fence.line)
+    run_program([target, *fence.options.args], what="the program", line=fence.line)
 
 
 def _compile(lang: Language, fence: Fence, session: Any, argv: list[str], workdir: str,

@@ -47,7 +47,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from execblog.fences import hookimpl
+from execblog.fences import hookimpl, profiling
 from execblog.fences.cache import keep_derived, place, read_derived, trusts_derived
 from execblog.fences.diagnostics import emit, shown_path
 from execblog.fences.manager import make_manager
@@ -115,6 +115,7 @@ def site_kinds(settings: dict[str, Any]) -> dict[str, FenceKind]:
 
 
 @hookimpl
+@profiling.timed("notebooks")
 def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
                          settings: dict[str, Any]) -> None:
     kinds = site_kinds(settings)

@@ -224,7 +224,7 @@ def dumps(nb: Any) -> bytes:
 def shown_outputs(fence: Fence, result: FenceResult) -> list[Output]:
     """The outputs the page shows: all of them, or only errors under ``output=false``."""
     failed = result.status in FAILURES or result.status == SKIPPED
-    if fence.options.get("output", True):
+    if fence.options.output:
         return list(result.outputs)
     return [o for o in result.outputs if o.mime == ERROR] if failed else []
 
@@ -238,7 +238,7 @@ def code_cell(fence: Fence, result: FenceResult, count: int | None, language: st
         outputs[value] = _node(output_type="execute_result", data=shown["data"],
                                metadata=shown["metadata"], execution_count=count)
     metadata: dict[str, Any] = {}
-    if not fence.options.get("echo", True) or fence.options.get("fold"):
+    if not fence.options.echo or fence.options.fold:
         metadata["jupyter"] = {"source_hidden": True}
     source = cell_magic(language) + fence.code.strip("\n")
     return _code_cell(source, outputs=outputs, execution_count=count, metadata=metadata)
@@ -285,7 +285,7 @@ def _bundle(output: Output, fence: Fence) -> tuple[dict[str, Any], dict[str, Any
     else:
         bundle = {mime: str(data)}
     if _captioned(output):
-        alt = fence.options.get("alt") or fence.options.get("caption")
+        alt = fence.options.alt or fence.options.caption
         if alt:
             bundle["text/plain"] = str(alt)
     return bundle, meta
@@ -355,7 +355,7 @@ def markdown_cell(fence: Fence, result: FenceResult) -> Any:
     """The code in a fenced block, then its outputs as Markdown; images as attachments."""
     parts: list[str] = []
     attachments: dict[str, Any] = {}
-    if fence.options.get("echo", True) and fence.code.strip():
+    if fence.options.echo and fence.code.strip():
         parts.append(_block(fence.code.strip("\n"), fence.kind))
     for output in shown_outputs(fence, result):
         mime, data = output.mime, output.data
@@ -375,7 +375,7 @@ def markdown_cell(fence: Fence, result: FenceResult) -> Any:
             if mime == "image/svg+xml":  # attachments are base64, whatever the type
                 body = base64.b64encode(body.encode("utf-8")).decode("ascii")
             attachments[name] = {mime: body}
-            alt = fence.options.get("alt") or fence.options.get("caption") or fence.kind
+            alt = fence.options.alt or fence.options.caption or fence.kind
             parts.append(f"![{_bracket_safe(str(alt))}](attachment:{name})")
         elif mime in ("text/html", "text/markdown"):
             parts.append(str(payload[mime]).strip("\n"))

@@ -106,7 +106,7 @@ def _output(record: dict[str, Any]) -> Output:
 def run_stored(fence: Fence, session: Any) -> None:
     """Show the cell's stored outputs; nothing runs."""
     session.label(LABEL)
-    for output in decode_outputs(fence.options.get("outputs") or ""):
+    for output in decode_outputs(fence.options.outputs or ""):
         session.emit(output)
 
 

@@ -129,7 +129,7 @@ class DaskExecutor:
     def _needs_gpu(self, fences: list[Fence]) -> bool:
         if any(self._gpu_kinds().get(f.kind) for f in fences):
             return self._gpu_workers()  # none: it runs anywhere and says what is missing
-        asked = {f.options.get("backend") or "auto" for f in fences
+        asked = {getattr(f.options, "backend", None) or "auto" for f in fences
                  if self._uses_backend().get(f.kind)}
         gpu = {c.name for cands in make_manager(self.plugins).hook.fences_backend_candidates()
                for c in cands if c.gpu}
@@ -230,7 +230,7 @@ def _portable(fences: list[Fence]) -> tuple[list[Fence], dict[str, bytes]]:
     inputs: dict[str, bytes] = {}
     for fence in fences:
         folder = os.path.dirname(fence.path)
-        for rel in fence.options.get("inputs") or ():
+        for rel in fence.options.inputs or ():
             try:
                 inputs[rel] = Path(folder, rel).read_bytes()
             except OSError:

@@ -10,7 +10,16 @@ from html import escape
 from typing import Any
 
 from ..hookspecs import hookimpl
-from ..model import Fence, FenceError, FenceKind, Output, RenderContext
+from ..model import (
+    FEED_DROP,
+    FEED_ONLY,
+    Fence,
+    FenceError,
+    FenceKind,
+    Output,
+    RenderContext,
+    feed_role,
+)
 
 MIME = "image/svg+xml"
 
@@ -18,7 +27,7 @@ MIME = "image/svg+xml"
 def run_diagram(fence: Fence, session: Any) -> None:
     from execblog.diagrams import DiagramError, render_diagram
 
-    caption = fence.options.get("alt") or fence.options.get("caption") or None
+    caption = fence.options.alt or fence.options.caption or None
     try:
         inline = render_diagram(fence.code, caption=caption)
         standalone = render_diagram(fence.code, caption=caption, standalone=True)
@@ -42,14 +51,15 @@ def fences_render_output(output: Output, context: RenderContext) -> str | None:
     if output.mime != MIME or not output.meta.get("diagram"):
         return None
     options = context.fence.options
-    alt = escape(options.get("alt") or options.get("caption") or "diagram")
+    alt = escape(options.alt or options.caption or "diagram")
     src = context.link(str(output.meta["standalone"]).encode(), "svg")
-    caption = options.get("caption")
+    caption = options.caption
     figcaption = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
     return (
         # a scroll box: the SVG keeps its text >= 12 px (svg.py's min-width) on a phone
         f'<figure class="diagram"><div class="diagram-scroll" tabindex="0" role="region" '
-        f'aria-label="Diagram">{output.data}</div>'
-        f'<img class="diagram-feed" src="{src}" alt="{alt}" loading="lazy" hidden>'
+        f'aria-label="Diagram"{feed_role(FEED_DROP)}>{output.data}</div>'
+        f'<img class="diagram-feed" src="{src}" alt="{alt}" loading="lazy" hidden'
+        f'{feed_role(FEED_ONLY)}>'
         f"{figcaption}</figure>"
     )

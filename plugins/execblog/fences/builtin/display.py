@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import importlib.abc
-import importlib.machinery
 import logging
 import re
 import sys
@@ -38,6 +36,7 @@ from ..backends import ArrayBackend
 from ..hookspecs import hookimpl
 from ..model import Output
 from ..paths import scrub
+from .after_import import patch_after_import
 
 log = logging.getLogger("fences.display")
 
@@ -67,8 +66,8 @@ def fences_session_setup(namespace: dict[str, Any], backend: ArrayBackend) -> No
     module = sys.modules.get(IPYTHON_DISPLAY)
     if module is not None:
         _route.patch(module)
-    elif not any(isinstance(f, _IPythonFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _IPythonFinder())
+    else:
+        patch_after_import(IPYTHON_DISPLAY, _route.patch)
 
 
 @hookimpl(trylast=True)
@@ -245,21 +244,3 @@ class _Bundle:
         return self.data, self.metadata
 
 
-class _IPythonFinder(importlib.abc.MetaPathFinder):
-    """Patches ``IPython.core.display_functions`` right after it is first executed."""
-
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname != IPYTHON_DISPLAY:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        loader = getattr(spec, "loader", None)
-        if loader is None or not hasattr(loader, "exec_module"):
-            return spec
-        run = loader.exec_module
-
-        def exec_module(module: Any) -> None:
-            run(module)
-            _route.patch(module)
-
-        loader.exec_module = exec_module  # this spec's own loader object
-        return spec

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..darkfigs import SUFFIX, dark_variant
 from ..hookspecs import hookimpl
-from ..model import ERROR, STREAM, Output, RenderContext
+from ..model import ERROR, FEED_DROP, STREAM, Output, RenderContext, feed_role
 from ..settings import SettingsError
 
 # HTML values (tables) scroll sideways when wide: a named, keyboard-reachable region, as the
@@ -72,8 +72,8 @@ def _figure(output: Output, context: RenderContext, settings: dict[str, Any]) ->
     src = context.link(payload, ext)
     size = "".join(f' {k}="{int(output.meta[k])}"' for k in ("width", "height")
                    if output.meta.get(k))
-    alt = options.get("alt") or options.get("caption") or output.meta.get("alt") or ""
-    caption = options.get("caption")
+    alt = options.alt or options.caption or output.meta.get("alt") or ""
+    caption = options.caption
     letter = output.meta.get("subfigure")
     if letter:  # one of several: "(a)" under it, the fence's caption under them all
         alt = f"{alt} ({letter})" if alt else ""
@@ -81,7 +81,7 @@ def _figure(output: Output, context: RenderContext, settings: dict[str, Any]) ->
     dark = _dark_link(src, payload, ext, context, settings)
     if dark:
         shown = (_full_size(src, alt, size, "fig-light")
-                 + _full_size(dark, alt, size, "fig-dark"))
+                 + _full_size(dark, alt, size, "fig-dark", feed_role(FEED_DROP)))
     else:
         shown = _full_size(src, alt, size)
     figcaption = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
@@ -90,14 +90,14 @@ def _figure(output: Output, context: RenderContext, settings: dict[str, Any]) ->
     return f'<figure class="{css}"{zoom}>{shown}{figcaption}</figure>'
 
 
-def _full_size(src: str, alt: str, size: str, variant: str = "") -> str:
+def _full_size(src: str, alt: str, size: str, variant: str = "", role: str = "") -> str:
     """The image, as a link to its file: on a phone a tap opens it full size. With a dark
     variant there are two, ``fig-light`` and ``fig-dark``; the theme's CSS shows one, and
-    the other (lazy) is never fetched."""
+    the other (lazy) is never fetched. Feeds drop the dark one (its ``role``)."""
     css = f"fig-full {variant}".strip()
     name = "" if alt else ' aria-label="Figure, full size"'
     img = f'<img src="{src}" alt="{escape(alt)}"{size} loading="lazy" decoding="async">'
-    return f'<a class="{css}" href="{src}"{name}>{img}</a>'
+    return f'<a class="{css}" href="{src}"{name}{role}>{img}</a>'
 
 
 def _dark_link(src: str, payload: bytes, ext: str, context: RenderContext,

@@ -36,8 +36,6 @@ one of the two, the other keeps the figure's aspect ratio.
 from __future__ import annotations
 
 import contextlib
-import importlib.abc
-import importlib.machinery
 import io
 import math
 import os
@@ -45,13 +43,14 @@ import pickle
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .. import forking
+from .. import forking, profiling
 from ..hookspecs import hookimpl
-from ..model import Output
+from ..model import FenceOptions, Output
 from ..options import OptionSpec, yaml_list
+from .after_import import patch_after_import
 
 SVG_SIZE = re.compile(rb'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', re.S)
 CSS_DPI = 96  # CSS px per inch: what an SVG's pt size (x 4/3) shows at
@@ -69,11 +68,13 @@ def configure_determinism() -> None:
     matplotlib.rcParams["savefig.dpi"] = 100
 
 
-def render_figure(fig: Any, fmt: str, options: dict[str, Any] | None = None) -> Output:
+def render_figure(fig: Any, fmt: str, options: Mapping[str, Any] | None = None) -> Output:
     """One figure as an SVG or 2x PNG output (``fmt`` ``auto``: see :func:`choose_format`),
     with its CSS pixel size (resized first to the fence's ``fig-width``/``fig-height`` when
-    ``options`` give them)."""
-    tight = not _resize(fig, options or {})
+    ``options`` give them: a fence's options, or a plain mapping of option names)."""
+    if not isinstance(options, FenceOptions):
+        options = FenceOptions(options)
+    tight = not _resize(fig, options)
     if fmt == "auto":
         fmt = choose_format(fig)
     if fmt == "png":
@@ -159,6 +160,7 @@ def _png(fig: Any, tight: bool) -> bytes:
         fig, tight, format="png", dpi=PNG_DPI, metadata={"Software": None}))
 
 
+@profiling.timed("figures: drawing and encoding")
 def _save(fig: Any, tight: bool, **kwargs: Any) -> bytes:
     """``savefig`` with one draw: a layout engine runs once, before the tight box is
     measured, and is off while saving (savefig would otherwise lay out and measure in a
@@ -215,9 +217,10 @@ def _tight_bbox(fig: Any) -> Any:
     return Bbox([[x0, y0], [x1, y1]])
 
 
-def _resize(fig: Any, options: dict[str, Any]) -> bool:
-    """Apply ``fig-width``/``fig-height`` (inches); whether the figure was resized."""
-    width, height = options.get("fig-width"), options.get("fig-height")
+def _resize(fig: Any, options: FenceOptions) -> bool:
+    """Apply ``fig-width``/``fig-height`` (inches); whether the figure was resized. Hooks
+    read these options with getattr and a default: the kind running may not take them."""
+    width, height = getattr(options, "fig_width", None), getattr(options, "fig_height", None)
     if not width and not height:
         return False
     old_w, old_h = fig.get_size_inches()
@@ -247,15 +250,15 @@ def fences_session_setup() -> None:
 
 
 @hookimpl
-def fences_capture_outputs(options: dict[str, Any]) -> list[Output]:
+def fences_capture_outputs(options: FenceOptions) -> list[Output]:
     if "matplotlib.pyplot" not in sys.modules:
         return []
     import matplotlib.pyplot as plt
 
     try:
-        return kept_renderings(render_figures([plt.figure(num) for num in plt.get_fignums()],
-                                              options.get("fig-format") or "auto", options),
-                               options)
+        figures = [plt.figure(num) for num in plt.get_fignums()]
+        fmt = getattr(options, "fig_format", None) or "auto"
+        return kept_renderings(render_figures(figures, fmt, options), options)
     finally:
         plt.close("all")  # also when one fails to draw: no figure leaks into the next fence
 
@@ -284,7 +287,7 @@ def _show_open_figures(session: Any) -> None:
         return
     options = session.fence.options
     try:
-        outputs = render_figures(figures, options.get("fig-format") or "auto", options)
+        outputs = render_figures(figures, getattr(options, "fig_format", None) or "auto", options)
     finally:
         for fig in figures:
             plt.close(fig)
@@ -306,11 +309,11 @@ RENDERINGS_OPTION = OptionSpec(
 _counted: list[Any] = [None, 0]  # the fence (its options) whose figures are counted; count
 
 
-def kept_renderings(outputs: list[Output], options: dict[str, Any]) -> list[Output]:
+def kept_renderings(outputs: list[Output], options: FenceOptions) -> list[Output]:
     """With Quarto's ``renderings: [light, dark]`` a cell draws every figure once per
     rendering, in that order: keep the light ones (the first of each group where none is
     light), counting across the fence's ``plt.show()`` calls."""
-    roles = options.get("renderings") or ()
+    roles = getattr(options, "renderings", None) or ()
     if not roles:
         return outputs
     if _counted[0] is not options:
@@ -328,8 +331,7 @@ def _patch_show() -> None:
     """Replace ``pyplot.show`` (once per process), or do it when pyplot is first imported."""
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is None:
-        if not any(isinstance(f, _PyplotFinder) for f in sys.meta_path):
-            sys.meta_path.insert(0, _PyplotFinder())
+        patch_after_import("matplotlib.pyplot", lambda module: _patch_show())
         return
     original = pyplot.show
     if getattr(original, "_fences_inline", False):
@@ -358,27 +360,7 @@ def _alias_retired_styles() -> None:
         library.setdefault("seaborn" + name[len(prefix):], library[name])
 
 
-class _PyplotFinder(importlib.abc.MetaPathFinder):
-    """Patches ``matplotlib.pyplot.show`` right after pyplot is first imported."""
-
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname != "matplotlib.pyplot":
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        loader = getattr(spec, "loader", None)
-        if loader is None or not hasattr(loader, "exec_module"):
-            return spec
-        run = loader.exec_module
-
-        def exec_module(module: Any) -> None:
-            run(module)
-            _patch_show()
-
-        loader.exec_module = exec_module
-        return spec
-
-
-def render_figures(figures: list[Any], fmt: str, options: dict[str, Any]) -> list[Output]:
+def render_figures(figures: list[Any], fmt: str, options: FenceOptions) -> list[Output]:
     """:func:`render_figure` of each figure, in order. Several are drawn side by side, one
     share each in forked copies of this process (up to one per core), when a fork is the
     same state (``execblog.fences.worker.unsafe_to_fork``: no other thread, no CUDA); otherwise, or
@@ -404,7 +386,7 @@ def _fork_hazard() -> str:
     return unsafe_to_fork(None)
 
 
-def _fork_render(figures: list[Any], fmt: str, options: dict[str, Any]) -> tuple[int, str]:
+def _fork_render(figures: list[Any], fmt: str, options: FenceOptions) -> tuple[int, str]:
     """Fork a copy that renders ``figures`` into a temporary file: (its pid, the file)."""
     fd, path = tempfile.mkstemp(prefix="fences-figures-", suffix=".pickle")
     pid = forking.fork()
@@ -436,7 +418,7 @@ def _collect(pid: int, path: str) -> list[Output] | None:
 
 
 @hookimpl
-def fences_format_value(value: Any, options: dict[str, Any]) -> list[Output] | None:
+def fences_format_value(value: Any, options: FenceOptions) -> list[Output] | None:
     if "matplotlib.figure" not in sys.modules:
         return None
     from matplotlib.artist import Artist
@@ -449,7 +431,7 @@ def fences_format_value(value: Any, options: dict[str, Any]) -> list[Output] | N
     import matplotlib.pyplot as plt
 
     try:
-        return [render_figure(value, options.get("fig-format") or "auto", options)]
+        return [render_figure(value, getattr(options, "fig_format", None) or "auto", options)]
     finally:
         plt.close(value)
 
