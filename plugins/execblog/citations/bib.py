@@ -12,14 +12,13 @@ LaTeX parser) are spelled out, and a field its parser still cannot read is plain
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
-from dataclasses import dataclass
 
 from citeproc.source.bibtex import BibTeX
 from citeproc.string import String
 
+from .filecache import FileCache
 from .texmath import plain_latex, protect
 
 # BibTeX fields whose value is an identifier, not prose: no LaTeX, no case protection.
@@ -99,27 +98,14 @@ class BibTeXSource(BibTeX):
         return reference
 
 
-@dataclass
-class _Loaded:
-    signature: tuple[int, int]
-    source: BibTeXSource
-
-
-_loaded: dict[str, _Loaded] = {}
-
-
 def load(path: str) -> BibTeXSource:
     """The parsed file at ``path`` (kept while its size and mtime stay the same)."""
+    return _parsed.get(path)
+
+
+def _parse(path: str) -> BibTeXSource:
     try:
-        stat = os.stat(path)
-    except OSError as exc:
-        raise BibError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    signature = (stat.st_mtime_ns, stat.st_size)
-    kept = _loaded.get(path)
-    if kept is not None and kept.signature == signature:
-        return kept.source
-    try:
-        source = BibTeXSource(path)
+        return BibTeXSource(path)
     except OSError as exc:
         raise BibError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
@@ -127,5 +113,6 @@ def load(path: str) -> BibTeXSource:
     except Exception as exc:  # noqa: BLE001 - citeproc's parser raises anything (asserts...)
         why = str(exc) or type(exc).__name__
         raise BibError(f"cannot parse {path}: {why}") from exc
-    _loaded[path] = _Loaded(signature, source)
-    return source
+
+
+_parsed: FileCache[BibTeXSource] = FileCache(_parse, BibError)

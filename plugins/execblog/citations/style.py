@@ -40,6 +40,7 @@ from citeproc import (
 from lxml import etree
 
 from . import markup
+from .filecache import FileCache
 
 STYLE_NAME = "harvard-cite-them-right"  # citeproc-py's bundled author-year style
 DEFAULT_STYLE = os.path.join(citeproc.STYLES_PATH, f"{STYLE_NAME}.csl")
@@ -154,20 +155,14 @@ def load_styles(path: str = DEFAULT_STYLE) -> Styles:
         raise StyleError(f"cannot use {path}: {type(exc).__name__}: {exc}") from exc
 
 
-_loaded: dict[str, tuple[tuple[int, int], Styles]] = {}
 
 
 def styles(path: str = DEFAULT_STYLE) -> Styles:
     """:func:`load_styles`, kept while the file's size and mtime stay the same."""
-    try:
-        stat = os.stat(path)
-    except OSError as exc:
-        raise StyleError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    signature = (stat.st_mtime_ns, stat.st_size)
-    kept = _loaded.get(path)
-    if kept is None or kept[0] != signature:
-        kept = _loaded[path] = (signature, load_styles(path))
-    return kept[1]
+    return _styles.get(path)
+
+
+_styles: FileCache[Styles] = FileCache(load_styles, StyleError)
 
 
 _PARTS = ("full", "item", "author", "year")
