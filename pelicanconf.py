@@ -52,7 +52,7 @@ AUTHORS_SAVE_AS = "authors/index.html"
 ARCHIVES_URL = "archives/"
 # "404" renders theme/templates/404.html to 404.html at the output root (GitHub Pages and
 # most servers show it for any missing path).
-# "search" renders the search page (theme/templates/search.html; execblog.searchkit indexes).
+# "search" renders the search page (theme/templates/search.html; execblog.formats.search indexes).
 DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404", "search"]
 SEARCH_URL = "search/"
 SEARCH_SAVE_AS = "search/index.html"
@@ -83,7 +83,7 @@ FEED_MAX_ITEMS = 50
 
 MARKDOWN = {
     "extension_configs": {
-        # With Execblog's theme, code is formatted by execblog.fences.lean_html: the same
+        # With Execblog's theme, code is formatted by execblog.engine.lean_html: the same
         # colours as Pygments' HTML, with fewer elements.
         "markdown.extensions.codehilite": {"css_class": "highlight", "guess_lang": False},
         "markdown.extensions.extra": {},
@@ -95,14 +95,14 @@ MARKDOWN = {
 }
 
 # Math: pelican-render-math finds the TeX; MATH_RENDERER says who typesets it. "mathml"
-# (plugins/execblog/mathkit): MathML made at build time, no script, a subset of the math font in
-# theme/static/fonts. "mathjax": MathJax 2 in the browser, from MATHJAX_SOURCE (point it at
+# (plugins/execblog/markdown/math): MathML made at build time, no script, a subset of the math font
+# in theme/static/fonts. "mathjax": MathJax 2 in the browser, from MATHJAX_SOURCE (point it at
 # a local copy to self-host, e.g. "/mathjax/MathJax.js?config=TeX-AMS_CHTML").
 MATH_RENDERER = "mathml"  # "mathml" | "mathjax"
 MATHJAX_SOURCE = "https://cdn.jsdelivr.net/npm/mathjax@2.7.9/MathJax.js?config=TeX-AMS_CHTML"
 MATH_JAX = {"auto_insert": False, "process_summary": False, "message_style": None}
 
-# The fence engine (plugins/execblog/fences); its settings: docs/content/settings.md.
+# The fence engine (plugins/execblog/engine); its settings: docs/content/settings.md.
 FENCES_CACHE_PATH = str(ROOT / "fence-cache")
 FENCES_REPORT = None  # None: <FENCES_CACHE_PATH>/report.json
 FENCES_MODE = "run"  # run | frozen | rerun

@@ -7,8 +7,7 @@ import types
 
 import numpy
 import pytest
-from execblog.fences import forking
-from execblog.fences.backends import (
+from execblog.backends.resolver import (
     ArrayBackend,
     BackendCandidate,
     BackendResolver,
@@ -16,6 +15,7 @@ from execblog.fences.backends import (
     combine,
     shallow_values,
 )
+from execblog.executors.local import forking
 
 
 def counting_resolver(calls: list[str]) -> BackendResolver:

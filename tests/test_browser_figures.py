@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from browser_support import INSTALL_HINT, find_chromium, serve
 from conftest import run_pelican, write_files
-from execblog.fences.darkfigs import SUFFIX
+from execblog.engine.darkfigs import SUFFIX
 from test_dark_figures import fft_diagram
 
 _missing = [] if find_chromium() else ["Chromium (/usr/bin/chromium or $EXECBLOG_CHROMIUM)"]

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from execblog.fences.cache import (
+from execblog.engine.cache import (
     Cache,
     CacheWriteError,
     DerivedFileError,
@@ -23,8 +23,8 @@ from execblog.fences.cache import (
     trusts_derived,
     unseal,
 )
-from execblog.fences.model import FenceResult, Output
-from execblog.fences.report import write_report
+from execblog.engine.model import FenceResult, Output
+from execblog.engine.report import write_report
 
 FIGURE = """
     Title: Figure

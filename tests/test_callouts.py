@@ -1,5 +1,5 @@
-"""Callouts (plugins/execblog/callouts): GitHub's `> [!NOTE]` and `!!! note` admonitions, in a real
-build and its feed, plus the contrast of the theme's callout colours."""
+"""Callouts (plugins/execblog/markdown/callouts): GitHub's `> [!NOTE]` and `!!! note` admonitions,
+in a real build and its feed, plus the contrast of the theme's callout colours."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, Build, run_pelican, write_files
-from execblog.callouts import parse_marker
+from execblog.markdown.callouts import parse_marker
 
 POST = r"""
 Title: Callouts
@@ -224,12 +224,13 @@ def test_every_admonition_type_has_an_accent() -> None:
 
 
 def test_quarto_callout_divs_render_as_github_callouts() -> None:
-    """Quarto's ``::: {.callout-warning}`` (execblog.pandoc) and ``> [!WARNING]`` share one
+    """Quarto's ``::: {.callout-warning}`` (execblog.markdown.pandoc) and ``> [!WARNING]`` share one
     rendering (``callout_box``): the same markup, title from a heading or ``title=``."""
     import markdown
 
     def html(text: str) -> str:
-        md = markdown.Markdown(extensions=["extra", "execblog.callouts", "execblog.pandoc"])
+        md = markdown.Markdown(extensions=["extra", "execblog.markdown.callouts",
+                                           "execblog.markdown.pandoc"])
         return md.convert(text)
 
     github = html("> [!WARNING] Hot *stove*\n> Body.\n")

@@ -1,4 +1,5 @@
-"""Citations (plugins/execblog/citations): `[@key]` and `@key` against a .bib, with real builds."""
+"""Citations (plugins/execblog/markdown/citations):
+`[@key]` and `@key` against a .bib, with real builds."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from execblog.citations import scan
-from execblog.citations.bib import BibError, load
-from execblog.citations.style import PostCitations
+from execblog.markdown.citations import scan
+from execblog.markdown.citations.bib import BibError, load
+from execblog.markdown.citations.style import PostCitations
 
 BIB = r"""
 @article{doe2020,
@@ -299,7 +300,7 @@ def test_tex_in_bibtex_titles_is_kept_as_math_and_logos_parse(tmp_path: Path):
 
 
 def test_a_numeric_csl_style_numbers_citations_in_citation_order(tmp_path: Path):
-    from execblog.citations.style import StyleError, styles
+    from execblog.markdown.citations.style import StyleError, styles
 
     bib = tmp_path / "tex.bib"
     bib.write_text(TEX_BIB, encoding="utf-8")

@@ -9,8 +9,8 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
-from execblog.fences.collect import _brace_words, _claim
-from execblog.fences.model import FenceKind
+from execblog.engine.collect import _brace_words, _claim
+from execblog.engine.model import FenceKind
 
 PLACES = """\
 Title: Places

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
-from execblog.fences.model import Fence, FenceError
-from execblog.fences.options import kind_specs, validate
-from execblog.langkit.c import C
-from execblog.langkit.compiled import make_kind, run_compiled
+from execblog.engine.model import Fence, FenceError
+from execblog.engine.options import kind_specs, validate
+from execblog.kinds.languages.c import C
+from execblog.kinds.languages.compiled import make_kind, run_compiled
 
 
 def require_rustc() -> None:

@@ -212,7 +212,7 @@ def test_timed_out_fence_keeps_what_it_printed(site):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_the_guardian_ends_by_the_signal_that_ended_the_fence(sig):
     # SIGKILL too (it takes no handler): the host must see a kill, not "exited with 137"
-    from execblog.fences.containment import guard
+    from execblog.executors.local.containment import guard
 
     pid = os.fork()
     if pid == 0:

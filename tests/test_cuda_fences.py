@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pytest
 from conftest import Build, cupy_usable, run_pelican, write_files
-from execblog.fences.cache import Cache
-from execblog.fences.model import STREAM, FenceResult, Output
-from execblog.langkit import cuda_device
-from execblog.langkit.cuda import NVCC, gpu_node
+from execblog.engine.cache import Cache
+from execblog.engine.model import STREAM, FenceResult, Output
+from execblog.kinds.languages import cuda_device
+from execblog.kinds.languages.cuda import NVCC, gpu_node
 
 NO_GPU = {"CUDA_VISIBLE_DEVICES": ""}  # hides a GPU where there is one; a no-op elsewhere
 
@@ -351,8 +351,8 @@ def test_an_exported_function_takes_a_cupy_array(tmp_path):
 
 
 def test_a_cluster_sends_cuda_sessions_to_gpu_workers_only_when_it_has_some():
-    from execblog.fences.builtin.dask_executor import DaskExecutor
-    from execblog.fences.model import Fence
+    from execblog.engine.model import Fence
+    from execblog.executors.dask_executor import DaskExecutor
 
     executor = DaskExecutor("tcp://127.0.0.1:1", [], 60.0)
     kinds = executor._gpu_kinds()

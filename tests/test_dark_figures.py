@@ -1,5 +1,5 @@
 """Figures for every theme and screen: dark renderings of matplotlib figures
-(plugins/execblog/fences/darkfigs.py), the full-size link, the light-only feeds, the diagrams'
+(plugins/execblog/engine/darkfigs.py), the full-size link, the light-only feeds, the diagrams'
 zoomed view, and the FFT post's highlight hatch contrast. One real build (and one warm
 rebuild) of a small site, parsed with bs4 and feedparser."""
 
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, run_pelican, write_files
-from execblog.fences import darkfigs
-from execblog.fences.cache import seal, unseal
+from execblog.engine import darkfigs
+from execblog.engine.cache import seal, unseal
 from PIL import Image
 
 CSS = ROOT / "plugins/execblog/theme" / "static" / "css" / "main.css"
@@ -254,7 +254,7 @@ def test_a_kept_dark_rendering_must_look_like_one() -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from execblog.fences.builtin.mpl import render_figure
+    from execblog.display.mpl import render_figure
 
     fig, ax = plt.subplots(figsize=(2, 1.5))
     ax.plot([0, 1], [0, 1])
@@ -425,11 +425,11 @@ def test_dark_renderings_are_made_as_a_session_ends(tmp_path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from execblog.fences.builtin.mpl import render_figure
-    from execblog.fences.cache import sha256
-    from execblog.fences.manager import make_manager
-    from execblog.fences.model import FenceResult, Output
-    from execblog.fences.render import Renderer
+    from execblog.display.mpl import render_figure
+    from execblog.engine.cache import sha256
+    from execblog.engine.manager import make_manager
+    from execblog.engine.model import FenceResult, Output
+    from execblog.engine.render import Renderer
 
     fig, ax = plt.subplots(figsize=(2, 1.5))
     ax.plot([0, 1], [0, 1])

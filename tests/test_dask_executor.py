@@ -140,7 +140,7 @@ def test_a_tls_address_without_certificates_is_one_clear_error_and_a_report(tmp_
 
 
 def test_security_settings_are_checked_before_anything_connects():
-    from execblog.fences.builtin.dask_executor import _security
+    from execblog.executors.dask_executor import _security
 
     security, problem = _security("tcp://127.0.0.1:9", None)
     assert problem is None and not security.require_encryption

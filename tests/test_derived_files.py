@@ -22,9 +22,9 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
-from execblog.fences import darkfigs
-from execblog.fences.cache import seal, unseal
-from execblog.fences.render import highlighted_code_matches
+from execblog.engine import darkfigs
+from execblog.engine.cache import seal, unseal
+from execblog.engine.render import highlighted_code_matches
 from fontTools.ttLib import TTFont
 
 PLANTED = "PLANTED-7f3a"

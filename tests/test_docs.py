@@ -12,8 +12,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, located
-from execblog.fences import hookspecs, options
-from execblog.fences.manager import make_manager
+from execblog.engine import hookspecs, options
+from execblog.engine.manager import make_manager
 
 from tools.docs import build_docs
 

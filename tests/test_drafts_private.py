@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, Build, write_files
-from execblog.searchkit import find_pagefind, indexed_pages
+from execblog.formats.search import find_pagefind, indexed_pages
 from lxml import etree
 from test_tasks import ENV, log
 

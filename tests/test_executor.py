@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 from conftest import run_pelican, write_files
-from execblog.fences.hookspecs import Executor
-from execblog.fences.pool import SessionPool
+from execblog.engine.hookspecs import Executor
+from execblog.executors.local.pool import SessionPool
 
 # A third-party executor: the local pool under another name, counting what it was given.
 PLUGIN = '''
 import json, os
-from execblog.fences import hookimpl
-from execblog.fences.pool import SessionPool
+from execblog.engine import hookimpl
+from execblog.executors.local.pool import SessionPool
 
 
 class Counting(SessionPool):

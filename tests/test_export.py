@@ -8,8 +8,8 @@ import subprocess
 
 import numpy as np
 import pytest
-from execblog.fences.model import FenceError
-from execblog.langkit.export import bind, parse_exports
+from execblog.engine.model import FenceError
+from execblog.kinds.languages.export import bind, parse_exports
 
 # -- parse_exports ----------------------------------------------------------------------------
 

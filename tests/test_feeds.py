@@ -1,4 +1,5 @@
-"""Feeds (plugins/execblog/feedkit): real publish/dev builds, every feed parsed with feedparser.
+"""Feeds (plugins/execblog/formats/feeds):
+real publish/dev builds, every feed parsed with feedparser.
 
 feedparser is asked not to sanitise or resolve URLs, so the assertions see the HTML that
 feedkit wrote, not a cleaned-up copy.

@@ -1,4 +1,5 @@
-"""Clean feeds (plugins/execblog/feedkit): no heading permalinks, honest `updated`, aligned numbers.
+"""Clean feeds (plugins/execblog/formats/feeds):
+no heading permalinks, honest `updated`, aligned numbers.
 
 One real publish build; every feed is parsed with feedparser (no sanitising, no URL
 resolution) and entry HTML with BeautifulSoup. Every source file's mtime is set to "now"
@@ -23,10 +24,10 @@ from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
 from execblog.benchtables.html import render_html
 from execblog.benchtables.model import BenchData
-from execblog.feedkit.dates import HonestDates, parse_git_date
-from execblog.feedkit.headings import permalink_class
-from execblog.feedkit.rewrite import EntryRewriter
-from execblog.feedkit.tables import text_align, with_right_alignment
+from execblog.formats.feeds.dates import HonestDates, parse_git_date
+from execblog.formats.feeds.headings import permalink_class
+from execblog.formats.feeds.rewrite import EntryRewriter
+from execblog.formats.feeds.tables import text_align, with_right_alignment
 
 SITEURL = "https://blog.example.org/sub"
 UTC = datetime.UTC

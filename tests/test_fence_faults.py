@@ -133,7 +133,7 @@ def test_a_session_killed_by_a_signal_says_which_and_what_it_usually_means(fault
     (None, "stopped answering"),
 ])
 def test_exit_descriptions(code, text):
-    from execblog.fences.pool import _describe_exit
+    from execblog.executors.local.pool import _describe_exit
 
     assert _describe_exit(code) == text
 

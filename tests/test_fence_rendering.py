@@ -17,12 +17,12 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from conftest import write_files
-from execblog.fences.builtin import display as display_plugin
-from execblog.fences.builtin.html import latex_html
-from execblog.fences.manager import make_manager
-from execblog.fences.model import STREAM, Fence, FenceResult, Output, RenderContext
-from execblog.fences.options import kind_specs, validate
-from execblog.fences.render import Renderer, site_markdown
+from execblog.display import protocol as display_plugin
+from execblog.display.html import latex_html
+from execblog.engine.manager import make_manager
+from execblog.engine.model import STREAM, Fence, FenceResult, Output, RenderContext
+from execblog.engine.options import kind_specs, validate
+from execblog.engine.render import Renderer, site_markdown
 from pelican.plugins.render_math.pelican_mathjax_markdown_extension import (
     PelicanMathJaxExtension,
 )

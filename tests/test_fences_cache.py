@@ -6,7 +6,7 @@ import json
 import os
 
 from conftest import write_files
-from execblog.fences.cache import seal, unseal
+from execblog.engine.cache import seal, unseal
 
 POST = """
     Title: Cached
@@ -192,8 +192,8 @@ def test_gpu_results_are_kept_and_labelled_on_a_machine_without_gpu(site):
 
 BETTER = '''
 import numpy
-from execblog.fences import hookimpl
-from execblog.fences.backends import ArrayBackend, BackendCandidate
+from execblog.engine import hookimpl
+from execblog.backends.resolver import ArrayBackend, BackendCandidate
 
 
 def probe():
@@ -224,7 +224,7 @@ def test_a_machine_with_a_better_backend_reruns_auto_results(site, tmp_path, mon
 
 def test_fork_server_starts_early_only_when_a_post_changed_since_the_last_report(tmp_path):
     """The engine warms the fork server up at start when Markdown is newer than the report."""
-    from execblog.fences.engine import _edited_since
+    from execblog.engine.pipeline import _edited_since
 
     post, report = tmp_path / "content" / "posts" / "a.md", tmp_path / "report.json"
     post.parent.mkdir(parents=True)

@@ -17,8 +17,8 @@ from conftest import ROOT, run_pelican, write_files
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from execblog.fences.builtin import mpl  # noqa: E402
-from execblog.fences.options import FIG_FORMAT_OPTION  # noqa: E402
+from execblog.display import mpl  # noqa: E402
+from execblog.engine.options import FIG_FORMAT_OPTION  # noqa: E402
 
 RNG = np.random.default_rng(0)
 
@@ -337,7 +337,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from execblog.fences.builtin import mpl
+from execblog.display import mpl
 mpl.configure_determinism()
 
 def figures(report):

@@ -177,8 +177,8 @@ def test_benchmark_puts_numpy_torch_and_jax_side_by_side(site):
 LAZY_PLUGIN = '''
 import os, time
 import numpy
-from execblog.fences import hookimpl
-from execblog.fences.backends import ArrayBackend, BackendCandidate
+from execblog.engine import hookimpl
+from execblog.backends.resolver import ArrayBackend, BackendCandidate
 
 def probe():
     with open(os.environ["ABACUS_LOG"], "a") as fh:

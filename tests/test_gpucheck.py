@@ -101,7 +101,7 @@ def test_the_egg_info_must_list_the_declared_entry_points(tmp_path):
         [project]
         name = "x"
         [project.entry-points.pelican_fences]
-        "execblog.langkit.cuda" = "execblog.langkit.cuda"
+        "execblog.kinds.languages.cuda" = "execblog.kinds.languages.cuda"
         "notebooks" = "notebooks"
     """))
     assert not gpucheck.egg_info_current(tmp_path)
@@ -110,7 +110,8 @@ def test_the_egg_info_must_list_the_declared_entry_points(tmp_path):
     (eggs / "entry_points.txt").write_text("[pelican_fences]\nnotebooks = notebooks\n")
     assert not gpucheck.egg_info_current(tmp_path)  # stale: cuda is missing
     (eggs / "entry_points.txt").write_text(
-        "[pelican_fences]\nexecblog.langkit.cuda = execblog.langkit.cuda\nnotebooks = notebooks\n")
+        "[pelican_fences]\nexecblog.kinds.languages.cuda = execblog.kinds.languages.cuda\n"
+        "notebooks = notebooks\n")
     assert gpucheck.egg_info_current(tmp_path)
     assert gpucheck.ensure_egg_info(tmp_path) == f"{gpucheck.EGG_INFO} is current"
 

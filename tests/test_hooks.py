@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, auto_backend, cupy_installed, run_pelican, write_files
-from execblog.fences import hookspecs
+from execblog.engine import hookspecs
 
 PLUGIN = '''
-from execblog.fences import hookimpl
-from execblog.fences.backends import BackendCandidate
-from execblog.fences.model import FenceKind, Output
+from execblog.engine import hookimpl
+from execblog.backends.resolver import BackendCandidate
+from execblog.engine.model import FenceKind, Output
 
 
 class Loud:
@@ -113,7 +113,7 @@ def test_a_third_party_plugin_can_use_every_hook(tmp_path):
 
 
 def test_a_misspelled_hook_fails_loudly(tmp_path):
-    write_files(tmp_path / "lib", {"typo.py": "from execblog.fences import hookimpl\n\n"
+    write_files(tmp_path / "lib", {"typo.py": "from execblog.engine import hookimpl\n\n"
                                               "@hookimpl\ndef fences_kindz():\n    return []\n"})
     write_files(tmp_path / "content", {"posts/a.md": "Title: A\nDate: 2026-04-02\n\nText.\n"})
     proc = run_pelican(tmp_path / "content", tmp_path / "out",
@@ -151,7 +151,7 @@ def test_every_builtin_plugin_is_an_entry_point_and_nothing_else_registers():
     """One way to register: Execblog's own plugins are entries of the ``pelican_fences``
     group, as a third party's are; every module of the package that implements a hook is
     one of them."""
-    from execblog.fences import manager
+    from execblog.engine import manager
 
     names = {ep.name for ep in manager.plugin_entry_points()
              if manager._distribution(ep) == manager.DISTRIBUTION}
@@ -193,27 +193,31 @@ def named_strings(path: Path, skip: frozenset[str] = frozenset()) -> set[str]:
 
 
 def test_the_engine_core_names_no_backend_and_no_kind():
-    """Kinds and backends are plugins: outside their own modules (fences/builtin/, langkit/)
-    the engine's modules hold none of their names as a string. Nor does the notebook writer
-    (notebooks/convert.py), which reads how a kind appears in a notebook from the kind
-    (``FenceKind.notebook_cell``); the one language it names is its kernel's (KERNELSPEC)."""
-    from execblog.fences.manager import make_manager
+    """Kinds and backends are plugins: outside their own folders (kinds/, backends/) the
+    kernel, the engine, the executors and display hold none of their names as a string. Nor
+    does the notebook writer (formats/notebooks/convert.py), which reads how a kind appears in
+    a notebook from the kind (``FenceKind.notebook_cell``); the one language it names
+    is its kernel's (KERNELSPEC)."""
+    from execblog.engine.manager import make_manager
 
     kinds = [k for found in make_manager().hook.fences_kinds() for k in found]
     names = {"numpy", "cupy", "torch", "jax", "python", "bash", "diagram", "cuda", "cpp",
              "rust", *(k.name for k in kinds), *(a for k in kinds for a in k.aliases)}
     package = ROOT / "plugins" / "execblog"
-    checked = [*(package / "fences").glob("*.py"), package / "notebooks" / "convert.py"]
+    checked = [path for folder in ("kernel", "engine", "executors", "display")
+               for path in (package / folder).rglob("*.py")]
+    checked.append(package / "formats" / "notebooks" / "convert.py")
+    assert len(checked) > 40
     for path in checked:
         found = named_strings(path, frozenset({"KERNELSPEC"}))
         assert not found & names, f"{path.name} names {found & names}"
     # the check sees a kind's name where a module holds one
-    assert "bash" in named_strings(package / "langkit" / "bash.py") & names
+    assert "bash" in named_strings(package / "kinds" / "languages" / "bash.py") & names
 
 
 def test_a_resumable_executor_is_a_protocol():
-    from execblog.fences.hookspecs import Executor, ResumableExecutor
-    from execblog.fences.pool import SessionPool
+    from execblog.engine.hookspecs import Executor, ResumableExecutor
+    from execblog.executors.local.pool import SessionPool
 
     pool = SessionPool(1, [], 60.0)
     assert isinstance(pool, Executor) and isinstance(pool, ResumableExecutor)
@@ -223,14 +227,16 @@ def test_a_resumable_executor_is_a_protocol():
 def test_feeds_read_the_role_an_output_declares_not_other_packages_classes():
     """feedkit acts on ``data-feed`` roles (fences.model.feed_role), never on the classes of
     the packages that render outputs (figures, diagrams, parameter grids)."""
-    from execblog.feedkit.rewrite import EntryRewriter
-    from execblog.fences.model import FEED_DROP, FEED_ONLY, FEED_STATIC, feed_role
+    from execblog.engine.model import FEED_DROP, FEED_ONLY, FEED_STATIC, feed_role
+    from execblog.formats.feeds.rewrite import EntryRewriter
 
     classes = {"fig-dark", "fig-light", "fence-figure", "fence-subfigure", "diagram",
                "diagram-feed", "diagram-scroll", "params-controls", "params-fence"}
-    for path in (ROOT / "plugins" / "execblog" / "feedkit").glob("*.py"):
+    feeds = sorted((ROOT / "plugins" / "execblog" / "formats" / "feeds").glob("*.py"))
+    assert feeds
+    for path in feeds:
         found = named_strings(path)
-        assert not found & classes, f"feedkit/{path.name} names {found & classes}"
+        assert not found & classes, f"formats/feeds/{path.name} names {found & classes}"
     html = (f'<div class="any"{feed_role(FEED_DROP)}><input></div>'
             f'<img src="/a.svg" alt="a" loading="lazy" hidden{feed_role(FEED_ONLY)}>'
             f'<div data-states="{{}}" data-src="/s.html"{feed_role(FEED_STATIC)}><p>kept</p></div>')

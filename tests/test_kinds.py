@@ -7,8 +7,8 @@ import json
 from conftest import run_pelican, write_files
 
 PLUGIN = '''
-from execblog.fences import hookimpl
-from execblog.fences.model import FenceError, FenceKind, Output
+from execblog.engine import hookimpl
+from execblog.engine.model import FenceError, FenceKind, Output
 
 
 def run_grumpy(fence, session):
@@ -74,8 +74,8 @@ def test_display_of_a_figure_follows_the_fence_fig_format(site):
 def test_the_session_a_kind_gets_is_the_documented_protocol(tmp_path):
     """A kind checks, inside the worker, that its session is a ``fences.Session``."""
     plugin = (
-        "from execblog.fences import Session, hookimpl\n"
-        "from execblog.fences.model import FenceKind, Output\n\n"
+        "from execblog.engine import Session, hookimpl\n"
+        "from execblog.engine.model import FenceKind, Output\n\n"
         "def run(fence, session):\n"
         "    ok = isinstance(session, Session) and session.fence is fence\n"
         "    session.emit(Output('text/plain', f'protocol {ok}'))\n\n"
@@ -113,7 +113,7 @@ def test_options_a_kind_does_not_use_are_rejected_and_not_keyed(site):
 
 SETTINGS_PLUGIN = """
 import json, os
-from execblog.fences import hookimpl
+from execblog.engine import hookimpl
 
 
 @hookimpl

@@ -4,15 +4,15 @@ compiler identities, the command a kind runs, and how a program ended."""
 from __future__ import annotations
 
 import pytest
-from execblog.langkit.cuda import gpu_node
-from execblog.langkit.diagnostics import (
+from execblog.kinds.languages.cuda import gpu_node
+from execblog.kinds.languages.diagnostics import (
     gcc_first_error,
     nvcc_first_error,
     rewrite,
     rustc_first_error,
 )
-from execblog.langkit.program import exit_message
-from execblog.langkit.toolchain import Compiler, tool_name, version_of
+from execblog.kinds.languages.program import exit_message
+from execblog.kinds.languages.toolchain import Compiler, tool_name, version_of
 
 SOURCE = "posts/x.md"
 

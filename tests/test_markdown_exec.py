@@ -13,9 +13,9 @@ from collections import Counter
 import pytest
 from bs4 import BeautifulSoup
 from conftest import located, run_pelican, write_files
-from execblog.fences.collect import _claim
-from execblog.fences.manager import make_manager
-from execblog.fences.plain import readable
+from execblog.engine.collect import _claim
+from execblog.engine.manager import make_manager
+from execblog.engine.plain import readable
 from execblog.sources import mdexec
 
 KINDS = [k for ks in make_manager().hook.fences_kinds() for k in ks]

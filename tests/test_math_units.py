@@ -1,10 +1,10 @@
-"""mathkit's TeX -> MathML fixes, formula by formula (execblog/mathkit/converter.py), and the
+"""mathkit's TeX -> MathML fixes, formula by formula (execblog/markdown/math/converter.py), and the
 page-level numbering and references (pages.py), without a build."""
 
 from __future__ import annotations
 
 import pytest
-from execblog.mathkit.converter import (
+from execblog.markdown.math.converter import (
     Converted,
     MathConverter,
     convert_tex,
@@ -12,8 +12,8 @@ from execblog.mathkit.converter import (
     split_delimiters,
     tex_fallback,
 )
-from execblog.mathkit.font import glyph_text, styled_letter
-from execblog.mathkit.pages import convert_page
+from execblog.markdown.math.font import glyph_text, styled_letter
+from execblog.markdown.math.pages import convert_page
 from lxml import etree
 
 M = "{http://www.w3.org/1998/Math/MathML}"
@@ -176,7 +176,7 @@ def test_stored_conversions_must_be_sound_markup():
 
 
 def test_the_store_is_kept_with_a_checksum_and_refused_when_edited(tmp_path, capsys):
-    from execblog.fences.cache import seal, unseal
+    from execblog.engine.cache import seal, unseal
 
     store = tmp_path / "mathkit" / "formulas.json"
     first = MathConverter(store)
@@ -207,7 +207,7 @@ SCRIPTED_FUNCTIONS = [r"5n\log_2 n", r"\max_i x_i", r"\sin^2 x", r"\lim_{n\to\in
 @pytest.mark.parametrize("tex", SCRIPTED_FUNCTIONS)
 @pytest.mark.parametrize("display", [False, True])
 def test_function_with_a_script_keeps_its_two_children(tex, display):
-    from execblog.mathkit.structure import ARITY, structure_problems
+    from execblog.markdown.math.structure import ARITY, structure_problems
 
     root = tree(tex, display)
     assert structure_problems(root) == []
@@ -226,7 +226,7 @@ def test_log_2_n_reads_log_sub_2_then_n():
 
 
 def test_structure_check_finds_wrong_arity_and_script_spaces():
-    from execblog.mathkit.structure import structure_problems
+    from execblog.markdown.math.structure import structure_problems
 
     bad = etree.fromstring(f'<math xmlns="{M[1:-1]}"><msub><mi>log</mi><mspace/><mn>2</mn>'
                            "</msub><mfrac><mn>1</mn></mfrac><msup><mi>x</mi><mspace/></msup>"

@@ -12,8 +12,11 @@ import time
 
 import pytest
 from conftest import cupy_usable, located, run_pelican, write_files
-from execblog.fences import memory
-from execblog.fences.memory import (
+from execblog.engine.model import ERROR, FAILED, RAN, Fence, FenceResult, Output
+from execblog.engine.options import COMMON_OPTIONS, OptionError, validate
+from execblog.engine.settings import SettingsError, format_bytes, parse_memory, read
+from execblog.executors.local import memory
+from execblog.executors.local.memory import (
     MEMORY_NOTE,
     MemoryLimit,
     cgroup_dir,
@@ -22,9 +25,6 @@ from execblog.fences.memory import (
     memory_note,
     session_cgroup_parent,
 )
-from execblog.fences.model import ERROR, FAILED, RAN, Fence, FenceResult, Output
-from execblog.fences.options import COMMON_OPTIONS, OptionError, validate
-from execblog.fences.settings import SettingsError, format_bytes, parse_memory, read
 
 HEAD = "Title: {t}\nDate: 2026-07-0{d}\n\n"
 OUT_OF_MEMORY = "ran out of memory (limit 300 MiB"

@@ -10,9 +10,9 @@ import posixpath
 
 import nbformat
 from conftest import run_pelican, write_files
-from execblog.fences.cache import seal, unseal
-from execblog.fences.model import Fence
-from execblog.notebooks.convert import body_start, fence_end, source_lines, split_post
+from execblog.engine.cache import seal, unseal
+from execblog.engine.model import Fence
+from execblog.formats.notebooks.convert import body_start, fence_end, source_lines, split_post
 
 POST = r'''
 Title: Notebook Demo
@@ -233,8 +233,8 @@ def test_the_source_is_cut_at_the_header_and_around_each_fence():
 
 # A third party's kinds, each saying how its fences appear in a notebook (notebook_cell).
 KINDS_PLUGIN = """
-from execblog.fences import hookimpl
-from execblog.fences.model import STREAM, FenceKind, Output
+from execblog.engine import hookimpl
+from execblog.engine.model import STREAM, FenceKind, Output
 
 
 def run(fence, session):

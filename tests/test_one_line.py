@@ -109,6 +109,7 @@ BLOGS = {
     "notmyidea": (["execblog"], False,
                   ('head link[rel=stylesheet][href="/theme/css/main.css"]', "header#banner",
                    "footer.post-info abbr.published", "address.vcard.author a")),
+    # execblog.mathkit: a part's name before it moved (now execblog.markdown.math)
     "simple": (["pelican.plugins.render_math", "execblog", "execblog.mathkit"], True,
                ("article > header h2 a[rel=bookmark]", "article > footer time",
                 "article > footer address a")),
@@ -281,12 +282,18 @@ def test_importing_execblog_is_light_and_names_its_theme() -> None:
     theme, imported = proc.stdout.splitlines()
     assert Path(theme).is_absolute() and (Path(theme) / "templates/base.html").is_file()
     assert Path(theme) == ROOT / "plugins/execblog/theme"
-    assert imported == "[]"
+    assert imported == "['execblog.renamed']"
+
+
+def test_a_part_listed_by_its_old_name_builds_and_the_log_names_the_new_one(blog: dict) -> None:
+    said = "execblog: execblog.mathkit is now execblog.markdown.math; write the new name"
+    assert blog["log"].count(said) == (blog["theme"] == "simple"), blog["log"][-2000:]
+    assert blog["returncode"] == 0
 
 
 def test_registering_twice_connects_each_receiver_once() -> None:
     probe = """
-import execblog, execblog.fences, execblog.mathkit
+import execblog, execblog.engine, execblog.markdown.math
 from pelican import signals
 from pelican.plugins import signals as module
 every = [s for s in vars(module).values() if isinstance(s, type(signals.initialized))]
@@ -294,7 +301,7 @@ count = lambda: sum(len(s.receivers) for s in every)
 before = count()
 execblog.register()
 once = count()
-execblog.register(); execblog.fences.register(); execblog.mathkit.register()
+execblog.register(); execblog.engine.register(); execblog.markdown.math.register()
 print(before, once, count())
 """
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
@@ -304,20 +311,20 @@ print(before, once, count())
 
 
 def test_expand_plugins_spells_execblog_out_once() -> None:
-    assert expand_plugins(["tipue_search", "execblog", "execblog.fences"]) == [
+    assert expand_plugins(["tipue_search", "execblog", "execblog.engine"]) == [
         "tipue_search", "execblog.standalone", *PARTS]
     assert expand_plugins(None) == []
 
 
 def test_callouts_are_added_to_markdown_without_changing_the_blogs_own() -> None:
-    callouts = "execblog.callouts"
+    callouts = "execblog.markdown.callouts"
     own = {"extension_configs": {"markdown.extensions.toc": {"permalink": True}},
            "output_format": "html5"}
     added = with_extensions(own)
     assert added == {"extension_configs": {"markdown.extensions.toc": {"permalink": True},
-                                           callouts: {}, "execblog.pandoc": {}},
+                                           callouts: {}, "execblog.markdown.pandoc": {}},
                      "output_format": "html5"}
-    assert with_extensions(own, strict=True)["extension_configs"]["execblog.pandoc"] == {
+    assert with_extensions(own, strict=True)["extension_configs"]["execblog.markdown.pandoc"] == {
         "strict": True}
     assert callouts not in own["extension_configs"]  # a copy: the blog's dict is unchanged
     assert callouts not in with_extensions({"extensions": [callouts]})["extension_configs"]

@@ -1,4 +1,4 @@
-"""Fence options are one frozen, typed object read by attribute (execblog.fences.options)."""
+"""Fence options are one frozen, typed object read by attribute (execblog.engine.options)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 import pickle
 
 import pytest
-from execblog.fences.manager import make_manager
-from execblog.fences.model import Fence
-from execblog.fences.options import (
+from execblog.engine.manager import make_manager
+from execblog.engine.model import Fence
+from execblog.engine.options import (
     COMMON_OPTIONS,
     FenceOptions,
     kind_specs,

@@ -14,17 +14,17 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
-from execblog.fences.bounds import (
+from execblog.display.html import truncated_notice
+from execblog.display.protocol import png_bytes
+from execblog.engine.bounds import (
     MAX_LINE_CHARS,
     MAX_OUTPUT_CHARS,
     bound_line,
     bound_output,
     cut_note,
 )
-from execblog.fences.builtin.display import png_bytes
-from execblog.fences.builtin.html import truncated_notice
-from execblog.fences.model import ERROR, STREAM, Output
-from execblog.fences.render import terminal_text, xml_safe
+from execblog.engine.model import ERROR, STREAM, Output
+from execblog.engine.render import terminal_text, xml_safe
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

@@ -1,6 +1,6 @@
 """Page weight: each page links only the stylesheets it uses, main.css is the one that holds
 up the first paint, and highlighted code has fewer elements with the same colours
-(plugins/execblog/fences/lean_html.py). One real build of a small site, parsed with bs4."""
+(plugins/execblog/engine/lean_html.py). One real build of a small site, parsed with bs4."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, run_pelican, write_files
-from execblog.fences.lean_html import THEME_STYLES, LeanHtmlFormatter
+from execblog.engine.lean_html import THEME_STYLES, LeanHtmlFormatter
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
@@ -20,7 +20,7 @@ from pygments.token import STANDARD_TYPES, Text
 CSS = ROOT / "plugins/execblog/theme/static/css"
 SHEETS = ("main", "pygments", "authoring", "diagrams", "bench")
 # Code with the usual mix: names, punctuation, blanks, keywords, strings, comments.
-CODE = (ROOT / "plugins/execblog/fences/darkfigs.py").read_text(encoding="utf-8")[:5000].rstrip()
+CODE = (ROOT / "plugins/execblog/engine/darkfigs.py").read_text(encoding="utf-8")[:5000].rstrip()
 
 POSTS = {
     "posts/prose.md": """\

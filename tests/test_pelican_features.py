@@ -21,8 +21,8 @@ from urllib.parse import urljoin
 import feedparser
 import pytest
 from conftest import ROOT, Build, run_pelican, write_files
-from execblog.searchkit import build_index, find_pagefind
-from execblog.sitefiles.owned import plugin_named
+from execblog.formats.search import build_index, find_pagefind
+from execblog.formats.sitefiles.owned import plugin_named
 from execblog.themekit.pelican_features import categories_in_use, language_name
 from lxml import etree
 
@@ -404,11 +404,11 @@ def test_its_own_feed_settings_are_kept(owned: Build) -> None:
 
 
 def test_another_search_or_sitemap_plugin_is_recognised() -> None:
-    settings = {"PLUGINS": ["execblog.searchkit", "execblog.sitefiles", "tipue_search",
+    settings = {"PLUGINS": ["execblog.formats.search", "execblog.formats.sitefiles", "tipue_search",
                             "pelican.plugins.sitemap"]}
     assert plugin_named(settings, "search") == "tipue_search"
     assert plugin_named(settings, "sitemap") == "pelican.plugins.sitemap"
-    assert plugin_named({"PLUGINS": ["execblog.searchkit"]}, "search") is None
+    assert plugin_named({"PLUGINS": ["execblog.formats.search"]}, "search") is None
     assert plugin_named({"PLUGINS": ["research_notes", "sitemaps_extra"]}, "search") is None
     assert plugin_named({"PLUGINS": ["pelican-search"]}, "search") == "pelican-search"
 

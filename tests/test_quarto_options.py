@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from execblog.fences.model import FenceKind
-from execblog.fences.options import (
+from execblog.engine.model import FenceKind
+from execblog.engine.options import (
     FIG_FORMAT_OPTION,
     OptionError,
     kind_specs,

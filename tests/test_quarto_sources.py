@@ -1,5 +1,5 @@
 """Quarto documents as posts (execblog.sources.quarto) and Quarto's body syntax
-(execblog.pandoc): one real build of a small site with .qmd posts, then the pure parts."""
+(execblog.markdown.pandoc): one real build of a small site with .qmd posts, then the pure parts."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from conftest import located, run_pelican, write_files
-from execblog.pandoc import conditional
-from execblog.pandoc.attributes import parse_opener
-from execblog.pandoc.layout import LayoutError, rows_for
+from execblog.markdown.pandoc import conditional
+from execblog.markdown.pandoc.attributes import parse_opener
+from execblog.markdown.pandoc.layout import LayoutError, rows_for
 from execblog.sources.quarto import kernel_language, split_front_matter
 
 POST = r"""
@@ -167,7 +167,7 @@ def built(tmp_path_factory):
                                   "posts/draft.qmd": DRAFT, "posts/refs.bib": BIB,
                                   "posts/broken.qmd": BROKEN, "posts/plain.md": PLAIN,
                                   "posts/_nested/text.txt": "NESTED-TEXT\n"})
-    # execblog.pandoc is one of the Markdown extensions Execblog adds to the site's
+    # execblog.markdown.pandoc is one of the Markdown extensions Execblog adds to the site's
     proc = run_pelican(tmp / "content", tmp / "output",
                        settings={"FENCES_CACHE_PATH": str(tmp / "cache")})
     return proc, tmp / "output"
@@ -372,7 +372,8 @@ def test_columns_share_one_row():
     import markdown
 
     html = markdown.markdown(':::: {.columns}\n::: {.column width="40%"}\nLeft\n:::\n'
-                             '::: {.column}\nRight\n:::\n::::\n', extensions=["execblog.pandoc"])
+                             '::: {.column}\nRight\n:::\n::::\n',
+                             extensions=["execblog.markdown.pandoc"])
     row = BeautifulSoup(html, "html.parser").select_one("div.columns")
     assert "display:flex" in row["style"]
     assert [(c.get_text().strip(), c["style"].split(";")[0]) for c in row.select(".column")] == [
@@ -383,7 +384,7 @@ def test_bracketed_spans():
     import markdown
 
     text = "[Shift]{.kbd} [*bold*]{#s .smallcaps lang=fr} [x]{not attrs} `[c]{.d}` [a](https://x.org)"
-    html = markdown.markdown(text, extensions=["execblog.pandoc"])
+    html = markdown.markdown(text, extensions=["execblog.markdown.pandoc"])
     soup = BeautifulSoup(html, "html.parser")
     assert [(s.get("class"), s.get("id"), s.get("data-lang"), s.decode_contents())
             for s in soup.find_all("span")] == [(["kbd"], None, None, "Shift"),

@@ -1,4 +1,4 @@
-"""Quarto's cross-reference forms (plugins/execblog/xrefs), as Quarto renders them
+"""Quarto's cross-reference forms (plugins/execblog/markdown/xrefs), as Quarto renders them
 (quarto-cli ``src/resources/filters/crossref/refs.lua``; quarto.org "Cross References"):
 
 - ``-@fig-x`` and ``[-@fig-x]``: the bare number, "1", for every kind, equations included
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from execblog.xrefs.core import process, reference_lines
+from execblog.markdown.xrefs.core import process, reference_lines
 
 POST = r"""
     Title: Reference forms

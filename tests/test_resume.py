@@ -22,8 +22,8 @@ from conftest import ROOT, run_pelican, write_files
 # The preview's part, for these tests: one pool for every build in this process.
 KEEPALIVE = '''
 import os
-from execblog.fences import hookimpl
-from execblog.fences.pool import SessionPool
+from execblog.engine import hookimpl
+from execblog.executors.local.pool import SessionPool
 
 POOL = None
 PARKED = []  # every snapshot pid ever parked (the test checks dropped ones are gone)
@@ -113,7 +113,7 @@ print(json.dumps({"closed_alive": [p for p in keepalive.PARKED + guardians if al
 HEAD = "Title: {t}\nDate: 2026-06-0{d}\n\n"
 # How many processes run below the fence's own: a run with snapshots on has parked one
 # after each earlier fence; a session without them has none.
-CHILDREN = ("from execblog.fences.containment import descendants\nimport os\n"
+CHILDREN = ("from execblog.executors.local.containment import descendants\nimport os\n"
             "print('children', len(descendants(os.getpid())))")
 
 
@@ -300,8 +300,8 @@ def test_a_normal_build_forks_no_snapshot(tmp_path):
 
 def test_the_memory_bound_drops_the_least_recently_used_first(tmp_path):
     """The store alone, over real parked processes (sleepers standing in for snapshots)."""
-    from execblog.fences.model import Fence
-    from execblog.fences.snapshots import SnapshotStore, Tree
+    from execblog.engine.model import Fence
+    from execblog.executors.local.snapshots import SnapshotStore, Tree
 
     sleepers = [subprocess.Popen(["sleep", "60"]) for _ in range(3)]
     stopped: list[Tree] = []
@@ -337,7 +337,7 @@ import json, os, sys, time
 from pathlib import Path
 from pelican import Pelican
 from pelican.settings import read_settings
-from execblog.fences import lifetime
+from execblog.executors import lifetime
 
 root, base = sys.argv[1], Path(sys.argv[2])
 post = base / "content" / "posts" / "slow.md"

@@ -1,5 +1,5 @@
-"""Search (plugins/execblog/searchkit + theme/templates/search.html): a real build indexes the posts
-and pages with Pagefind into output/pagefind/, the search page loads Pagefind's UI from
+"""Search (plugins/execblog/formats/search + theme/templates/search.html): a real build indexes the
+posts and pages with Pagefind into output/pagefind/, the search page loads Pagefind's UI from
 there, and every page's nav links to it. Without Pagefind a build warns and goes on; a strict
 build fails. (The browser test of the UI itself is in tests/test_browser.py.)
 """
@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import pytest
 from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
-from execblog.searchkit import find_pagefind
+from execblog.formats.search import find_pagefind
 
 if find_pagefind() is None:
     pytest.skip("Pagefind is not installed (pip install -e '.[test]')", allow_module_level=True)

@@ -19,7 +19,7 @@ from lxml import etree
 
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from execblog.sitefiles import base_url, robots_txt, sitemap_entries, sitemap_xml  # noqa: E402
+from execblog.formats.sitefiles import base_url, robots_txt, sitemap_entries, sitemap_xml  # noqa: E402
 from execblog.themekit import canonical_siteurl  # noqa: E402
 from execblog.themekit.filters import toc  # noqa: E402
 from execblog.themekit.summaries import (  # noqa: E402

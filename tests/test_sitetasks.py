@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from conftest import write_files
-from execblog.fences.cache import Cache
-from execblog.fences.model import FenceResult, Output
+from execblog.engine.cache import Cache
+from execblog.engine.model import FenceResult, Output
 from execblog.sitetasks import publishing, targets
 from execblog.sitetasks.pelican_cli import fence_mode, parse_overrides, pelican_command, run_pelican
 from invoke.exceptions import Exit

@@ -1,5 +1,5 @@
-"""Cross-references (plugins/execblog/xrefs): Quarto's fig-/tbl-/eq-/sec- labels numbered per post,
-``@label`` references linked, in pages, summaries and feeds; unknown ones located."""
+"""Cross-references (plugins/execblog/markdown/xrefs): Quarto's fig-/tbl-/eq-/sec- labels numbered
+per post, ``@label`` references linked, in pages, summaries and feeds; unknown ones located."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
-from execblog.xrefs.core import process, reference_lines, set_aside
+from execblog.markdown.xrefs.core import process, reference_lines, set_aside
 
 POST = r"""
     Title: Xrefs

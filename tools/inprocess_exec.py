@@ -23,7 +23,7 @@ import sys
 import traceback
 from typing import Any
 
-from execblog.fences.builtin.mpl import PNG_DPI, choose_format
+from execblog.display.mpl import PNG_DPI, choose_format
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
-from execblog.fences.profiling import VARIABLE as PROFILE_VARIABLE
+from execblog.engine.profiling import VARIABLE as PROFILE_VARIABLE
 from execblog.sitetasks.pelican_cli import pelican_command, read_settings
 from execblog.standalone import expand_plugins
 
@@ -115,7 +115,7 @@ def in_process(content: Path) -> float:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         fence = re.compile(r"```python exec\\n(.*?)```", re.S)
-        from execblog.fences.builtin.mpl import PNG_DPI, choose_format
+        from execblog.display.mpl import PNG_DPI, choose_format
         for path in sorted(Path({str(content)!r}).rglob("*.md")):
             ns = {{"xp": numpy, "to_numpy": numpy.asarray, "__name__": "__main__"}}
             for code in fence.findall(path.read_text()):
@@ -165,7 +165,7 @@ def in_process_site(content: Path, work: Path, conf: Path) -> float:
     markdown = dict(settings.get("MARKDOWN") or {})
     markdown["extension_configs"] = {**(markdown.get("extension_configs") or {}),
                                      "tools.inprocess_exec": {}}
-    plugins = [p for p in expand_plugins(settings.get("PLUGINS")) if p != "execblog.fences"]
+    plugins = [p for p in expand_plugins(settings.get("PLUGINS")) if p != "execblog.engine"]
     figures = work / "inprocess-figures"
     figures.mkdir(exist_ok=True)
     os.environ["BENCH_FIGURES"] = str(figures)
@@ -190,7 +190,7 @@ def markdown_exec_site(content: Path, work: Path, conf: Path) -> float | None:
     markdown = dict(settings.get("MARKDOWN") or {})
     markdown["extension_configs"] = {**(markdown.get("extension_configs") or {}),
                                      "tools.markdown_exec_site": {}}
-    plugins = [p for p in expand_plugins(settings.get("PLUGINS")) if p != "execblog.fences"]
+    plugins = [p for p in expand_plugins(settings.get("PLUGINS")) if p != "execblog.engine"]
     os.environ["PYTHONPATH"] = module_path(content)
     return pelican(content, work / "mdexec-out", work / "mdexec-cache", work / "mdexec.json",
                    conf, extra={"PLUGINS": plugins, "MARKDOWN": markdown}, cwd=work)
@@ -209,7 +209,7 @@ REST = {
 @contextlib.contextmanager
 def profiling(folder: Path | None) -> Iterator[None]:
     """With ``folder``: the builds in the block append their phases to a new file there
-    (``EXECBLOG_PROFILE``, see ``execblog.fences.profiling``)."""
+    (``EXECBLOG_PROFILE``, see ``execblog.engine.profiling``)."""
     if folder is None:
         yield
         return

@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         settle(base)
         settings = read_settings(args.conf, {})
         plain_plugins = [p for p in expand_plugins(settings.get("PLUGINS"))
-                         if p != "execblog.fences"]
+                         if p != "execblog.engine"]
         plain = pelican_seconds(content, work / "plain-out", args.conf,
                                 {**overrides, "PLUGINS": plain_plugins}, work)
         subprocess_build = pelican_seconds(content, work / "sub-out", args.conf, overrides,

@@ -59,7 +59,7 @@ def child(name, code, env=None, args=()):
 # which /proc signal tells the two apart: /dev/nvidia* in maps or fds, libcuda in maps
 FRESH_IMPORT = r"""
 import json, os, sys, threading
-from execblog.fences import worker
+from execblog.executors.local import worker
 
 def nvidia_maps():
     with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
@@ -116,8 +116,8 @@ def _():
 # 1. host-side device node check (langkit.cuda.gpu_node) and what the driver probe says
 @guard("gpu_node")
 def _():
-    from execblog.langkit import cuda_device
-    from execblog.langkit.cuda import gpu_node
+    from execblog.kinds.languages import cuda_device
+    from execblog.kinds.languages.cuda import gpu_node
     out("gpu_node", repr(gpu_node()))
     out("dev_nodes", sorted(p for p in os.listdir("/dev") if p.startswith("nvidia")))
     out("cuda_device.check", json.dumps(cuda_device.check()))
@@ -127,7 +127,7 @@ def _():
 @guard("probe")
 def _():
     t0 = time.perf_counter()
-    from execblog.fences.builtin.cupy_backend import _probe
+    from execblog.backends.cupy_backend import _probe
     b = _probe()
     out("probe_seconds", round(time.perf_counter() - t0, 3))
     out("probe_backend", json.dumps(b.describe()))
@@ -141,7 +141,7 @@ def _():
 # 3. unsafe_to_fork after the probe (CUDA is set up here: it must say why not)
 @guard("unsafe_to_fork")
 def _():
-    from execblog.fences.worker import unsafe_to_fork
+    from execblog.executors.local.worker import unsafe_to_fork
     out("unsafe_to_fork", repr(unsafe_to_fork(None)))
 
 
@@ -149,7 +149,7 @@ def _():
 @guard("cuda_events")
 def _():
     import cupy
-    from execblog.fences.builtin.cupy_backend import CudaEvents
+    from execblog.backends.cupy_backend import CudaEvents
     a = cupy.ones(1_000_000, dtype=cupy.float32)
     t = CudaEvents()(lambda: a.sum(), budget=0.05, warmup=2, min_repeats=5)
     median = sorted(t.samples)[len(t.samples) // 2]
@@ -179,7 +179,7 @@ def _():
     out("fork_warning", [str(w.message)[:80] for w in got
                          if issubclass(w.category, DeprecationWarning)])
     try:
-        from execblog.fences.forking import fork  # the engine's fork: no warning
+        from execblog.executors.local.forking import fork  # the engine's fork: no warning
     except ImportError:
         return
     with warnings.catch_warnings(record=True) as got:
@@ -202,7 +202,7 @@ def _():
     if not nvcc:
         return
     import cupy
-    from execblog.langkit import export
+    from execblog.kinds.languages import export
     src = ('__global__ void k(float *a, int n, float s){int i=blockIdx.x*blockDim.x+threadIdx.x;'
            'if(i<n)a[i]*=s;}\nextern "C" void scale(float *a, int n, float s){'
            'k<<<(n+255)/256,256>>>(a,n,s);cudaDeviceSynchronize();}\n')
@@ -255,7 +255,7 @@ def _():
 BACKEND = r"""
 import importlib, json, sys, time
 t0 = time.perf_counter()
-module = importlib.import_module("execblog.fences.builtin." + sys.argv[1])
+module = importlib.import_module("execblog.backends." + sys.argv[1])
 try:
     b = module._probe()
     r = {"seconds": round(time.perf_counter() - t0, 3), "describe": b.describe()}
@@ -268,7 +268,7 @@ print(json.dumps(r, default=str))
 
 @guard("backends")
 def _():
-    folder = os.path.join(PLUGINS, "fences", "builtin")
+    folder = os.path.join(PLUGINS, "execblog", "backends")
     names = sorted(f[:-3] for f in os.listdir(folder)
                    if f.endswith("_backend.py") and f != "numpy_backend.py")
     out("backends", names)

@@ -11,9 +11,9 @@ import json
 import os
 
 import numpy
-from execblog.fences import hookimpl
-from execblog.fences.backends import ArrayBackend, BackendCandidate, WallClock, cpu_name
-from execblog.fences.model import FenceKind, Output
+from execblog.backends.resolver import ArrayBackend, BackendCandidate, WallClock, cpu_name
+from execblog.engine import hookimpl
+from execblog.engine.model import FenceKind, Output
 
 SHOUT = "text/x-shout"
 

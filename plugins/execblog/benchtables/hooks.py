@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from execblog.fences import hookimpl
-from execblog.fences.model import FenceOptions, Output
+from execblog.engine import hookimpl
+from execblog.engine.model import FenceOptions, Output
 
 from .api import make_benchmark
 from .html import render_html
 from .table import BenchTable
 
 if TYPE_CHECKING:
-    from execblog.fences.backends import ArrayBackend, BackendResolver
+    from execblog.backends.resolver import ArrayBackend, BackendResolver
 
 
 @hookimpl

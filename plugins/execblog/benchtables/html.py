@@ -15,14 +15,7 @@ from html import escape
 from typing import Any
 
 from .model import BenchData
-from .units import (
-    format_param,
-    format_range,
-    format_rate,
-    format_speedup,
-    format_time,
-    is_number,
-)
+from .units import format_param, format_range, format_rate, format_speedup, format_time, is_number
 
 
 def render_html(table: BenchData) -> str:

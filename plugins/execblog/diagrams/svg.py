@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import rough
 from rough.core import Drawable, Options
 
-from execblog.xmlsafe import strip_illegal
+from execblog.kernel.xmlsafe import strip_illegal
 
 from .layout import Node, Rect, TextBlock, all_nodes, line_height
 from .model import Arrow, Diagram, Item

@@ -1,7 +1,7 @@
 """The long-lived preview behind ``invoke livereload``: build, serve, rebuild on save.
 
 One process keeps Pelican imported, the fence engine's executor and its fork server alive
-(``execblog.fences.lifetime``), and rebuilds in-process when content, theme or settings change
+(``execblog.executors.lifetime``), and rebuilds in-process when content, theme or settings change
 (watchfiles, debounced). Every rebuild reads the settings again and makes a new Pelican
 object, as a fresh ``pelican`` run would; Pelican's content cache stays off (the fence
 engine refuses it: cached reader output skips the fence extension), so every post is read
@@ -306,7 +306,7 @@ class Site:
     def _select(self, generators: Any) -> None:
         """Once every post is read: the output paths of the saved files' pages (None, a full
         build, when a saved file made no page, e.g. a new post)."""
-        from execblog.fences.contents import content_objects
+        from execblog.kernel.contents import content_objects
 
         self.selection = None
         if not self._sources:
@@ -322,7 +322,7 @@ class Site:
         ``sources`` (absolute paths of posts and pages): write only their pages."""
         from pelican.log import LimitFilter
 
-        from execblog.fences.pelican_glue import render_only
+        from execblog.engine.pelican_glue import render_only
 
         self.number += 1
         self._sources = {str(Path(s).resolve()) for s in sources} if sources else None
@@ -379,7 +379,7 @@ class Site:
     def _site_errors(self) -> list[Located]:
         """The errors site_errors recorded in build.json (Pelican's own, located)."""
         try:
-            from execblog.fences.site_errors import BUILD_RECORD, cache_root
+            from execblog.kernel.site_errors import BUILD_RECORD, cache_root
 
             record = json.loads((cache_root(self.settings) / BUILD_RECORD).read_text())
         except (ImportError, OSError, ValueError, KeyError):
@@ -682,7 +682,7 @@ def run(conf: Path, content: Path, output: Path, overrides: Mapping[str, Any] | 
     """Build, serve on ``bind:port``, rebuild on every change until Ctrl-C (or SIGTERM)."""
     from pelican.log import init as init_logging
 
-    from execblog.fences import lifetime
+    from execblog.executors import lifetime
 
     os.chdir(root)  # relative settings (the fence cache) are relative to where Pelican runs
     init_logging(level=logging.WARNING)

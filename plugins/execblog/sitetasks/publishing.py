@@ -50,14 +50,7 @@ from typing import Any
 from invoke.exceptions import Exit
 
 from .pelican_cli import read_settings, run_pelican, terminate_as_interrupt
-from .targets import (
-    DeployOptions,
-    Target,
-    deploy_rsync,
-    deploy_target,
-    real_path,
-    require_siteurl,
-)
+from .targets import DeployOptions, Target, deploy_rsync, deploy_target, real_path, require_siteurl
 
 LEFTOVER_TAGS = ("new", "old")  # .<target>.new-*: staging; .<target>.old-*: set aside
 LOCK_NAME = "publish.lock"  # in the fence cache folder, next to the build record
@@ -294,13 +287,13 @@ def _pause(stage: str) -> None:
 def cache_root(settings: dict[str, Any], root: Path) -> Path:
     """The build's fence cache folder (a relative one is relative to ``root``, where Pelican
     runs)."""
-    from execblog.fences.site_errors import cache_root as fences_cache_root
+    from execblog.kernel.site_errors import cache_root as fences_cache_root
 
     return fences_cache_root(settings, root)
 
 
 def _report_file(settings: dict[str, Any], root: Path) -> Path:
-    from execblog.fences.report import report_path
+    from execblog.engine.report import report_path
 
     return root / report_path(settings, cache_root(settings, root))
 
@@ -309,7 +302,7 @@ def verify_build(settings: dict[str, Any], build_id: str, root: Path) -> None:
     """Raise Exit unless the build that just ran recorded that it finished with every page
     written. Pelican can exit 0 having written nothing (stopped by a signal, say); then the
     record is missing or another build's."""
-    from execblog.fences.site_errors import BUILD_RECORD
+    from execblog.kernel.site_errors import BUILD_RECORD
 
     path = cache_root(settings, root) / BUILD_RECORD
     try:
@@ -349,7 +342,7 @@ def prune_cache(settings: dict[str, Any], root: Path, since: float | None = None
     """Delete the fence-cache entries and blobs that the last build's report does not list,
     and (given ``since``, when that build started) the derived files it did not use; return
     the line that says what was kept and removed."""
-    from execblog.fences.cache import Cache
+    from execblog.engine.cache import Cache
 
     cache = cache_root(settings, root)
     report = json.loads(_report_file(settings, root).read_text())

@@ -20,10 +20,10 @@ from typing import Any
 
 import nbformat
 
-from execblog.fences.collect import FenceExtension, FenceReader
-from execblog.fences.diagnostics import LineName, emit, name_lines, shown_path
-from execblog.fences.settings import notebook_execute
-from execblog.notebooks.stored import MARKER
+from execblog.engine.collect import FenceExtension, FenceReader
+from execblog.engine.settings import notebook_execute
+from execblog.formats.notebooks.stored import MARKER
+from execblog.kernel.diagnostics import LineName, emit, name_lines, shown_path
 
 from .cells import Converted, to_markdown
 from .myst import file_lines, jupytext_header, read_notebook

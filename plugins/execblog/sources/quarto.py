@@ -12,7 +12,7 @@ author             Authors: a name, a list, or mappings with ``name`` (given/fam
 categories         Tags
 description        Summary (Markdown)
 draft: true        Status: draft
-bibliography       Bibliography (``execblog.citations``), one file or a list
+bibliography       Bibliography (``execblog.markdown.citations``), one file or a list
 execute            the post's fence defaults: echo, eval, output, warning, error, include
 jupyter            the kernel's language (python3: python), as the post's ``language``
 =================  =========================================================================
@@ -20,7 +20,7 @@ jupyter            the kernel's language (python3: python), as the post's ``lang
 Other keys (``format``, ``toc``...) are for Quarto's renderer and are left alone; a bad
 value or an ``execute`` option with no equivalent is a located warning. The body, the front
 matter blanked so line numbers match the file, goes through the same Markdown (fences,
-``execblog.pandoc``'s divs and shortcodes, math) as a Markdown post.
+``execblog.markdown.pandoc``'s divs and shortcodes, math) as a Markdown post.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ from typing import Any
 import yaml
 from pelican.utils import get_date, slugify
 
-from execblog.fences.collect import FenceExtension, FenceReader
-from execblog.fences.diagnostics import emit, shown_path
-from execblog.fences.options import COMMON_OPTIONS
-from execblog.fences.site_errors import fail_at_end
+from execblog.engine.collect import FenceExtension, FenceReader
+from execblog.engine.options import COMMON_OPTIONS
+from execblog.kernel.diagnostics import emit, shown_path
+from execblog.kernel.site_errors import fail_at_end
 
 log = logging.getLogger(__name__)
 _FRONT = re.compile(r"\A(?:\ufeff)?---[ \t]*\n(?P<yaml>.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)",

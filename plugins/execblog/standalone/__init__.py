@@ -25,13 +25,13 @@ from collections.abc import Iterable
 PARTS: tuple[str, ...] = (
     "pelican.plugins.render_math",  # finds the TeX; mathkit typesets it
     "execblog.themekit",
-    "execblog.feedkit",
-    "execblog.fences",
-    "execblog.citations",
-    "execblog.xrefs",
-    "execblog.mathkit",
-    "execblog.sitefiles",  # sitemap.xml and robots.txt
-    "execblog.searchkit",  # the Pagefind search index, once every page is written
+    "execblog.formats.feeds",
+    "execblog.engine",
+    "execblog.markdown.citations",
+    "execblog.markdown.xrefs",
+    "execblog.markdown.math",
+    "execblog.formats.sitefiles",  # sitemap.xml and robots.txt
+    "execblog.formats.search",  # the Pagefind search index, once every page is written
 )
 WHOLE = "execblog"  # the name that stands for all of PARTS in PLUGINS
 
@@ -56,7 +56,7 @@ def register_whole() -> None:
 
 def expand_plugins(plugins: Iterable[object] | None) -> list[object]:
     """A PLUGINS list with ``"execblog"`` spelt out as its parts, each name once, so a caller
-    can leave one part out (``invoke bench`` builds without ``execblog.fences``)."""
+    can leave one part out (``invoke bench`` builds without ``execblog.engine``)."""
     found: list[object] = []
     for plugin in plugins or ():
         for name in ((__name__, *PARTS) if plugin == WHOLE else (plugin,)):

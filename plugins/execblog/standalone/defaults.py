@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 # Execblog's Python-Markdown extensions, turned on in every blog (fences need none: the
 # engine adds its own at ``initialized``).
 MARKDOWN_EXTENSIONS = (
-    "execblog.callouts",  # GitHub's > [!NOTE] callouts
-    "execblog.pandoc",  # Quarto's body syntax: fenced divs, theorems, shortcodes
+    "execblog.markdown.callouts",  # GitHub's > [!NOTE] callouts
+    "execblog.markdown.pandoc",  # Quarto's body syntax: fenced divs, theorems, shortcodes
 )
 # pelican-render-math's MathJax options when mathkit draws the math as MathML: no MathJax
 # script inserted into posts or summaries (its own defaults insert one).
@@ -25,7 +25,7 @@ MATHML_MATH_JAX = {"auto_insert": False, "process_summary": False, "message_styl
 
 def apply(pelican: Any) -> None:
     """``initialized`` receiver, connected before any part's."""
-    from execblog.mathkit import renderer
+    from execblog.markdown.math import renderer
 
     from .stylesheet import uses_own_theme
 
@@ -44,7 +44,7 @@ def with_lean_code(markdown: dict[str, Any]) -> dict[str, Any]:
     configs = dict(markdown.get("extension_configs") or {})
     name = "markdown.extensions.codehilite"
     if name in configs and "pygments_formatter" not in (configs[name] or {}):
-        from execblog.fences.lean_html import LeanHtmlFormatter
+        from execblog.engine.lean_html import LeanHtmlFormatter
 
         configs[name] = {**(configs[name] or {}), "pygments_formatter": LeanHtmlFormatter}
     return {**markdown, "extension_configs": configs}
@@ -59,7 +59,8 @@ def with_extensions(markdown: dict[str, Any] | None, strict: bool = False) -> di
     listed = {e for e in markdown.get("extensions") or () if isinstance(e, str)}
     for name in MARKDOWN_EXTENSIONS:
         if name not in configs and name not in listed:
-            configs[name] = {"strict": True} if strict and name == "execblog.pandoc" else {}
+            pandoc = name == "execblog.markdown.pandoc"
+            configs[name] = {"strict": True} if strict and pandoc else {}
             log.debug("execblog: Markdown extension %s added", name)
     markdown["extension_configs"] = configs
     return markdown

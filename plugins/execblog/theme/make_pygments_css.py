@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from execblog.fences.lean_html import THEME_STYLES, looks_plain
+from execblog.engine.lean_html import THEME_STYLES, looks_plain
 from pygments.formatters import HtmlFormatter
 from pygments.token import STANDARD_TYPES
 

@@ -13,7 +13,7 @@ from html import escape
 import lxml.html
 from markupsafe import Markup
 
-from execblog.xmlsafe import strip_illegal  # lxml refuses XML-illegal characters
+from execblog.kernel.xmlsafe import strip_illegal  # lxml refuses XML-illegal characters
 
 from .pelican_features import categories_in_use, directory_url, language_name, updated
 from .summaries import card_summary, meta_description, plain_text, year_span

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from execblog.sitefiles.dates import updated
+from execblog.formats.sitefiles.dates import updated
 
 __all__ = ["categories_in_use", "directory_url", "language_name", "updated"]
 

@@ -15,7 +15,7 @@ import lxml.html
 from lxml import etree
 from markupsafe import Markup
 
-from execblog.xmlsafe import strip_illegal
+from execblog.kernel.xmlsafe import strip_illegal
 
 # Set on each content object when it is read (see themekit.register): plugins that rewrite
 # the summary later (xrefs) store it in metadata["summary"] too, so the metadata alone

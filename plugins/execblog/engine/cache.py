@@ -1,0 +1,383 @@
+"""The result store: a content-addressed folder that can be committed.
+
+    <root>/entries/ab/<key>.json   one fence's result (outputs, backend, seconds, checksum)
+    <root>/blobs/cd/<sha256>       binary or large payloads, named by their hash
+
+Writes are atomic (temporary file + rename) and get the usual modes (0666 & ~umask). Reads
+verify: an entry carries a checksum of what it holds, a blob must match its name, and any
+damage is a miss with a warning, never a crash. Storing heals: a damaged blob is rewritten,
+and an entry that would only change in ``seconds`` is left as it is (same bytes, same mtime:
+re-runs do not churn a committed cache). Only successful results are stored.
+
+Besides results, the cache keeps files derived from them (dark figures in ``variants/``,
+highlighted sources in ``highlight/``, notebooks in ``notebooks/``, the math font and the
+formula store in ``mathkit/``). They are handed to the output as they are, some of them as
+raw HTML, so they are checked as entries are: see :func:`keep_derived` and
+:func:`read_derived`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from execblog.kernel.diagnostics import emit, shown_path
+
+from .model import FenceResult, Output
+
+FORMAT = 2  # 2: entries carry a checksum
+INLINE_LIMIT = 4096  # text payloads above this go to a blob
+# What an entry's checksum covers: what the fence produced. ``seconds`` and ``backend`` are
+# left out: how long it took and where it ran may be edited by hand (a result relabelled
+# as made on a GPU) without making it a different result.
+CHECKED = ("format", "key", "kind", "status", "outputs")
+
+
+def _read_umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_read_umask()  # what open() would give: mkstemp's 0600 is too strict
+
+
+class CacheWriteError(OSError):
+    """The cache could not be written (read-only folder, disk full...). The result is still
+    good for this build; it is just not stored."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str):
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)  # folders: 0777 & ~umask, as mkdir -p
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def place(target: Path, data: bytes) -> None:
+    """Make ``target`` hold ``data`` (atomically); one that holds it already is left alone.
+    Never a hard link to a kept file: a tool that rewrites an output file in place would
+    damage the cache through it."""
+    if not holds(target, data):
+        atomic_write(target, data)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def touch(path: Path) -> None:
+    """Mark a kept file as used by this build (its mtime): ``invoke prune`` drops the files
+    of the derived folders (``variants/``, ``notebooks/``, ``highlight/``) that its build did
+    not use."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` exists with exactly ``data`` in it (size first, then bytes)."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def checksum(record: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of the checked fields of an entry."""
+    return sha256(_canonical({k: record.get(k) for k in CHECKED}).encode())
+
+
+# -- derived files ----------------------------------------------------------------------------
+#: The first line of every derived file: this tag, then the sha256 (hex) of the file's name
+#: and its payload (the bytes after that line).
+DERIVED_TAG = b"execblog-derived/1 sha256="
+_DIGEST_CHARS = frozenset(b"0123456789abcdef")
+
+
+class DerivedFileError(ValueError):
+    """A derived file that cannot be used: damaged, edited, or not one this version wrote."""
+
+
+def derived_digest(name: str, payload: bytes) -> str:
+    """What a derived file's first line holds: sha256 of its name and its payload. The name
+    is part of it because names are digests of what the file is made from (a dark figure's
+    name is its light figure's hash): a sound file copied over another name is caught too."""
+    return sha256(name.encode("utf-8", "surrogatepass") + b"\0" + payload)
+
+
+def seal(name: str, payload: bytes) -> bytes:
+    """The bytes of the derived file ``name`` holding ``payload``."""
+    return DERIVED_TAG + derived_digest(name, payload).encode() + b"\n" + payload
+
+
+def unseal(name: str, data: bytes) -> bytes:
+    """The payload of the derived file ``name`` whose bytes are ``data``; raises
+    :class:`DerivedFileError` unless its first line is the digest of its name and payload."""
+    head, newline, payload = data.partition(b"\n")
+    digest = head.removeprefix(DERIVED_TAG)
+    if not newline or digest == head or len(digest) != 64 or not set(digest) <= _DIGEST_CHARS:
+        raise DerivedFileError("no checksum: not written by this version, or edited")
+    if digest.decode() != derived_digest(name, payload):
+        raise DerivedFileError("checksum mismatch: edited or damaged")
+    return payload
+
+
+def read_derived(path: Path, check: Callable[[bytes], None] | None = None) -> bytes | None:
+    """The payload of the derived file at ``path``, verified, or None.
+
+    None without a word when there is no such file (not made yet); None with a warning that
+    names the file when it cannot be read, its checksum does not match (damaged, edited by
+    hand, truncated) or ``check`` (what the caller knows of its content) raises ``ValueError``:
+    the caller then makes the file again and keeps the new one (:func:`keep_derived`), which
+    replaces the bad one. A sound file is marked as used (:func:`touch`).
+
+    Why the digest is in the file's first line rather than in a sidecar file or a name: one
+    read per file (warm builds read every one of them), and file and digest are replaced
+    together by one atomic rename, so an interrupted write, a partial checkout or a merge
+    can never pair a file with another version's digest. Like an entry's checksum it catches
+    damage and hand edits, not someone who recomputes it on purpose: what a reader can check
+    against the post itself (a highlighted source's text, see ``fences.render``) is checked
+    too, and ``FENCES_MODE = "rerun"`` reads no derived file at all.
+    """
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        _derived_warning(path, f"cannot read it ({exc.strerror or exc})")
+        return None
+    try:
+        payload = unseal(path.name, data)
+        if check is not None:
+            check(payload)
+    except ValueError as exc:
+        _derived_warning(path, str(exc) or type(exc).__name__)
+        return None
+    touch(path)  # used: invoke prune keeps it
+    return payload
+
+
+def keep_derived(path: Path, payload: bytes) -> bool:
+    """Keep ``payload`` as the derived file ``path`` (atomically; a file that holds exactly
+    that already is left alone, mtime aside, so a committed cache does not churn). False when
+    the cache cannot be written: the file is made again next time, nothing else is lost."""
+    data = seal(path.name, payload)
+    try:
+        if holds(path, data):
+            touch(path)
+        else:
+            atomic_write(path, data)
+    except OSError:
+        return False
+    return True
+
+
+def trusts_derived(settings: dict[str, Any] | None) -> bool:
+    """Whether a build reads kept derived files: not with ``FENCES_MODE = "rerun"``, which
+    trusts nothing in the cache (every derived file is made again and, where it differs,
+    rewritten)."""
+    return (settings or {}).get("FENCES_MODE") != "rerun"
+
+
+def _derived_warning(path: Path, why: str) -> None:
+    emit(shown_path(str(path)), None, "warning",
+         f"corrupt derived file in the fence cache ({why}); making it again")
+
+
+@dataclass
+class PruneStats:
+    entries: int = 0  # entries removed
+    blobs: int = 0  # blobs removed
+    bytes: int = 0  # bytes freed
+    kept: int = 0  # entries kept
+
+
+class Cache:
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root)
+
+    def _entry_path(self, key: str) -> Path:
+        return self.root / "entries" / key[:2] / f"{key}.json"
+
+    def _blob_path(self, digest: str) -> Path:
+        return self.root / "blobs" / digest[:2] / digest
+
+    def get(self, key: str) -> FenceResult | None:
+        """The stored result for ``key``, or None (missing, older format, or damaged: warned)."""
+        path = self._entry_path(key)
+        try:
+            raw = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):  # no entry, or no cache folder
+            return None
+        except OSError as exc:
+            emit(shown_path(str(path)), None, "warning",
+                 f"cannot read cache entry ({exc}); running again")
+            return None
+        try:
+            record = json.loads(raw)
+            if isinstance(record, dict) and record.get("format") != FORMAT:
+                return None  # written by another version of the engine: a plain miss
+            _check(record, key)
+            return FenceResult(
+                status=record["status"],
+                outputs=[self._load_output(o) for o in record["outputs"]],
+                seconds=float(record["seconds"]),
+                backend=record.get("backend"),
+            )
+        except Exception as exc:  # any damage at all is a miss
+            emit(shown_path(str(path)), None, "warning",
+                 f"corrupt cache entry ({exc}); running again")
+            return None
+
+    def put(self, key: str, kind: str, result: FenceResult) -> None:
+        """Store ``result`` under ``key``; blobs that are missing or damaged are (re)written.
+
+        An existing entry that differs only in ``seconds`` is kept as it is. Raises
+        :class:`CacheWriteError` when anything cannot be written.
+        """
+        record = {
+            "format": FORMAT,
+            "key": key,
+            "kind": kind,
+            "status": result.status,
+            "seconds": round(result.seconds, 6),
+            "backend": result.backend,
+            "outputs": [self._store_output(o) for o in result.outputs],
+        }
+        record["checksum"] = checksum(record)
+        path = self._entry_path(key)
+        if _same_but_seconds(_stored_record(path, key), record):
+            return
+        _write(path, json.dumps(record, sort_keys=True, indent=1, ensure_ascii=False).encode())
+
+    def _store_output(self, output: Output) -> dict[str, Any]:
+        stored: dict[str, Any] = {"mime": output.mime, "meta": output.meta}
+        data = output.data
+        if isinstance(data, str) and len(data) <= INLINE_LIMIT:
+            stored["text"] = data
+            return stored
+        payload = data if isinstance(data, bytes) else data.encode("utf-8")
+        digest = sha256(payload)
+        blob = self._blob_path(digest)
+        if not holds(blob, payload):  # missing, truncated or altered: heal it
+            _write(blob, payload)
+        stored["blob"] = digest
+        stored["binary"] = isinstance(data, bytes)
+        return stored
+
+    def _load_output(self, stored: dict[str, Any]) -> Output:
+        if "text" in stored:
+            return Output(stored["mime"], stored["text"], stored.get("meta") or {})
+        digest = stored["blob"]
+        payload = self._blob_path(digest).read_bytes()
+        if sha256(payload) != digest:
+            raise ValueError(f"blob {digest[:12]} does not match its hash")
+        data: str | bytes = payload if stored.get("binary") else payload.decode("utf-8")
+        return Output(stored["mime"], data, stored.get("meta") or {})
+
+    def prune(self, keep: Iterable[str]) -> PruneStats:
+        """Delete every entry whose key is not in ``keep``, then every blob no kept entry
+        uses (and leftovers of interrupted writes). Damaged entries go too (unreadable, older
+        format, bad checksum, a blob missing or not matching its name): they are misses
+        anyway. So do blobs that do not match their name."""
+        keep = set(keep)
+        stats = PruneStats()
+        sound = self._sound_blobs()
+        used: set[str] = set()
+        for path in sorted(self.root.glob("entries/*/*")):
+            key = path.name.removesuffix(".json")
+            digests = _blob_digests(path, key) if key in keep and path.suffix == ".json" else None
+            if digests is None or not digests <= sound:
+                stats.entries += not path.name.startswith(".tmp-")
+                stats.bytes += _remove(path)
+            else:
+                used |= digests
+                stats.kept += 1
+        for path in sorted(self.root.glob("blobs/*/*")):
+            if path.name not in used:
+                stats.blobs += not path.name.startswith(".tmp-")
+                stats.bytes += _remove(path)
+        for folder in [*self.root.glob("entries/*"), *self.root.glob("blobs/*")]:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+        return stats
+
+    def _sound_blobs(self) -> set[str]:
+        """The names of the blobs whose content matches their name."""
+        sound = set()
+        for path in self.root.glob("blobs/*/*"):
+            with contextlib.suppress(OSError):
+                if sha256(path.read_bytes()) == path.name:
+                    sound.add(path.name)
+        return sound
+
+
+def _check(record: Any, key: str) -> None:
+    """Raise ValueError unless ``record`` is a whole, unedited entry of this format for key."""
+    if not isinstance(record, dict):
+        raise ValueError("not an entry")
+    if record.get("format") != FORMAT or record.get("key") != key:
+        raise ValueError("wrong format or key")
+    if record.get("checksum") != checksum(record):
+        raise ValueError("checksum mismatch: edited or damaged")
+
+
+def _stored_record(path: Path, key: str) -> dict[str, Any] | None:
+    """The sound entry at ``path``, or None."""
+    try:
+        record = json.loads(path.read_bytes())
+        _check(record, key)
+        return record
+    except (OSError, ValueError):
+        return None
+
+
+def _same_but_seconds(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    if old is None:
+        return False
+    return _canonical({**old, "seconds": None}) == _canonical({**new, "seconds": None})
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        raise CacheWriteError(path, exc.strerror or str(exc)) from exc
+
+
+def _blob_digests(entry: Path, key: str) -> set[str] | None:
+    """The blobs a sound entry refers to, or None when it cannot be read or is damaged."""
+    record = _stored_record(entry, key)
+    try:
+        return None if record is None else {o["blob"] for o in record["outputs"] if "blob" in o}
+    except (KeyError, TypeError):
+        return None
+
+
+def _remove(path: Path) -> int:
+    size = path.stat().st_size
+    path.unlink()
+    return size
