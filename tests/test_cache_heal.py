@@ -12,19 +12,18 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from execblog.engine.cache import (
-    Cache,
+from execblog.engine.cache import Cache, checksum
+from execblog.engine.model import FenceResult, Output
+from execblog.engine.report import write_report
+from execblog.kernel.store import (
     CacheWriteError,
     DerivedFileError,
-    checksum,
     keep_derived,
     read_derived,
     seal,
     trusts_derived,
     unseal,
 )
-from execblog.engine.model import FenceResult, Output
-from execblog.engine.report import write_report
 
 FIGURE = """
     Title: Figure

@@ -15,7 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, run_pelican, write_files
 from execblog.engine import darkfigs
-from execblog.engine.cache import seal, unseal
+from execblog.kernel.store import seal, unseal
 from PIL import Image
 
 CSS = ROOT / "plugins/execblog/theme" / "static" / "css" / "main.css"
@@ -426,10 +426,10 @@ def test_dark_renderings_are_made_as_a_session_ends(tmp_path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from execblog.display.mpl import render_figure
-    from execblog.engine.cache import sha256
     from execblog.engine.manager import make_manager
     from execblog.engine.model import FenceResult, Output
     from execblog.engine.render import Renderer
+    from execblog.kernel.store import sha256
 
     fig, ax = plt.subplots(figsize=(2, 1.5))
     ax.plot([0, 1], [0, 1])

@@ -23,8 +23,8 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import run_pelican, write_files
 from execblog.engine import darkfigs
-from execblog.engine.cache import seal, unseal
 from execblog.engine.render import highlighted_code_matches
+from execblog.kernel.store import seal, unseal
 from fontTools.ttLib import TTFont
 
 PLANTED = "PLANTED-7f3a"

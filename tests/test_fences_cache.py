@@ -6,7 +6,7 @@ import json
 import os
 
 from conftest import write_files
-from execblog.engine.cache import seal, unseal
+from execblog.kernel.store import seal, unseal
 
 POST = """
     Title: Cached

@@ -176,7 +176,7 @@ def test_stored_conversions_must_be_sound_markup():
 
 
 def test_the_store_is_kept_with_a_checksum_and_refused_when_edited(tmp_path, capsys):
-    from execblog.engine.cache import seal, unseal
+    from execblog.kernel.store import seal, unseal
 
     store = tmp_path / "mathkit" / "formulas.json"
     first = MathConverter(store)

@@ -10,7 +10,7 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, run_pelican, write_files
-from execblog.engine.cache import unseal
+from execblog.kernel.store import unseal
 from fontTools.ttLib import TTFont
 
 ALPHA = r"""
@@ -197,7 +197,7 @@ def test_warm_build_reuses_the_cached_subset(sites):
     assert [p.name for p in (tmp / "cache/mathkit").glob("*.woff2")] == [cached.name]
     assert (cached.stat().st_ino, cached.read_bytes()) == before  # read, not written again
     assert "corrupt derived file" not in proc.stdout + proc.stderr
-    # kept with its checksum (execblog.engine.cache.seal), served as the font itself
+    # kept with its checksum (execblog.kernel.store.seal), served as the font itself
     assert (out / "theme/fonts/math.woff2").read_bytes() == unseal(cached.name,
                                                                     cached.read_bytes())
     # The conversions are stored too, and a warm build's MathML is the cold build's.

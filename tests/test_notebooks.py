@@ -10,9 +10,9 @@ import posixpath
 
 import nbformat
 from conftest import run_pelican, write_files
-from execblog.engine.cache import seal, unseal
 from execblog.engine.model import Fence
 from execblog.formats.notebooks.convert import body_start, fence_end, source_lines, split_post
+from execblog.kernel.store import seal, unseal
 
 POST = r'''
 Title: Notebook Demo

@@ -332,8 +332,8 @@ class _Executor:
 
 
 def test_a_held_executor_serves_every_build_until_its_settings_change() -> None:
+    from execblog.engine import lifetime
     from execblog.engine.settings import read
-    from execblog.executors import lifetime
 
     settings = read({"FENCES_WORKERS": 1})
     once = lifetime.executor(settings, _Executor)

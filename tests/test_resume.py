@@ -337,7 +337,7 @@ import json, os, sys, time
 from pathlib import Path
 from pelican import Pelican
 from pelican.settings import read_settings
-from execblog.executors import lifetime
+from execblog.engine import lifetime
 
 root, base = sys.argv[1], Path(sys.argv[2])
 post = base / "content" / "posts" / "slow.md"

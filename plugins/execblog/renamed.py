@@ -24,7 +24,7 @@ RENAMED: dict[str, str] = {
        for name in ("pool", "worker", "preload", "capture", "containment", "snapshots",
                     "forking", "memory")},
     "fences.session_loop": "executors.session_loop",
-    "fences.lifetime": "executors.lifetime",
+    "fences.lifetime": "engine.lifetime",
     "fences.builtin": "kinds",
     "fences.builtin.local_executor": "executors.local.plugin",
     "fences.builtin.dask_executor": "executors.dask_executor",

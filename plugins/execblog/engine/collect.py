@@ -37,6 +37,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from pelican.readers import MarkdownReader
 
+from execblog.kernel.contents import reading
 from execblog.kernel.diagnostics import emit, shown_path
 from execblog.sources import mdexec
 
@@ -83,13 +84,6 @@ _current: contextvars.ContextVar[_Reading | None] = contextvars.ContextVar("fenc
                                                                         default=None)
 
 
-def reading_path() -> str | None:
-    """The post file whose Markdown is being converted (None outside a post's reading):
-    for other Markdown extensions that locate their messages or resolve paths."""
-    reading = _current.get()
-    return reading.path if reading else None
-
-
 def placeholder(fence: Fence) -> str:
     """The HTML comment that stands for a fence until its outputs are rendered."""
     digest = hashlib.sha1(fence.path.encode()).hexdigest()[:12]
@@ -133,7 +127,8 @@ class FenceReader(MarkdownReader):
             return "", {"status": "skip", "title": os.path.basename(source_path)}
         token = _current.set(_Reading(source_path))
         try:
-            content, metadata = super().read(source_path)
+            with reading(source_path):
+                content, metadata = super().read(source_path)
         finally:
             _current.reset(token)
         if "title" not in metadata:  # a page written for MkDocs: its first heading
@@ -148,7 +143,8 @@ class FenceReader(MarkdownReader):
         try:
             self._source_path = source_path
             self._md = Markdown(**self.settings["MARKDOWN"])
-            content = self._md.convert(text)
+            with reading(source_path):
+                content = self._md.convert(text)
             meta = self._parse_metadata(self._md.Meta) if hasattr(self._md, "Meta") else {}
             return content, meta
         finally:

@@ -299,7 +299,7 @@ _PNG = b"\x89PNG\r\n\x1a\n"
 def plausible_variant(data: bytes, ext: str) -> bool:
     """Whether ``data`` looks like a dark rendering this module writes, in format ``ext``:
     a PNG (its signature), or a matplotlib SVG whose root sets the dark ink. A cheap check
-    of a kept file's head on top of its checksum (``fences.cache.read_derived``), so that a
+    of a kept file's head on top of its checksum (``execblog.kernel.store.read_derived``), so that a
     garbage or foreign file is not published as a figure. (What is in the rest of the file
     only the checksum vouches for: scanning a large SVG costs as much as recolouring it.)"""
     if ext == "png":

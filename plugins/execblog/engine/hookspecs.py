@@ -122,10 +122,10 @@ class Executor(Protocol):
 @runtime_checkable
 class ResumableExecutor(Executor, Protocol):
     """An :class:`Executor` that outlives one build (the preview holds one: see
-    ``execblog.executors.lifetime``) and resumes edited sessions from parked snapshots. The
+    ``execblog.engine.lifetime``) and resumes edited sessions from parked snapshots. The
     engine uses these only once ``snapshots`` is not None:
 
-    * ``enable_snapshots()``: called once by ``execblog.executors.lifetime`` on a held executor;
+    * ``enable_snapshots()``: called once by ``execblog.engine.lifetime`` on a held executor;
       from then on ``snapshots`` is set (the local executor's
       ``execblog.executors.local.snapshots.SnapshotStore``).
     * ``resume(fences, reusable, inputs)``: run a session whose first ``reusable`` fences

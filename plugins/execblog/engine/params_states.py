@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cache import sha256
+from execblog.kernel.store import sha256
+
 from .model import Fence, FenceResult
 from .params import Grid, Value
 from .params_html import controls, fragment, wrapper

@@ -24,12 +24,13 @@ from typing import Any
 from tqdm import tqdm
 
 from execblog.backends.resolver import AUTO, FALLBACK_PREFERENCE, BackendCandidate, request_names
-from execblog.executors.lifetime import holding as lifetime_holding
+from execblog.engine.lifetime import holding as lifetime_holding
 from execblog.kernel.contents import content_objects, forget_memoized_content
 from execblog.kernel.diagnostics import emit
+from execblog.kernel.store import CacheWriteError
 
 from . import __version__
-from .cache import Cache, CacheWriteError
+from .cache import Cache
 from .collect import FenceExtension, placeholder
 from .hookspecs import Executor, ResumableExecutor
 from .manager import make_manager
@@ -382,7 +383,7 @@ class Engine:
     def _choose_executor(self) -> Executor:
         """The hook's executor; in a long-lived preview, the one kept from the last build
         when its settings are unchanged (fences.lifetime)."""
-        from execblog.executors import lifetime
+        from execblog.engine import lifetime
 
         def choose() -> Executor:
             executor = self.pm.hook.fences_executor(settings=self.checked)
@@ -583,7 +584,7 @@ class Engine:
 
     def close(self) -> None:
         """Shut the executor down, unless a long-lived preview keeps it (fences.lifetime)."""
-        from execblog.executors import lifetime
+        from execblog.engine import lifetime
 
         if self._pool is not None:
             if not lifetime.held(self._pool):

@@ -5,7 +5,7 @@ Payloads are written under ``<output>/fences/`` with content-hashed names and li
 development, absolute in feeds. A file derived from one (a figure's dark rendering,
 ``<name>.dark-<v>.svg``) is written next to it by :meth:`Renderer.variant`, made once and
 kept in the fence cache's ``variants/`` folder; each fence's highlighted source is kept in
-``highlight/``. Both are checked when read (``fences.cache.read_derived``: a checksum, and
+``highlight/``. Both are checked when read (``execblog.kernel.store.read_derived``: a checksum, and
 for highlighted sources their text against the fence's code): a bad one is a warning and is
 made again.
 
@@ -57,11 +57,11 @@ from pygments.util import ClassNotFound
 from execblog.display.html import dark_rendering, figure_file, is_figure
 from execblog.kernel.diagnostics import emit, own_line
 from execblog.kernel.site_errors import cache_root
+from execblog.kernel.store import keep_derived, place, read_derived, sha256, trusts_derived
 from execblog.kernel.xmlsafe import strip_illegal
 from execblog.sources import mdexec
 
 from .bounds import cut_note
-from .cache import keep_derived, place, read_derived, sha256, trusts_derived
 from .lean_html import LeanHtmlFormatter
 from .model import (
     CACHED,
@@ -82,7 +82,7 @@ OUTPUT_DIR = "fences"
 VARIANTS_DIR = "variants"  # in the fence cache: files derived from figures (Renderer.variant)
 HIGHLIGHT_DIR = "highlight"  # in the fence cache: highlighted sources (Renderer._source)
 HIGHLIGHT_FORMAT = 3  # bump when _kept_highlight's HTML changes for the same inputs
-# (2: kept files carry a checksum, fences.cache.seal)
+# (2: kept files carry a checksum, execblog.kernel.store.seal)
 PYGMENTS_VERSION = pygments.__version__
 BOX = '<div class="fence-outputs">'
 REGION = ' tabindex="0" role="region" aria-label="{}"'
@@ -185,7 +185,7 @@ class Renderer:
     def _kept_variant(self, name: str, make: Callable[[], bytes | None]) -> bytes | None:
         """The variant ``name`` from ``variants/``, made (and kept) when not there yet, or
         when the kept one is damaged or edited (a warning names it; see
-        ``fences.cache.read_derived``). An empty payload: made before, there was none."""
+        ``execblog.kernel.store.read_derived``). An empty payload: made before, there was none."""
         kept = self._variants / name if self._variants else None
         if kept and self._trusted:
             found = read_derived(kept, _variant_check(name))

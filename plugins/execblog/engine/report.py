@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from execblog.kernel.diagnostics import emit, shown_path
+from execblog.kernel.store import atomic_write, sha256
 
-from .cache import atomic_write, sha256
 from .model import EXPECTED_ERROR, FAILURES, RAN, STATUSES, Fence, FenceResult
 
 RAN_NOW = {RAN, EXPECTED_ERROR, *FAILURES}  # statuses of fences that ran in this build

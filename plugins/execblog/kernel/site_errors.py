@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from execblog.engine.cache import atomic_write
+from execblog.kernel.store import atomic_write
 
 from .diagnostics import emit, located, one_line, shown_path
 

@@ -1,7 +1,7 @@
 """The long-lived preview behind ``invoke livereload``: build, serve, rebuild on save.
 
 One process keeps Pelican imported, the fence engine's executor and its fork server alive
-(``execblog.executors.lifetime``), and rebuilds in-process when content, theme or settings change
+(``execblog.engine.lifetime``), and rebuilds in-process when content, theme or settings change
 (watchfiles, debounced). Every rebuild reads the settings again and makes a new Pelican
 object, as a fresh ``pelican`` run would; Pelican's content cache stays off (the fence
 engine refuses it: cached reader output skips the fence extension), so every post is read
@@ -322,7 +322,7 @@ class Site:
         ``sources`` (absolute paths of posts and pages): write only their pages."""
         from pelican.log import LimitFilter
 
-        from execblog.engine.pelican_glue import render_only
+        from execblog.kernel.contents import render_only
 
         self.number += 1
         self._sources = {str(Path(s).resolve()) for s in sources} if sources else None
@@ -682,7 +682,7 @@ def run(conf: Path, content: Path, output: Path, overrides: Mapping[str, Any] | 
     """Build, serve on ``bind:port``, rebuild on every change until Ctrl-C (or SIGTERM)."""
     from pelican.log import init as init_logging
 
-    from execblog.executors import lifetime
+    from execblog.engine import lifetime
 
     os.chdir(root)  # relative settings (the fence cache) are relative to where Pelican runs
     init_logging(level=logging.WARNING)

@@ -208,8 +208,8 @@ def _finalized(pelican: Any) -> None:
     """Write the stylesheet when a page links it."""
     if not _state.get("active") or not _state.get("linked"):
         return
-    from execblog.engine.cache import place
     from execblog.kernel.diagnostics import emit, shown_path
+    from execblog.kernel.store import place
 
     target = Path(pelican.output_path) / _state["dir"] / STYLESHEET
     try:

@@ -28,7 +28,7 @@ atomically (a temporary file, then a rename). Building a notebook costs ~10 ms a
 the bytes are kept in ``<FENCES_CACHE_PATH>/notebooks/``, named by a digest of everything
 they are made of (the post's text and title, where its links lead, each fence's cache key,
 status and outputs): a warm build copies them. A kept notebook is used only when its
-checksum holds (``execblog.engine.cache.read_derived``: a damaged or edited one is a warning
+checksum holds (``execblog.kernel.store.read_derived``: a damaged or edited one is a warning
 naming it, and the notebook is built again and kept); ``FENCES_MODE = "rerun"`` reads none.
 
 Only published posts get one: a post whose ``status`` is not ``published`` (a draft, a
@@ -48,10 +48,10 @@ from pathlib import Path
 from typing import Any
 
 from execblog.engine import hookimpl, profiling
-from execblog.engine.cache import keep_derived, place, read_derived, trusts_derived
 from execblog.engine.manager import make_manager
 from execblog.engine.model import CACHED, EXPECTED_ERROR, RAN, FenceKind
 from execblog.kernel.diagnostics import emit, shown_path
+from execblog.kernel.store import keep_derived, place, read_derived, trusts_derived
 
 from .convert import build_notebook, dumps, wants_notebook
 
@@ -164,7 +164,7 @@ def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
 
 
 # Bump when build_notebook's output changes for the same inputs. 2: kept files carry a
-# checksum (fences.cache.seal): the names change, so older, unchecked ones are never read.
+# checksum (execblog.kernel.store.seal): the names change, so older, unchecked ones are never read.
 NOTEBOOK_FORMAT = "2"
 _LINK_TARGET = re.compile(r"\{(?:filename|static|attach|index|tag|category|author)\}[^)\s\"'>]*")
 

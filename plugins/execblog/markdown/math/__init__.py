@@ -14,7 +14,7 @@ written), so a read-only cache never costs the font that pages preload. Template
 (unused) source font the theme's static files brought along is taken out of the output.
 
 What the fence cache keeps here (the subset, the formula store) is checked when read
-(``execblog.engine.cache.read_derived``): damaged or edited, it is a warning naming the
+(``execblog.kernel.store.read_derived``): damaged or edited, it is a warning naming the
 file and is made again; ``FENCES_MODE = "rerun"`` reads none of it.
 
 Any other theme has no math font: Execblog's own is cut down, to ``execblog/fonts/``, next
@@ -66,7 +66,7 @@ def initialized(pelican: Any) -> None:
         log.error('MATH_RENDERER must be "mathml" or "mathjax", not %r: using "mathml"', value)
     settings["MATH_RENDERER"] = renderer(settings)  # templates read it
     _state.clear()
-    from execblog.engine.cache import trusts_derived
+    from execblog.kernel.store import trusts_derived
 
     store = None
     if settings["MATH_RENDERER"] == "mathml":
@@ -188,8 +188,8 @@ def _write_font(settings: dict[str, Any], output: Path) -> str | None:
     if renderer(settings) != "mathml" or not (chars or _state.get("formulas")) or (
             not source.is_file()):
         return None
-    from execblog.engine.cache import trusts_derived
     from execblog.kernel.site_errors import cache_root
+    from execblog.kernel.store import trusts_derived
 
     try:
         target = install(source, chars, cache_root(settings) / "mathkit",
@@ -216,7 +216,7 @@ def finalized(pelican: Any) -> None:
     remove_source_copy(fonts_dir)
     font = _state.get("font")
     if font is not None:  # still the one written before the pages, whatever came since
-        from execblog.engine.cache import place
+        from execblog.kernel.store import place
 
         try:
             place(fonts_dir / OUTPUT_NAME, font)

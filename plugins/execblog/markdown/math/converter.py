@@ -325,7 +325,7 @@ class MathConverter:
     """TeX -> :class:`Converted`, memoised per (tex, display) for the life of one build and,
     with a ``store`` file, across builds (a warm build converts nothing it converted before).
 
-    The store is a derived file of the fence cache (``execblog.engine.cache.keep_derived``):
+    The store is a derived file of the fence cache (``execblog.kernel.store.keep_derived``):
     it is read only when its checksum holds and every formula in it is
     :func:`sound_markup`; else it is a warning naming it, and every formula is converted
     again (and the store rewritten). ``load=False`` (``FENCES_MODE = "rerun"``) reads
@@ -357,7 +357,7 @@ class MathConverter:
         return len(self._cache)
 
     def _load(self, store: Path) -> None:
-        from execblog.engine.cache import read_derived
+        from execblog.kernel.store import read_derived
 
         loaded: dict[tuple[str, bool], Converted] = {}
 
@@ -382,7 +382,7 @@ class MathConverter:
 
     def save(self) -> None:
         """Write the formulas this build used to the store, when any was converted anew."""
-        from execblog.engine.cache import keep_derived
+        from execblog.kernel.store import keep_derived
 
         if self._store is None or not self._new:
             return

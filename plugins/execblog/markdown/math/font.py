@@ -4,7 +4,7 @@ fontTools' subsetter keeps the OpenType MATH table and closes it over the glyphs
 (size variants and the parts of stretchy delimiters, radicals and accents), so brackets
 still stretch in the subset. The WOFF2 (Brotli) result is cached by a hash of the source
 font and the character set, so a warm build copies a file instead of subsetting again. The
-kept file is a derived file of the fence cache (``execblog.engine.cache.keep_derived``): it
+kept file is a derived file of the fence cache (``execblog.kernel.store.keep_derived``): it
 is used only when its checksum holds and it is a WOFF2 file, else a warning names it and the
 font is subset again. The subset is made in memory, so a cache that cannot be written costs
 the next build the subsetting, never the font.
@@ -84,7 +84,7 @@ def cache_key(source: Path, chars: Iterable[str]) -> str:
 
 def subset(source: Path, chars: Iterable[str], target: Path) -> None:
     """Write the WOFF2 subset of ``source`` holding ``chars`` (and what MATH needs)."""
-    from execblog.engine.cache import atomic_write
+    from execblog.kernel.store import atomic_write
 
     atomic_write(target, subset_bytes(source, chars))
 
@@ -131,7 +131,7 @@ def cached_subset(source: Path, chars: Iterable[str], cache_dir: Path,
                   trusted: bool = True) -> bytes:
     """The subset for ``chars``: from the cache folder when a sound one is kept there
     (``trusted=False``: never read), else made, and kept when the folder can be written."""
-    from execblog.engine.cache import keep_derived, read_derived
+    from execblog.kernel.store import keep_derived, read_derived
 
     chars = set(chars)
     path = cache_dir / f"{cache_key(source, chars)}.woff2"
@@ -147,7 +147,7 @@ def install(source: Path, chars: Iterable[str], cache_dir: Path, fonts_dir: Path
     """Put the subset at ``fonts_dir/math.woff2`` and take the (unused) source font out of
     the output, where the theme's static files put it. Raises (``OSError``, fontTools'
     errors) when the font cannot be made or written: then there is none."""
-    from execblog.engine.cache import place
+    from execblog.kernel.store import place
 
     data = cached_subset(source, chars, cache_dir, trusted)
     target = fonts_dir / OUTPUT_NAME

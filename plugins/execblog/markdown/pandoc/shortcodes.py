@@ -88,7 +88,7 @@ class SourcePass(Preprocessor):
         self.strict = strict
 
     def run(self, lines: list[str]) -> list[str]:
-        from execblog.engine.collect import reading_path
+        from execblog.kernel.contents import reading_path
 
         path = reading_path()
         if path is None or getattr(self.md, "pandoc_source_done", False):

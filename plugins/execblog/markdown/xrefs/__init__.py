@@ -30,7 +30,7 @@ def _settings(generators: Any) -> dict[str, Any]:
 
 def finalized(generators: Any) -> None:
     """all_generators_finalized receiver: number and link every post's cross-references."""
-    from execblog.engine.pelican_glue import restricted
+    from execblog.kernel.contents import restricted
 
     generators = list(generators)
     strict = bool(_settings(generators).get("FENCES_STRICT"))

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from execblog.engine.hookspecs import Executor, ResumableExecutor
-from execblog.engine.settings import EngineSettings
+from .hookspecs import Executor, ResumableExecutor
+from .settings import EngineSettings
 
 # Site settings that differ from build to build without changing what a session does (the
 # preview's pages-only builds skip the search index).
