@@ -231,7 +231,8 @@ def test_feeds_read_the_role_an_output_declares_not_other_packages_classes():
     from execblog.formats.feeds.rewrite import EntryRewriter
 
     classes = {"fig-dark", "fig-light", "fence-figure", "fence-subfigure", "diagram",
-               "diagram-feed", "diagram-scroll", "params-controls", "params-fence"}
+               "diagram-feed", "diagram-scroll", "params-controls", "params-fence", "bench",
+               "num"}
     feeds = sorted((ROOT / "plugins" / "execblog" / "formats" / "feeds").glob("*.py"))
     assert feeds
     for path in feeds:

@@ -3,8 +3,8 @@
 Connected to ``feed_generated`` (items are added, the file is not yet written), it rewrites
 each entry's content and summary: TeX from pelican-render-math becomes MathML, scripts and
 event handlers go, outputs follow the role their HTML declares (``data-feed``: see
-``roles``), heading permalinks ("#") go, benchmark tables get inline right alignment
-for their numeric cells, every link and image URL is made absolute, and XML-illegal
+``roles``), heading permalinks ("#") go, a table cell's alignment is spelt both as a style
+and as an attribute (``tables``), every link and image URL is made absolute, and XML-illegal
 characters are stripped from every text field of the feed and its items.
 
 Absolute in every build: URLs start with the site's absolute root (``urls.site_root``:

@@ -10,7 +10,7 @@ from .markup import inner_html, parse_fragment
 from .mathml import MathConverter, convert_math
 from .roles import apply_feed_roles
 from .sanitize import remove_scripts
-from .tables import align_numeric_cells
+from .tables import align_cells
 from .urls import absolutize
 from .xmlchars import strip_illegal
 
@@ -42,7 +42,7 @@ class EntryRewriter:
         remove_scripts(root)
         apply_feed_roles(root)
         strip_permalinks(root, self.permalink_class)
-        align_numeric_cells(root)
+        align_cells(root)
         if base or links:
             absolutize(root, base, links)
         return strip_illegal(inner_html(root))

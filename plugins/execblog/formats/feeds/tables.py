@@ -1,11 +1,11 @@
-"""Benchmark tables in feeds: numbers stay right-aligned where readers drop classes.
+"""Table cells in feeds: an alignment is spelt both ways, so numbers stay right-aligned.
 
-plugins/execblog/benchtables marks numeric header and body cells of ``table.bench`` with
-``class="num"``; the page's CSS aligns them. Feed readers strip classes and stylesheets
-but most keep an inline ``text-align`` and the ``align`` attribute, so feeds get both.
-A cell whose ``style`` already sets ``text-align`` (benchtables may write one for pages)
-keeps it, and gets ``align`` only when that alignment is ``right``; any other inline style
-is kept and extended. An existing ``align`` attribute is never changed.
+Feed readers drop classes and stylesheets; some keep an inline ``text-align``, others only
+the ``align`` attribute. A cell that says one gets the other, whoever wrote the table
+(benchmark tables align their numbers inline, Markdown tables their aligned columns): a
+``style`` that sets ``text-align: right`` adds ``align="right"``, and an ``align`` adds
+its ``text-align`` to the style. Any other inline style is kept and extended; an
+existing ``align`` attribute or ``text-align`` is never changed.
 """
 
 from __future__ import annotations
@@ -15,10 +15,6 @@ import re
 from .markup import HtmlElement
 
 _TEXT_ALIGN = re.compile(r"(?:^|;)\s*text-align\s*:\s*([^;]*)", re.I)
-
-
-def _classes(element: HtmlElement) -> set[str]:
-    return set((element.get("class") or "").split())
 
 
 def text_align(style: str | None) -> str | None:
@@ -37,17 +33,11 @@ def with_right_alignment(style: str | None, value: str = "right") -> str:
     return f"{style}text-align:{value}"
 
 
-def align_numeric_cells(root: HtmlElement) -> None:
-    """Inline right alignment for every ``th.num``/``td.num`` of every ``table.bench``."""
-    for table in root.iter("table"):
-        if "bench" not in _classes(table):
-            continue
-        for cell in table.iter("td", "th"):
-            if "num" not in _classes(cell):
-                continue
-            # An author's align="..." (none from benchtables) is what the style repeats.
-            value = (cell.get("align") or "right").strip().lower() or "right"
-            style = with_right_alignment(cell.get("style"), value)
-            cell.set("style", style)
-            if cell.get("align") is None and text_align(style) == "right":
-                cell.set("align", "right")
+def align_cells(root: HtmlElement) -> None:
+    """Every cell's alignment both as ``text-align`` and as ``align`` (right only)."""
+    for cell in root.iter("td", "th"):
+        align = (cell.get("align") or "").strip().lower()
+        if align:
+            cell.set("style", with_right_alignment(cell.get("style"), align))
+        if not align and text_align(cell.get("style")) == "right":
+            cell.set("align", "right")
