@@ -56,6 +56,7 @@ from pygments.util import ClassNotFound
 
 from execblog.display.html import dark_rendering, figure_file, is_figure
 from execblog.kernel.diagnostics import emit, own_line
+from execblog.kernel.numbering import subfigure_letter
 from execblog.kernel.site_errors import cache_root
 from execblog.kernel.store import keep_derived, place, read_derived, sha256, trusts_derived
 from execblog.kernel.xmlsafe import strip_illegal
@@ -349,10 +350,10 @@ class Renderer:
             return shown
         marked = list(shown)
         for n, i in enumerate(figures):
-            meta = {**shown[i].meta, "subfigure": _letter(n)}
+            meta = {**shown[i].meta, "subfigure": subfigure_letter(n)}
             if subcaps:  # Quarto's fig-subcap: "(a) its caption" under each
                 text = subcaps[n] if isinstance(subcaps, tuple) and n < len(subcaps) else ""
-                meta["subcaption"] = f"({_letter(n)}) {text}".strip()
+                meta["subcaption"] = f"({subfigure_letter(n)}) {text}".strip()
             marked[i] = replace(shown[i], meta=meta)
         return marked
 
@@ -645,16 +646,6 @@ def _columns(options: FenceOptions) -> int:
         return min(max(int(options.layout_ncol or 1), 1), 6)
     except (TypeError, ValueError):
         return 1
-
-
-def _letter(n: int) -> str:
-    """0 -> a, 25 -> z, 26 -> aa..."""
-    text = ""
-    n += 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        text = chr(ord("a") + rest) + text
-    return text
 
 
 def _lexer(language: str) -> Any:

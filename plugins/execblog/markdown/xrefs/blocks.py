@@ -9,6 +9,8 @@ import re
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+from execblog.kernel.numbering import subfigure_letter
+
 THEOREMS = {"thm": "Theorem", "lem": "Lemma", "cor": "Corollary", "prp": "Proposition",
             "cnj": "Conjecture", "def": "Definition", "exm": "Example", "exr": "Exercise",
             "sol": "Solution", "rem": "Remark", "alg": "Algorithm"}
@@ -50,7 +52,7 @@ def letter_subfigures(soup: BeautifulSoup, subfigures: list[Tag]) -> list[str]:
     return the letters."""
     letters = []
     for index, figure in enumerate(subfigures):
-        letter = _letter(index)
+        letter = subfigure_letter(index)
         letters.append(letter)
         caption = next(iter(figure.find_all("figcaption", recursive=False)), None)
         if caption is None:
@@ -62,11 +64,3 @@ def letter_subfigures(soup: BeautifulSoup, subfigures: list[Tag]) -> list[str]:
             caption.insert(0, NavigableString(f"({letter})"))
     return letters
 
-
-def _letter(n: int) -> str:
-    text = ""
-    n += 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        text = chr(ord("a") + rest) + text
-    return text
