@@ -15,14 +15,12 @@ and the feeds' MathML treat it as the post's own math.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from execblog.engine.darkfigs import SUFFIX, dark_variant
+from execblog.engine.figures import IMAGES, dark_rendering, figure_file
 from execblog.engine.hookspecs import hookimpl
 from execblog.engine.model import ERROR, FEED_DROP, STREAM, Output, RenderContext, feed_role
-from execblog.engine.settings import SettingsError
 
 # HTML values (tables) scroll sideways when wide: a named, keyboard-reachable region, as the
 # text outputs are (render.REGION).
@@ -33,7 +31,6 @@ _WHAT = {ERROR: "the error", "text/plain": "the value", "text/html": "the HTML",
          "image/svg+xml": "the SVG", "text/markdown": "the Markdown",
          "text/latex": "the LaTeX"}
 # Images written to files and shown as figures, by mime type: the file's extension.
-IMAGES = {"image/png": "png", "image/jpeg": "jpg"}
 # One formula: $$...$$, \[...\], \begin{env}...\end{env}, $...$ or \(...\).
 _FORMULA = re.compile(
     r"\$\$(?P<d1>(?:(?!\$\$).)+)\$\$"
@@ -44,10 +41,6 @@ _FORMULA = re.compile(
 _DISPLAYSTYLE = re.compile(r"^\s*\\displaystyle\b\s*")
 
 
-def is_figure(output: Output) -> bool:
-    """Whether ``output`` is shown as a figure (with the fence's caption and alt text)."""
-    return output.mime in IMAGES or (output.mime == "image/svg+xml"
-                                     and bool(output.meta.get("figure")))
 
 
 def _pre(css: str, text: str) -> str:
@@ -112,25 +105,8 @@ def _dark_link(src: str, payload: bytes, ext: str, context: RenderContext,
     return variant(src, *wanted)
 
 
-def dark_rendering(payload: bytes, ext: str, settings: dict[str, Any]
-                   ) -> tuple[str, Callable[[], bytes | None]] | None:
-    """For a figure file: the suffix of its dark rendering's name and the function that
-    makes it, or None when dark renderings are off or its format has none."""
-    enabled = settings.get("FENCES_DARK_FIGURES", True)
-    if not isinstance(enabled, bool):
-        raise SettingsError("FENCES_DARK_FIGURES", enabled, "true or false")
-    if not enabled or ext not in ("svg", "png"):
-        return None
-    return f"{SUFFIX}.{ext}", lambda: dark_variant(payload, ext)
 
 
-def figure_file(output: Output) -> tuple[bytes, str] | None:
-    """A figure output's file: its bytes and extension; None for other outputs."""
-    if not is_figure(output):
-        return None
-    ext = "svg" if output.mime == "image/svg+xml" else IMAGES[output.mime]
-    data = output.data
-    return (data if isinstance(data, bytes) else data.encode()), ext
 
 
 def latex_html(text: str, context: RenderContext) -> str:

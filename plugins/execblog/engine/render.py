@@ -54,7 +54,6 @@ from pygments import highlight
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from execblog.display.html import dark_rendering, figure_file, is_figure
 from execblog.kernel.diagnostics import emit, own_line
 from execblog.kernel.numbering import subfigure_letter
 from execblog.kernel.site_errors import cache_root
@@ -63,6 +62,7 @@ from execblog.kernel.xmlsafe import strip_illegal
 from execblog.sources import mdexec
 
 from .bounds import cut_note
+from .figures import dark_rendering, figure_file, is_figure
 from .lean_html import LeanHtmlFormatter
 from .model import (
     CACHED,
