@@ -15,13 +15,13 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import auto_backend, run_pelican, write_files
 from execblog.backends import numpy_backend
-from execblog.backends.resolver import BackendCandidate, BackendResolver, BackendUnavailable
+from execblog.engine.backends import BackendCandidate, BackendResolver, BackendUnavailable
 
 PLUGIN = '''
 import numpy
 
 from execblog.engine import hookimpl
-from execblog.backends.resolver import ArrayBackend, BackendCandidate, Timing, WallClock, cpu_name
+from execblog.engine.backends import ArrayBackend, BackendCandidate, Timing, WallClock, cpu_name
 
 
 class TorchTicks:

@@ -7,7 +7,7 @@ import types
 
 import numpy
 import pytest
-from execblog.backends.resolver import (
+from execblog.engine.backends import (
     ArrayBackend,
     BackendCandidate,
     BackendResolver,

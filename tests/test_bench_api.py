@@ -21,15 +21,15 @@ import numpy  # noqa: E402
 import pytest  # noqa: E402
 from bs4 import BeautifulSoup  # noqa: E402
 from execblog.backends import cupy_backend, numpy_backend  # noqa: E402
-from execblog.backends.resolver import (  # noqa: E402
+from execblog.benchtables import BenchTable, make_benchmark  # noqa: E402
+from execblog.benchtables.units import format_range, format_time  # noqa: E402
+from execblog.engine.backends import (  # noqa: E402
     ArrayBackend,
     BackendCandidate,
     BackendResolver,
     BackendUnavailable,
     cpu_name,
 )
-from execblog.benchtables import BenchTable, make_benchmark  # noqa: E402
-from execblog.benchtables.units import format_range, format_time  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 FAST = {"budget": 0.01, "warmup": 1, "min_repeats": 3}

@@ -193,7 +193,7 @@ def test_gpu_results_are_kept_and_labelled_on_a_machine_without_gpu(site):
 BETTER = '''
 import numpy
 from execblog.engine import hookimpl
-from execblog.backends.resolver import ArrayBackend, BackendCandidate
+from execblog.engine.backends import ArrayBackend, BackendCandidate
 
 
 def probe():

@@ -178,7 +178,7 @@ LAZY_PLUGIN = '''
 import os, time
 import numpy
 from execblog.engine import hookimpl
-from execblog.backends.resolver import ArrayBackend, BackendCandidate
+from execblog.engine.backends import ArrayBackend, BackendCandidate
 
 def probe():
     with open(os.environ["ABACUS_LOG"], "a") as fh:

@@ -13,7 +13,7 @@ from execblog.engine import hookspecs
 
 PLUGIN = '''
 from execblog.engine import hookimpl
-from execblog.backends.resolver import BackendCandidate
+from execblog.engine.backends import BackendCandidate
 from execblog.engine.model import FenceKind, Output
 
 

@@ -11,8 +11,8 @@ import json
 import os
 
 import numpy
-from execblog.backends.resolver import ArrayBackend, BackendCandidate, WallClock, cpu_name
 from execblog.engine import hookimpl
+from execblog.engine.backends import ArrayBackend, BackendCandidate, WallClock, cpu_name
 from execblog.engine.model import FenceKind, Output
 
 SHOUT = "text/x-shout"

@@ -17,7 +17,7 @@ from types import ModuleType
 RENAMED: dict[str, str] = {
     "fences": "engine",
     "fences.engine": "engine.pipeline",
-    "fences.backends": "backends.resolver",
+    "fences.backends": "engine.backends",
     **{f"fences.{name}": f"kernel.{name}"
        for name in ("diagnostics", "site_errors", "contents", "paths")},
     **{f"fences.{name}": f"executors.local.{name}"

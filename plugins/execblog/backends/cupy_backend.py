@@ -13,9 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from execblog.engine.hookspecs import hookimpl
-
-from .resolver import (
+from execblog.engine.backends import (
     MAX_REPEATS,
     ArrayBackend,
     BackendCandidate,
@@ -23,6 +21,7 @@ from .resolver import (
     Timing,
     shallow_values,
 )
+from execblog.engine.hookspecs import hookimpl
 
 PRETTY = "CuPy"
 

@@ -15,9 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from execblog.engine.hookspecs import hookimpl
-
-from .resolver import (
+from execblog.engine.backends import (
     ArrayBackend,
     BackendCandidate,
     BackendUnavailable,
@@ -26,6 +24,7 @@ from .resolver import (
     cpu_name,
     shallow_values,
 )
+from execblog.engine.hookspecs import hookimpl
 
 NAME = "jax"
 PRETTY = "JAX"

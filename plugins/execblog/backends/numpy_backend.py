@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 
+from execblog.engine.backends import (
+    FALLBACK_PREFERENCE,
+    ArrayBackend,
+    BackendCandidate,
+    WallClock,
+    cpu_name,
+)
 from execblog.engine.hookspecs import hookimpl
-
-from .resolver import FALLBACK_PREFERENCE, ArrayBackend, BackendCandidate, WallClock, cpu_name
 
 PRETTY = "NumPy"
 

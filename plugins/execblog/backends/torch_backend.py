@@ -17,9 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from execblog.engine.hookspecs import hookimpl
-
-from .resolver import (
+from execblog.engine.backends import (
     MAX_REPEATS,
     ArrayBackend,
     BackendCandidate,
@@ -29,6 +27,7 @@ from .resolver import (
     cpu_name,
     shallow_values,
 )
+from execblog.engine.hookspecs import hookimpl
 
 NAME = "torch"
 

@@ -15,7 +15,7 @@ from .table import BenchTable
 from .units import summarize
 
 if TYPE_CHECKING:
-    from execblog.backends.resolver import ArrayBackend, BackendResolver
+    from execblog.engine.backends import ArrayBackend, BackendResolver
 
 log = logging.getLogger("fences.bench")
 
@@ -138,7 +138,7 @@ def _requested(names: Iterable[str] | str | None, session: ArrayBackend) -> list
 def _resolve(
     requested: list[str], session: ArrayBackend, resolver: BackendResolver
 ) -> tuple[list[ArrayBackend], list[dict[str, str]]]:
-    from execblog.backends.resolver import BackendUnavailable
+    from execblog.engine.backends import BackendUnavailable
 
     ran: list[ArrayBackend] = []
     skipped: list[dict[str, str]] = []

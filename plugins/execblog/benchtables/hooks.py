@@ -13,7 +13,7 @@ from .html import render_html
 from .table import BenchTable
 
 if TYPE_CHECKING:
-    from execblog.backends.resolver import ArrayBackend, BackendResolver
+    from execblog.engine.backends import ArrayBackend, BackendResolver
 
 
 @hookimpl

@@ -32,7 +32,7 @@ import re
 import sys
 from typing import Any
 
-from execblog.backends.resolver import ArrayBackend
+from execblog.engine.backends import ArrayBackend
 from execblog.engine.hookspecs import hookimpl
 from execblog.engine.model import Output
 from execblog.kernel.paths import scrub

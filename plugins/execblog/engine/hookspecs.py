@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import pluggy
 
 if TYPE_CHECKING:
-    from execblog.backends.resolver import ArrayBackend, BackendCandidate, BackendResolver
+    from execblog.engine.backends import ArrayBackend, BackendCandidate, BackendResolver
 
     from .model import Fence, FenceKind, FenceResult, Output, RenderContext
     from .settings import EngineSettings
@@ -217,7 +217,7 @@ def fences_backend_candidates() -> list[BackendCandidate]:
 
     Arguments: none.
 
-    Returns: a list of :class:`execblog.backends.resolver.BackendCandidate`; every plugin's
+    Returns: a list of :class:`execblog.engine.backends.BackendCandidate`; every plugin's
     lists are joined. A candidate has a ``name`` (``numpy``; ``backend=NAME`` and
     ``FENCES_BACKEND`` accept it), a display name ``pretty`` (``NumPy``; the name when
     empty), a ``preference`` (higher wins for ``backend=auto``; below NumPy's, 0, it is
@@ -230,7 +230,7 @@ def fences_backend_candidates() -> list[BackendCandidate]:
     and PyTorch's use CUDA events, JAX's waits with ``block_until_ready``). Optional:
     ``gpu=True`` when it may compute on a GPU (a cluster executor then sends the sessions
     that ask for it to GPU workers); ``tracker``, a factory of
-    :class:`execblog.backends.resolver.UsageTracker`, which labels every fence that computed
+    :class:`execblog.engine.backends.UsageTracker`, which labels every fence that computed
     with the library whatever its ``backend=``; ``warm``, which imports the library without
     touching a device, in the fork server, for the names in ``FENCES_PRELOAD``.
 
@@ -262,7 +262,7 @@ def fences_session_setup(
 
     Arguments:
         ``namespace``: the session's globals (a real ``__main__`` module's dict).
-        ``backend``: the session's backend, a :class:`execblog.backends.resolver.LazyBackend`:
+        ``backend``: the session's backend, a :class:`execblog.engine.backends.LazyBackend`:
         it reads like an :class:`ArrayBackend`, but ``auto`` is resolved only when something
         first asks it for an attribute (``backend.xp`` is a stand-in module until then), so
         keep it rather than reading its attributes here.

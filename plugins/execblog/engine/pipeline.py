@@ -23,7 +23,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from execblog.backends.resolver import AUTO, FALLBACK_PREFERENCE, BackendCandidate, request_names
+from execblog.engine.backends import AUTO, FALLBACK_PREFERENCE, BackendCandidate, request_names
 from execblog.engine.lifetime import holding as lifetime_holding
 from execblog.kernel.contents import content_objects, forget_memoized_content
 from execblog.kernel.diagnostics import emit

@@ -29,14 +29,14 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
-from execblog.backends.resolver import (
+from execblog.engine import profiling
+from execblog.engine.backends import (
     AUTO,
     BackendResolver,
     BackendUnavailable,
     LazyBackend,
     combine,
 )
-from execblog.engine import profiling
 from execblog.engine.bounds import bound_line, bound_output
 from execblog.engine.manager import make_manager
 from execblog.engine.model import (
@@ -196,7 +196,7 @@ class Session:
 
     def _bind_backend(self, request: str) -> None:
         """Bind ``xp``, ``to_numpy`` and ``backend`` for ``request``. ``auto`` is resolved at
-        its first use (see :class:`execblog.backends.resolver.LazyBackend`); a backend asked for by
+        its first use (see :class:`execblog.engine.backends.LazyBackend`); a backend asked for by
         name now, so that one that cannot run fails the fence even if it never uses it."""
         if self.backend is None or self.backend.request != request:
             self.backend = LazyBackend(self.backends, request, self._starting_backend)
