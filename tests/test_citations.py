@@ -8,6 +8,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from execblog.markdown import prose
 from execblog.markdown.citations import scan
 from execblog.markdown.citations.bib import BibError, load
 from execblog.markdown.citations.style import PostCitations
@@ -201,10 +202,10 @@ def test_find_syntax():
 def test_text_runs_skip_code_math_links_and_keep_offsets():
     html = ('<p>A &amp; @k <code>@k</code> <span class="math">\\(@k\\)</span> '
             '<a href="x">@k</a><br>\n<em>@k</em></p><pre>@k</pre>')
-    runs = scan.text_runs(html)
+    runs = prose.text_runs(html)
     assert [r.text for r in runs] == ["A & @k ", " ", " ", "\n", "@k"]
     assert all(html[r.start:r.end].replace("&amp;", "&") == r.text for r in runs)
-    edited = scan.apply(html, [scan.Edit(runs[-1].start, runs[-1].end, "X")])
+    edited = prose.apply(html, [prose.Edit(runs[-1].start, runs[-1].end, "X")])
     assert edited == html.replace("<em>@k</em>", "<em>X</em>")
 
 

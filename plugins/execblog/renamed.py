@@ -43,6 +43,7 @@ RENAMED: dict[str, str] = {
     "pandoc": "markdown.pandoc",
     "feedkit": "formats.feeds",
     "notebooks": "formats.notebooks",
+    "notebooks.stored": "kinds.stored",
     "sitefiles": "formats.sitefiles",
     "searchkit": "formats.search",
 }

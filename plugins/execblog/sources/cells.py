@@ -8,7 +8,7 @@
   are, other raw cells are left out.
 * Code cells are fences of the kernel's language: ```` ```python exec ```` (run), or
   ```` ```python stored outputs=... ```` (shown with the outputs saved in the notebook: see
-  ``execblog.formats.notebooks.stored``). ``#|`` option lines stay in the cell and are read as in
+  ``execblog.kinds.stored``). ``#|`` option lines stay in the cell and are read as in
   any fence; Jupyter Book's cell tags become fence options (:data:`TAG_OPTIONS`).
 
 Every line of the Markdown remembers the cell it came from, so a message names
@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from execblog.formats.notebooks.stored import LANGUAGES, MARKER, encode_outputs
+from execblog.sources.stored_outputs import LANGUAGES, MARKER, encode_outputs
 
 from .myst import front_matter
 

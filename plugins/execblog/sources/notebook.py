@@ -22,8 +22,8 @@ import nbformat
 
 from execblog.engine.collect import FenceExtension, FenceReader
 from execblog.engine.settings import notebook_execute
-from execblog.formats.notebooks.stored import MARKER
 from execblog.kernel.diagnostics import LineName, emit, name_lines, shown_path
+from execblog.sources.stored_outputs import MARKER
 
 from .cells import Converted, to_markdown
 from .myst import file_lines, jupytext_header, read_notebook

@@ -154,20 +154,9 @@ def _wait_polling(child: int, host_pid: int) -> tuple[int | None, bool]:
         pid, status = os.waitpid(child, os.WNOHANG)
         if pid:
             return status, False
-        if not pid_alive(host_pid):
+        if not forking.pid_alive(host_pid):
             return None, True
         time.sleep(POLL_SECONDS)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists (a zombie counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def kill_descendants(root: int) -> None:

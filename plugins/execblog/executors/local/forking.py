@@ -55,3 +55,14 @@ def fork() -> int:
         warnings.filterwarnings("ignore", category=DeprecationWarning,
                                 message=r"This process .* is multi-threaded")
         return os.fork()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (a zombie counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -28,7 +28,7 @@ from execblog.engine.bounds import bound_line
 from execblog.engine.model import ERROR, EXPECTED_ERROR, FAILED, Fence, FenceResult, Output
 from execblog.engine.settings import format_bytes, parse_memory
 
-from .containment import pid_alive
+from .forking import pid_alive
 
 # -- memory limits -------------------------------------------------------------------------------
 MEMORY_NOTE = "memory-note.json"  # the guardian's note to the host, in the capture folder

@@ -33,7 +33,7 @@ from typing import Any
 
 from execblog.engine.model import Fence
 
-from .containment import pid_alive
+from .forking import pid_alive
 
 MAX_SNAPSHOTS = 64  # the memory bound is the real limit: a trivial snapshot costs ~3 MiB
 MAX_SNAPSHOT_BYTES = 2 << 30  # private memory of all parked processes together

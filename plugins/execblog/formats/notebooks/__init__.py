@@ -55,8 +55,8 @@ from execblog.kernel.store import keep_derived, place, read_derived, trusts_deri
 
 from .convert import build_notebook, dumps, wants_notebook
 
-# The stored-output kinds (.stored) and the cell-numbered tracebacks (.tracebacks) are
-# plugins of their own: entry points beside this one.
+# The cell-numbered tracebacks (.tracebacks) are a plugin of their own, as the stored-output
+# kinds are (execblog.kinds.stored): entry points beside this one.
 __all__ = ["build_notebook", "dumps", "fences_post_rendered", "notebook_path", "wants_page"]
 PUBLISHED = "published"
 

@@ -31,6 +31,7 @@ from pelican import signals
 
 from execblog.kernel.contents import content_objects, forget_memoized_content
 from execblog.kernel.diagnostics import emit, located, shown_path
+from execblog.markdown import prose
 
 from . import scan
 from .bib import BibError, load
@@ -208,10 +209,10 @@ class Processor:
         cites = self.citations_for(post)
         if not isinstance(html, str) or "@" not in html:
             return
-        found: list[tuple[scan.Run, list[scan.Match]]] = []
+        found: list[tuple[prose.Run, list[scan.Match]]] = []
         cited: list[str] = []
         orphan: str | None = None  # a [@key] in a post without a bibliography
-        for run in scan.text_runs(html):
+        for run in prose.text_runs(html):
             keep = []
             for match in scan.find(run.text):
                 items = match.items
@@ -240,9 +241,9 @@ class Processor:
         if not found or cites is None:
             return
         cites.prepare(cited)
-        edits = [scan.Edit(run.start, run.end, self.run_html(run, keep, cites))
+        edits = [prose.Edit(run.start, run.end, self.run_html(run, keep, cites))
                  for run, keep in found]
-        obj._content = scan.apply(html, edits) + references_html(cites)
+        obj._content = prose.apply(html, edits) + references_html(cites)
 
     def unknown(self, post: _Post, key: str, cites: PostCitations) -> None:
         near = difflib.get_close_matches(key.lower(), cites.keys(), n=1)
@@ -251,7 +252,7 @@ class Processor:
         self.problem(post.path, post.line_of("@" + key, whole=True), severity,
                      f"unknown citation key '{key}': not in the bibliography{hint}")
 
-    def run_html(self, run: scan.Run, matches: list[scan.Match],
+    def run_html(self, run: prose.Run, matches: list[scan.Match],
                  cites: PostCitations) -> str:
         out, at = [], 0
         for match in matches:

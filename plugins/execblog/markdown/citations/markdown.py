@@ -15,6 +15,8 @@ from typing import Any
 
 import lxml.html
 
+from execblog.markdown import prose
+
 from . import Processor, _Post, cluster_html, narrative_html, reference_entries, scan
 from .style import PostCitations
 
@@ -47,7 +49,7 @@ def is_citation(match: scan.Match, cites: PostCitations) -> bool:
 
 def page_order(html: str, cites: PostCitations) -> list[str]:
     """The keys cited in a page's HTML, in its order (which numbers them)."""
-    return [item.key for run in scan.text_runs(html) for match in scan.find(run.text)
+    return [item.key for run in prose.text_runs(html) for match in scan.find(run.text)
             if is_citation(match, cites) for item in match.items]
 
 

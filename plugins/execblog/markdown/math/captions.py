@@ -91,7 +91,7 @@ def typeset_text(text: str, css_class: str = "math") -> str:
 
 
 def _captions(page: str, css_class: str) -> str:
-    from execblog.markdown.citations.scan import Edit, apply, text_runs
+    from execblog.markdown.prose import Edit, apply, text_runs
 
     edits: list[Edit] = []
     for caption in _CAPTION.finditer(page):

@@ -1,17 +1,12 @@
-"""Stored outputs: a notebook's code cells shown with the outputs saved in the notebook.
+"""Stored outputs in a fence: how a notebook's saved outputs travel to the page.
 
-A fence-engine plugin (registered with ``execblog.formats.notebooks``). A notebook post read with
-``NOTEBOOK_EXECUTE = "stored"`` (see ``execblog.sources``) turns each code cell into a
-```` ```python stored outputs=... ```` fence: the kind below "runs" it by emitting the
-outputs carried in its ``outputs`` option, so they take the engine's whole path (bounds,
-cache, figure files and dark renderings, captions and cross-references, feeds, the notebook
-download) without running any code. Its result is labelled "stored output" where other
-fences name their backend.
-
-The option's value is the outputs as the host read them from nbformat (text for text, base64
-for images, tracebacks without terminal colours), as JSON, compressed, in URL-safe base64:
-one word, so the fence opener stays one line. It affects the result, so new stored outputs
-make a new cache key.
+A notebook post read with ``NOTEBOOK_EXECUTE = "stored"`` (``execblog.sources``) turns
+each code cell into a ```` ```python stored outputs=... ```` fence; the ``stored`` kinds
+(``execblog.kinds.stored``) show those outputs without running anything. The option's value
+is the outputs as the host read them from nbformat (text for text, base64 for images,
+tracebacks without terminal colours), as JSON, compressed, in URL-safe base64: one word, so
+the fence opener stays one line. It affects the result, so new stored outputs make a new
+cache key.
 """
 
 from __future__ import annotations
@@ -22,13 +17,10 @@ import json
 import zlib
 from typing import Any
 
-from execblog.engine import hookimpl
-from execblog.engine.model import ERROR, STREAM, Fence, FenceKind, Output
-from execblog.engine.options import FIG_FORMAT_OPTION, OptionSpec
+from execblog.engine.model import ERROR, STREAM, Output
 from execblog.engine.render import terminal_text
 
 MARKER = "stored"
-LABEL = {"name": "stored", "label": "stored output"}
 # The languages whose cells can be shown this way: the kinds that run them here.
 LANGUAGES = {"python": "stored-python", "bash": "stored-bash"}
 # What a notebook's display data shows, first found first (the display protocol's order).
@@ -53,15 +45,6 @@ def decode_outputs(text: str) -> list[Output]:
     if not isinstance(records, list):
         raise ValueError("not stored outputs")
     return [_output(r) for r in records if isinstance(r, dict)]
-
-
-def _parse_outputs(text: str) -> str:
-    decode_outputs(text)
-    return text
-
-
-OUTPUTS_OPTION = OptionSpec("outputs", _parse_outputs, "", True,
-                            "the cell's stored outputs (written by the notebook reader)")
 
 
 def _text(value: Any) -> str:
@@ -101,22 +84,3 @@ def _output(record: dict[str, Any]) -> Output:
     if mime in BINARY:
         data = base64.b64decode(data)
     return Output(mime, data, dict(record.get("meta") or {}))
-
-
-def run_stored(fence: Fence, session: Any) -> None:
-    """Show the cell's stored outputs; nothing runs."""
-    session.label(LABEL)
-    for output in decode_outputs(fence.options.outputs or ""):
-        session.emit(output)
-
-
-# Last: a Quarto opener (```{python}) names a language, and the first kind of that language
-# claims it; that must be the kind that runs it.
-@hookimpl(trylast=True)
-def fences_kinds() -> list[FenceKind]:
-    options: tuple[Any, ...] = (OUTPUTS_OPTION,)
-    return [FenceKind(name=name, language=language, marker=MARKER, run=run_stored,
-                      uses_backend=False, shares_session=True, notebook_cell=language,
-                      # the python cell's own options (fig-format...) are accepted, unused
-                      options=options + ((FIG_FORMAT_OPTION,) if language == "python" else ()))
-            for language, name in LANGUAGES.items()]
