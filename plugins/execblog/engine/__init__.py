@@ -1,4 +1,12 @@
-"""The fence engine: a Pelican plugin that runs ``exec`` fences through pluggy plugins."""
+"""The fence engine: the hook contract, and a fence's way through a build on the host.
+
+``hookspecs`` is the contract every plugin implements; ``model``, ``options`` and
+``settings`` are what it speaks of. ``collect`` finds fences while Pelican reads a post,
+``cache`` keeps results by key, ``pipeline`` runs what is missing on the executor while
+Pelican reads on, ``render`` and ``figures`` put results into pages, ``report`` closes the
+build; ``pelican_glue`` connects it to Pelican. It names no kind, backend or executor: they
+are plugins, registered through the ``pelican_fences`` entry points.
+"""
 
 from __future__ import annotations
 
