@@ -236,3 +236,18 @@ def test_fork_server_starts_early_only_when_a_post_changed_since_the_last_report
     assert not _edited_since(str(tmp_path / "content"), report)
     os.utime(post, (3_000_000, 3_000_000))
     assert _edited_since(str(tmp_path / "content"), report)
+
+
+def test_an_empty_cache_holds_nothing_until_a_build_stores_a_result(site):
+    """A cold build (no stored result) starts the fork server at once, whatever the report."""
+    from execblog.fences.cache import Cache
+
+    build = site({"posts/a.md": "Title: A\nDate: 2026-03-11\n\n```python exec\nprint(1)\n```\n"})
+    cache = Cache(build.cache)
+    assert not cache.holds_nothing()
+    assert Cache(build.cache / "missing").holds_nothing()
+    for entry in (build.cache / "entries").rglob("*.json"):
+        entry.unlink()
+    for folder in sorted((build.cache / "entries").iterdir(), reverse=True):
+        folder.rmdir()
+    assert cache.holds_nothing()

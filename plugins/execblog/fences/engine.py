@@ -116,8 +116,9 @@ class Engine:
         self._cache_warned = False
         self.reset()
         _stop_on_signals(self)
-        if self.mode == "rerun" or (self.mode == "run" and
-                                    _edited_since(self.content_root, self.report_path)):
+        if self.mode == "rerun" or (self.mode == "run" and (
+                self.cache.holds_nothing()
+                or _edited_since(self.content_root, self.report_path))):
             self.pool().start()  # likely work ahead: warm up while Pelican reads
 
     # -- wiring ------------------------------------------------------------------------------
