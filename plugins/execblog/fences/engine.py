@@ -136,7 +136,8 @@ class Engine:
         self.started = time.perf_counter()
         self.posts: dict[str, list[Fence]] = {}
         self.results: dict[tuple[str, int], FenceResult] = {}
-        self.running: list[tuple[list[Fence], Future[list[FenceResult]]]] = []
+        # the sessions running, by the post they belong to (in the order they were queued)
+        self.running: dict[str, list[tuple[list[Fence], Future[list[FenceResult]]]]] = {}
         # sessions resumed from snapshots (executors with ``snapshots``: the preview)
         self.resuming: list[tuple[list[Fence], list[FenceResult | None], Future[Any]]] = []
         self._inputs: dict[tuple[str, int], list[list[str]]] = {}
@@ -399,7 +400,7 @@ class Engine:
         future = self.pool().submit(fences)
         future.add_done_callback(lambda done: self._tick(len(fences)))
         future.add_done_callback(lambda done: self._prepare(done, lambda r: r))
-        self.running.append((fences, future))
+        self.running.setdefault(fences[0].path, []).append((fences, future))
 
     def _submit_resumable(self, fences: list[Fence], hits: list[FenceResult | None]) -> None:
         """Run a session from the snapshot after its last unchanged fence (see
@@ -475,17 +476,17 @@ class Engine:
     def _record(self, fence: Fence, result: FenceResult) -> None:
         self.results[(fence.path, fence.index)] = result
 
-    def _collect_runs(self) -> None:
-        self._collect_resumed()
-        for fences, future in self.running:
+    def _collect_post(self, path: str) -> None:
+        """Wait for the sessions of the post at ``path`` (and its parameter states), record
+        their results and cache them."""
+        for fences, future in self.running.pop(path, ()):
             results = future.result()
             for fence, result in zip(fences, results, strict=True):
                 self._record(fence, result)
                 if result.status in (RAN, EXPECTED_ERROR) and fence.options.cache:
                     self._store(fence, result)
-        self.running = []
-        for runs in self.states.values():
-            for run in runs:
+        for fence in self.posts.get(path, ()):
+            for run in self.states.get((fence.path, fence.index), ()):
                 if run.future is None:
                     continue
                 run.result = run.future.result()[-1]  # the replayed fences' are dropped
@@ -493,9 +494,6 @@ class Engine:
                 if (run.result.status in (RAN, EXPECTED_ERROR)
                         and run.fence.options.cache):
                     self._store(run.fence, run.result)
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
 
     def _store(self, fence: Fence, result: FenceResult) -> None:
         """Cache a result; a cache that cannot be written is a warning, not a lost page."""
@@ -511,9 +509,29 @@ class Engine:
 
     # -- finish ----------------------------------------------------------------------------------
     def finish(self, generators: Iterable[Any]) -> None:
-        """Wait for every session, render into the content objects, report, enforce strict."""
+        """Wait for every session, render into the content objects, report, enforce strict.
+
+        Posts are taken in the order they were read, which is the order their sessions were
+        queued in: each is rendered (its fences' HTML, its notebook...) as soon as its own
+        sessions are done, while later posts' sessions still run, rather than all at the
+        end."""
         try:
-            self._collect_runs()
+            generators = list(generators)
+            self._collect_resumed()
+            self.renderer.context = _first_context(generators)
+            shown: dict[str, list[Any]] = {}  # source path -> its content objects
+            for obj in content_objects(generators):
+                shown.setdefault(getattr(obj, "source_path", None) or "", []).append(obj)
+            for path, fences in self.posts.items():
+                self._collect_post(path)
+                for obj in shown.get(path, ()) if fences else ():
+                    self._render_post(obj, fences)
+            for path in list(self.running):  # (none: every session is of a post read)
+                self._collect_post(path)
+            forget_memoized_content()
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
             self._note_backend()
             entries, params = state_entries(
                 [(f, self.results[(f.path, f.index)])
@@ -522,7 +540,6 @@ class Engine:
             for (fence, result), chosen in zip(entries, params, strict=True):
                 _log_located(fence, result if chosen is None else _in_state(result, chosen),
                              self.strict)
-            self._render(generators)
             report = build_report(entries, time.perf_counter() - self.started, params)
             report["build_id"] = self.build_id
             write_report(report, self.report_path)
@@ -546,28 +563,23 @@ class Engine:
             why = f" ({', '.join(missing)} not installed)" if missing else ""
             print(f"fences: ran on {', '.join(names)}{why}", flush=True)
 
-    def _render(self, generators: Iterable[Any]) -> None:
+    def _render_post(self, obj: Any, fences: list[Fence]) -> None:
+        """Put the HTML of the post's fences into its content object."""
         renderer = self.renderer
-        renderer.context = _first_context(generators)
-        for obj in content_objects(generators):
-            fences = self.posts.get(getattr(obj, "source_path", None) or "")
-            if not fences:
-                continue
-            html = obj._content
-            results = [self.results[(f.path, f.index)] for f in fences]
-            controlled: set[str] = set()  # parameters this post has a control for
-            for fence, result in zip(fences, results, strict=True):
-                shown = renderer.fence_html(fence, result)
-                where = (fence.path, fence.index)
-                if where in self.states and shown:
-                    shown = render_grid(renderer, fence, shown, self.grids[where],
-                                        self.states[where], controlled)
-                html = html.replace(placeholder(fence), shown)
-            obj._content = html
-            # the notebook (and any other plugin) gets each fence with its default values
-            self.pm.hook.fences_post_rendered(post=obj, fences=self._with_defaults(fences),
-                                              results=results, settings=self.checked.site)
-        forget_memoized_content()
+        html = obj._content
+        results = [self.results[(f.path, f.index)] for f in fences]
+        controlled: set[str] = set()  # parameters this post has a control for
+        for fence, result in zip(fences, results, strict=True):
+            shown = renderer.fence_html(fence, result)
+            where = (fence.path, fence.index)
+            if where in self.states and shown:
+                shown = render_grid(renderer, fence, shown, self.grids[where],
+                                    self.states[where], controlled)
+            html = html.replace(placeholder(fence), shown)
+        obj._content = html
+        # the notebook (and any other plugin) gets each fence with its default values
+        self.pm.hook.fences_post_rendered(post=obj, fences=self._with_defaults(fences),
+                                          results=results, settings=self.checked.site)
 
     def _with_defaults(self, fences: list[Fence]) -> list[Fence]:
         """``fences``, those with ``params`` as copies whose code starts by binding the
