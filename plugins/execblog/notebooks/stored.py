@@ -25,7 +25,6 @@ from typing import Any
 from execblog.fences import hookimpl
 from execblog.fences.model import ERROR, STREAM, Fence, FenceKind, Output
 from execblog.fences.options import FIG_FORMAT_OPTION, OptionSpec
-from execblog.fences.render import terminal_text
 
 MARKER = "stored"
 LABEL = {"name": "stored", "label": "stored output"}
@@ -74,6 +73,8 @@ def _record(output: Any) -> dict[str, Any] | None:
         name = output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
         return {"mime": STREAM, "data": _text(output.get("text")), "meta": {"name": name}}
     if kind == "error":
+        from execblog.fences.render import terminal_text  # (Markdown, Pygments: the host's)
+
         lines = [terminal_text(str(line)) for line in output.get("traceback") or []]
         text = "\n".join(lines) or f"{output.get('ename')}: {output.get('evalue')}"
         return {"mime": ERROR, "data": text, "meta": {"ename": str(output.get("ename") or "")}}
