@@ -16,6 +16,7 @@ import signal
 import socket
 import tempfile
 import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import forkserver, resource_tracker, spawn
@@ -66,6 +67,12 @@ class SessionPool:
         self.snapshots: SnapshotStore | None = None  # see enable_snapshots
         # priming runs (see prime), one at a time, never in front of a real run
         self._priming = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fences-prime")
+        # Off the worker threads: ending the sessions whose results are in (_end) and
+        # starting spare session processes for queued sessions (_session_process), so that
+        # a worker goes from one session's last fence to the next session's first at once.
+        self._aside = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fences-aside")
+        self._queued = 0  # sessions submitted, not yet started
+        self._spares: deque[Future[tuple[Any, Any, str]]] = deque()
         profiling.record_at_exit("total: Pelican process")
 
     def _context(self) -> Any:
@@ -90,7 +97,14 @@ class SessionPool:
         _ensure_fork_server()
 
     def submit(self, fences: list[Fence]) -> Future[list[FenceResult]]:
-        return self._threads.submit(self._run_session, fences)
+        with self._lock:
+            self._queued += 1
+        return self._threads.submit(self._queued_session, fences)
+
+    def _queued_session(self, fences: list[Fence]) -> list[FenceResult]:
+        with self._lock:
+            self._queued -= 1
+        return self._run_session(fences)
 
     def enable_snapshots(self, count: int = MAX_SNAPSHOTS,
                          memory: int = MAX_SNAPSHOT_BYTES) -> None:
@@ -144,12 +158,21 @@ class SessionPool:
         self._priming.shutdown(wait=False, cancel_futures=True)
         for proc in list(self._live):
             _signal(proc.pid, signal.SIGTERM)  # the session's thread sees it die and joins
+        for spare in list(self._spares):  # a spare has no thread: its folder goes here
+            if spare.done() and spare.exception() is None:
+                shutil.rmtree(spare.result()[2], ignore_errors=True)
         for proc in self.snapshots.guardians() if self.snapshots is not None else ():
             _signal(proc.pid, signal.SIGTERM)  # runs and snapshots go with their tree
 
     def shutdown(self) -> None:
         self._priming.shutdown(wait=False, cancel_futures=True)  # its runs die with the trees
         self._threads.shutdown(wait=True)
+        with self._lock:
+            spares, self._spares = list(self._spares), deque()
+        for spare in spares:  # (none left unless a session failed to start)
+            with contextlib.suppress(Exception):
+                self._end(*spare.result())
+        self._aside.shutdown(wait=True)  # no session outlives the executor
         if self.snapshots is not None:
             self.snapshots.close()  # no parked process outlives the executor
 
@@ -157,6 +180,63 @@ class SessionPool:
     def _run_session(self, fences: list[Fence]) -> list[FenceResult]:
         if self.cancelled:
             return interrupted(fences)
+        try:
+            proc, parent, capture_dir = self._session_process()
+        except Exception:
+            if self.cancelled:  # Ctrl-C reached the fork server too
+                return interrupted(fences)
+            raise
+        try:
+            if self.cancelled:  # cancel() ran between the check above and the start
+                return interrupted(fences)
+            channel = _LocalChannel(proc, parent, capture_dir)
+            results = run_session(channel, fences, self.default_timeout, lambda: self.cancelled)
+            self._label(results)
+            return results
+        finally:
+            self._end(proc, parent, capture_dir)
+
+    def _session_process(self) -> tuple[Any, Any, str]:
+        """A session process for the session about to run: a spare started while the last
+        one ran, or a new one; and a spare started for the next, while sessions are queued.
+        A spare is a fresh fork of the fork server like any session process, only forked a
+        little earlier; one that died meanwhile is replaced."""
+        with self._lock:
+            spare = self._spares.popleft() if self._spares else None
+            if self._queued > len(self._spares) and not self.cancelled:
+                with contextlib.suppress(RuntimeError):  # shut down: no spare
+                    made = self._aside.submit(self._spare)
+                    made.add_done_callback(self._drop_if_cancelled)
+                    self._spares.append(made)
+        if spare is not None:
+            try:
+                proc, parent, capture_dir = spare.result()
+            except Exception:  # noqa: BLE001 - it could not start: one is started here
+                pass
+            else:
+                if proc.is_alive():
+                    return proc, parent, capture_dir
+                self._end(proc, parent, capture_dir)
+        return self._open()
+
+    def _spare(self) -> tuple[Any, Any, str]:
+        opened = self._open()
+        if self.cancelled:  # cancel() may have come before it was listed: end it here
+            proc, conn, folder = opened
+            _stop(proc, conn)
+            self._live.discard(proc)
+            shutil.rmtree(folder, ignore_errors=True)
+            raise RuntimeError("the build was interrupted")
+        return opened
+
+    def _drop_if_cancelled(self, made: Future[tuple[Any, Any, str]]) -> None:
+        """A spare started as the build was interrupted: its folder goes (cancel() took
+        those of the spares started before)."""
+        if self.cancelled and not made.cancelled() and made.exception() is None:
+            shutil.rmtree(made.result()[2], ignore_errors=True)
+
+    def _open(self) -> tuple[Any, Any, str]:
+        """Fork a session process: (the process, the host's end of its pipe, its folder)."""
         ctx = self._context()
         parent, child = ctx.Pipe()
         capture_dir = tempfile.mkdtemp(prefix="fences-session-")
@@ -165,27 +245,26 @@ class SessionPool:
         proc = ctx.Process(target=worker.session_main,
                            args=(child, self.plugins, self.settings, os.getpid(), capture_dir),
                            daemon=False)
-        try:
-            with profiling.phase("host: forking a session"):
-                _start(proc, capture_dir, parent, child)
-        except Exception:
-            if self.cancelled:  # Ctrl-C reached the fork server too
-                return interrupted(fences)
-            raise
+        with profiling.phase("host: forking a session"):
+            _start(proc, capture_dir, parent, child)
         self._live.add(proc)
         child.close()
-        try:
-            if self.cancelled:  # cancel() ran between the check above and add()
-                return interrupted(fences)
-            channel = _LocalChannel(proc, parent, capture_dir)
-            results = run_session(channel, fences, self.default_timeout, lambda: self.cancelled)
-            self._label(results)
-            return results
-        finally:
+        return proc, parent, capture_dir
+
+    def _end(self, proc: Any, conn: Any, capture_dir: str) -> None:
+        """End a session (ask it to leave, its guardian kills what it started) and remove its
+        folder: on a thread of its own, so that the worker starts its next session at once;
+        here when that thread is gone (the pool shut down or cancelled)."""
+        def end() -> None:
             with profiling.phase("host: ending a session"):
-                _stop(proc, parent)
+                _stop(proc, conn)
             self._live.discard(proc)
             shutil.rmtree(capture_dir, ignore_errors=True)
+
+        try:
+            self._aside.submit(end)
+        except RuntimeError:  # cannot schedule new futures after shutdown
+            end()
 
     def _label(self, results: list[FenceResult]) -> None:
         for result in results:
