@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,9 @@ class Engine:
         self.defaults = {"timeout": checked.timeout, "backend": checked.backend}
         self.params_limit = params_limit(settings.get("FENCES_PARAMS_LIMIT", DEFAULT_LIMIT))
         self._pool: Executor | None = self._choose_executor()  # a bad setting fails now
+        expect = getattr(self._pool, "expect", None)
+        if callable(expect):  # sessions that took longest last time start first
+            expect(_last_seconds(self.report_path))
         self._best: str | None = None
         self._probed = False  # best_backend asked a worker (and said what auto gives)
         self._bar: tqdm | None = None
@@ -476,6 +479,14 @@ class Engine:
     def _record(self, fence: Fence, result: FenceResult) -> None:
         self.results[(fence.path, fence.index)] = result
 
+    def _futures(self, path: str) -> list[Future[Any]]:
+        """What the post at ``path`` still waits for: its sessions and parameter states."""
+        found = [future for _, future in self.running.get(path, ())]
+        for fence in self.posts.get(path, ()):
+            found += [run.future for run in self.states.get((fence.path, fence.index), ())
+                      if run.future is not None]
+        return found
+
     def _collect_post(self, path: str) -> None:
         """Wait for the sessions of the post at ``path`` (and its parameter states), record
         their results and cache them."""
@@ -511,10 +522,10 @@ class Engine:
     def finish(self, generators: Iterable[Any]) -> None:
         """Wait for every session, render into the content objects, report, enforce strict.
 
-        Posts are taken in the order they were read, which is the order their sessions were
-        queued in: each is rendered (its fences' HTML, its notebook...) as soon as its own
-        sessions are done, while later posts' sessions still run, rather than all at the
-        end."""
+        Each post is rendered (its fences' HTML, its notebook...) as soon as its own sessions
+        are done, while other posts' sessions still run, rather than all at the end: the
+        posts whose sessions are done, in the order they were read, then the next to be done.
+        """
         try:
             generators = list(generators)
             self._collect_resumed()
@@ -522,10 +533,20 @@ class Engine:
             shown: dict[str, list[Any]] = {}  # source path -> its content objects
             for obj in content_objects(generators):
                 shown.setdefault(getattr(obj, "source_path", None) or "", []).append(obj)
-            for path, fences in self.posts.items():
-                self._collect_post(path)
-                for obj in shown.get(path, ()) if fences else ():
-                    self._render_post(obj, fences)
+            waiting = list(self.posts)
+            while waiting:
+                ready = [path for path in waiting
+                         if all(future.done() for future in self._futures(path))]
+                if not ready:
+                    wait([future for path in waiting for future in self._futures(path)],
+                         return_when=FIRST_COMPLETED)
+                    continue
+                for path in ready:
+                    waiting.remove(path)
+                    self._collect_post(path)
+                    fences = self.posts[path]
+                    for obj in shown.get(path, ()) if fences else ():
+                        self._render_post(obj, fences)
             for path in list(self.running):  # (none: every session is of a post read)
                 self._collect_post(path)
             forget_memoized_content()
@@ -633,6 +654,17 @@ def _edited_since(root: str, report: str | os.PathLike[str]) -> bool:
                     if os.stat(os.path.join(folder, name)).st_mtime > stamp:
                         return True
     return False
+
+
+def _last_seconds(report: str | os.PathLike[str]) -> dict[str, float]:
+    """Seconds each fence (by cache key) took when it last ran, from the last build's report
+    (a cached result keeps the seconds of its run); none without a readable report."""
+    try:
+        fences = json.loads(Path(report).read_text(encoding="utf-8"))["fences"]
+        return {f["key"]: float(f["seconds"]) for f in fences
+                if isinstance(f, dict) and f.get("key") and f.get("seconds")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _first_context(generators: Iterable[Any]) -> dict[str, Any]:

@@ -9,6 +9,8 @@ imports CuPy, and the fork server never initialises CUDA, so nothing forks after
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import multiprocessing
 import os
 import shutil
@@ -73,6 +75,10 @@ class SessionPool:
         self._aside = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fences-aside")
         self._queued = 0  # sessions submitted, not yet started
         self._spares: deque[Future[tuple[Any, Any, str]]] = deque()
+        # Queued sessions, the longest expected first (see expect), then in submission order.
+        self._heap: list[tuple[float, int, list[Fence], Future[list[FenceResult]]]] = []
+        self._order = itertools.count()
+        self._expected: dict[str, float] = {}
         profiling.record_at_exit("total: Pelican process")
 
     def _context(self) -> Any:
@@ -96,15 +102,42 @@ class SessionPool:
         self._context()
         _ensure_fork_server()
 
-    def submit(self, fences: list[Fence]) -> Future[list[FenceResult]]:
-        with self._lock:
-            self._queued += 1
-        return self._threads.submit(self._queued_session, fences)
+    def expect(self, seconds: dict[str, float]) -> None:
+        """Seconds each fence (by cache key) took when it last ran: of the sessions waiting
+        for a worker, the one expected to take longest starts first, so that a long one
+        queued last does not run alone at the end of the build. Sessions with nothing known
+        start in the order they came."""
+        self._expected = dict(seconds)
 
-    def _queued_session(self, fences: list[Fence]) -> list[FenceResult]:
+    def submit(self, fences: list[Fence]) -> Future[list[FenceResult]]:
+        future: Future[list[FenceResult]] = Future()
+        weight = sum(self._expected.get(fence.key, 0.0) for fence in fences)
+        with self._lock:
+            heapq.heappush(self._heap, (-weight, next(self._order), fences, future))
+            self._queued += 1
+        self._threads.submit(self._next_session)
+        return future
+
+    def _next_session(self) -> None:
+        """A worker's turn: get a session process, then take the queued session expected to
+        take longest (so that the choice is made once the fork server is up, when a cold
+        build's sessions are all queued)."""
         with self._lock:
             self._queued -= 1
-        return self._run_session(fences)
+        opened = None
+        if not self.cancelled:
+            with contextlib.suppress(Exception):  # raised again in _run_session, located
+                opened = self._session_process()
+        with self._lock:
+            _, _, fences, future = heapq.heappop(self._heap)
+        if not future.set_running_or_notify_cancel():
+            if opened is not None:
+                self._end(*opened)
+            return
+        try:
+            future.set_result(self._run_session(fences, opened))
+        except BaseException as exc:  # noqa: BLE001 - the engine raises it where it waits
+            future.set_exception(exc)
 
     def enable_snapshots(self, count: int = MAX_SNAPSHOTS,
                          memory: int = MAX_SNAPSHOT_BYTES) -> None:
@@ -155,6 +188,8 @@ class SessionPool:
         """
         self.cancelled = True
         self._threads.shutdown(wait=False, cancel_futures=True)
+        for *_, queued in list(self._heap):  # their turns were just dropped
+            queued.cancel()
         self._priming.shutdown(wait=False, cancel_futures=True)
         for proc in list(self._live):
             _signal(proc.pid, signal.SIGTERM)  # the session's thread sees it die and joins
@@ -177,11 +212,14 @@ class SessionPool:
             self.snapshots.close()  # no parked process outlives the executor
 
     @profiling.timed("host: starting and supervising sessions")
-    def _run_session(self, fences: list[Fence]) -> list[FenceResult]:
+    def _run_session(self, fences: list[Fence],
+                     opened: tuple[Any, Any, str] | None = None) -> list[FenceResult]:
         if self.cancelled:
+            if opened is not None:
+                self._end(*opened)
             return interrupted(fences)
         try:
-            proc, parent, capture_dir = self._session_process()
+            proc, parent, capture_dir = opened or self._session_process()
         except Exception:
             if self.cancelled:  # Ctrl-C reached the fork server too
                 return interrupted(fences)
