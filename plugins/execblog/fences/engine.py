@@ -110,19 +110,22 @@ class Engine:
         self.defaults = {"timeout": checked.timeout, "backend": checked.backend}
         self.params_limit = params_limit(settings.get("FENCES_PARAMS_LIMIT", DEFAULT_LIMIT))
         self._pool: Executor | None = self._choose_executor()  # a bad setting fails now
+        last = _last_seconds(self.report_path)  # {}: no report, or no fence ran in it
         expect = getattr(self._pool, "expect", None)
         if callable(expect):  # sessions that took longest last time start first
-            expect(_last_seconds(self.report_path))
+            expect(last)
         self._best: str | None = None
         self._probed = False  # best_backend asked a worker (and said what auto gives)
         self._bar: tqdm | None = None
         self._cache_warned = False
         self.reset()
         _stop_on_signals(self)
+        # likely work ahead: warm up while Pelican reads (a post changed since the last
+        # report, or none was written; or fences ran last time and the cache is now empty)
         if self.mode == "rerun" or (self.mode == "run" and (
-                self.cache.holds_nothing()
-                or _edited_since(self.content_root, self.report_path))):
-            self.pool().start()  # likely work ahead: warm up while Pelican reads
+                _edited_since(self.content_root, self.report_path)
+                or (last and self.cache.holds_nothing()))):
+            self.pool().start()
 
     # -- wiring ------------------------------------------------------------------------------
     def extension(self) -> FenceExtension:
