@@ -68,3 +68,29 @@ def test_an_executor_nobody_provides_is_one_clear_error(tmp_path):
     assert proc.returncode != 0
     assert "FENCES_EXECUTOR = 'carrier-pigeon' is not valid" in log, log
     assert "Traceback" not in log
+
+
+def test_sessions_that_took_longest_last_time_start_first(site, tmp_path):
+    """With one worker, a cold build whose last report survived (here FENCES_REPORT outside
+    the cache, wiped) runs the session that took longest first, whatever the reading order."""
+    import shutil
+
+    fence = "```python exec\nimport time\n{sleep}print(time.time())\n```\n"
+    files = {f"posts/quick{i}.md": f"Title: Quick {i}\nDate: 2026-03-0{i + 1}\n\n"
+             + fence.format(sleep="") for i in range(4)}
+    files["posts/slow.md"] = ("Title: Slow\nDate: 2026-03-09\n\n"
+                              + fence.format(sleep="time.sleep(0.4)\n"))
+    settings = {"FENCES_WORKERS": 1, "FENCES_REPORT": str(tmp_path / "report.json")}
+    first = site(files, settings=settings)
+    assert first.returncode == 0, first.log
+    shutil.rmtree(first.cache)  # a cold build: every session runs again
+    second = site(settings=settings)
+    assert second.returncode == 0, second.log
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert {f["status"] for f in report["fences"]} == {"ran"}
+
+    def started(build, slug):
+        return float(build.read(f"posts/{slug}/index.html").split("fence-stdout")[1]
+                     .split(">", 1)[1].split("<", 1)[0]) - (0.4 if slug == "slow" else 0)
+
+    assert all(started(second, "slow") < started(second, f"quick-{i}") for i in range(4))

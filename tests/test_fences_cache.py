@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 from conftest import write_files
 from execblog.kernel.store import seal, unseal
@@ -236,3 +237,36 @@ def test_fork_server_starts_early_only_when_a_post_changed_since_the_last_report
     assert not _edited_since(str(tmp_path / "content"), report)
     os.utime(post, (3_000_000, 3_000_000))
     assert _edited_since(str(tmp_path / "content"), report)
+
+
+
+def test_an_empty_cache_starts_no_fork_server_where_no_fence_ran_last_time(tmp_path):
+    """The fork server starts as the engine does when the cache is empty (a cold build) only
+    where the last report lists fences that ran: a site with no exec fence, whose cache is
+    always empty, never starts one (the fenced site, cold, shows the profile sees it)."""
+    from conftest import run_pelican
+
+    profile = tmp_path / "profile.jsonl"
+
+    def build(name, files):
+        write_files(tmp_path / name, files)
+        cache = tmp_path / f"{name}-cache"
+        settings = {"FENCES_CACHE_PATH": str(cache),
+                    "FENCES_REPORT": str(tmp_path / f"{name}-report.json")}
+        run = lambda: run_pelican(tmp_path / name, tmp_path / f"{name}-out",  # noqa: E731
+                                  settings=settings, env={"EXECBLOG_PROFILE": str(profile)})
+        assert run().returncode == 0
+        if cache.exists():
+            shutil.rmtree(cache)  # cold, the report kept
+        profile.unlink(missing_ok=True)
+        proc = run()
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        lines = profile.read_text().splitlines() if profile.exists() else []
+        return [json.loads(line)["phase"] for line in lines]
+
+    fenced = build("fenced", {"posts/a.md": "Title: A\nDate: 2026-03-11\n\n"
+                                            "```python exec\nprint(1)\n```\n"})
+    assert "fork server: imports and warm-up" in fenced
+    plain = build("plain", {"posts/b.md": "Title: B\nDate: 2026-03-11\n\n"
+                                          "```python\nprint(1)\n```\n"})
+    assert "fork server: imports and warm-up" not in plain

@@ -239,3 +239,22 @@ def test_strict_build_fails_on_an_unconvertible_formula(site):
     assert located in build.log
     assert "1 site error(s) (strict mode): " + located in build.log
     assert "Traceback" not in build.log
+
+
+def test_a_fence_printing_math_of_its_own_gets_its_characters_in_the_font(tmp_path):
+    """The font is made ahead from the prose's math while fences run; a fence whose output
+    adds a character (aleph, here) gets a font made for the final characters instead."""
+    post = ("Title: Beta\nDate: 2024-01-02\n\nProse with $x^2$.\n\n"
+            "```python exec output=asis\nprint(r'Printed $\\aleph_0$.')\n```\n")
+    write_files(tmp_path / "content", {"posts/beta.md": post})
+    out = tmp_path / "out"
+    proc = run_pelican(tmp_path / "content", out,
+                       settings={"FENCES_CACHE_PATH": str(tmp_path / "cache")})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "\u2135" in soup(out, "posts/beta/index.html").find("div", class_="fence").get_text()
+    cmap = TTFont(str(out / "theme/fonts/math.woff2")).getBestCmap()
+    assert ord("\u2135") in cmap and ord("x") in cmap
+    kept = sorted((tmp_path / "cache/mathkit").glob("*.woff2"))
+    assert len(kept) == 2  # the guess from the prose, and the font for every character
+    served = (out / "theme/fonts/math.woff2").read_bytes()
+    assert served in [unseal(k.name, k.read_bytes()) for k in kept]

@@ -62,6 +62,15 @@ class Cache:
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root)
 
+    def holds_nothing(self) -> bool:
+        """Whether no result is stored at all (a fresh clone, a deleted cache): a cold build,
+        whose sessions will all run."""
+        try:
+            with os.scandir(self.root / "entries") as found:
+                return next(found, None) is None
+        except OSError:
+            return True
+
     def _entry_path(self, key: str) -> Path:
         return self.root / "entries" / key[:2] / f"{key}.json"
 

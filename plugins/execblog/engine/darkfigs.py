@@ -113,17 +113,26 @@ def lift_planes(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> list[np.ndarray]
     return out
 
 
-def recolour_planes(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+def recolour_planes(r: np.ndarray, g: np.ndarray, b: np.ndarray,
+                    keys: np.ndarray | None = None) -> list[np.ndarray]:
     """Map colours given as three channel planes (0..1): greys along the dark ramp, colours
     kept, or lifted when too dark (:func:`lift_planes`). (Planes, not a ``[..., 3]`` array:
-    numpy is slow along a short last axis.)"""
+    numpy is slow along a short last axis.) ``keys``, one number per colour (equal numbers:
+    equal colours), let the lift, the costly part, be computed once per distinct colour:
+    a figure's pixels have few."""
     chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     keep = np.clip((chroma - LOW) * (1 / (HIGH - LOW)), 0.0, 1.0)
     mean = (r + g + b) * (1 / 3)
     coloured = keep > 0
     kept = [r, g, b]
     if coloured.any():
-        lifted = lift_planes(*(c[coloured] for c in (r, g, b)))
+        if keys is None:
+            lifted = lift_planes(*(c[coloured] for c in (r, g, b)))
+        else:
+            _, first, inverse = np.unique(keys[coloured], return_index=True,
+                                          return_inverse=True)
+            distinct = lift_planes(*(c[coloured][first] for c in (r, g, b)))
+            lifted = [c[inverse.ravel()] for c in distinct]
         kept = [c.copy() for c in kept]
         for plane, part in zip(kept, lifted, strict=True):
             plane[coloured] = part
@@ -203,12 +212,14 @@ def dark_png(data: bytes) -> bytes | None:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None  # not an image Pillow reads whole: shown as it is
     alpha = np.asarray(bands[3])
-    rgb = [np.asarray(band, dtype=np.float32) * (1 / 255) for band in bands[:3]]
+    channels = [np.asarray(band) for band in bands[:3]]
+    rgb = [channel.astype(np.float32) * (1 / 255) for channel in channels]
     for y, x in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
         corner = np.array([c[y, x] for c in rgb])
         if alpha[y, x] > 25 and not _light_neutral(corner):
             return None
-    dark = recolour_planes(*rgb)
+    red, green, blue = (channel.astype(np.uint32) for channel in channels)
+    dark = recolour_planes(*rgb, keys=red << 16 | green << 8 | blue)
     for x0, y0, x1, y1 in boxes:  # image data: as drawn
         for plane, light in zip(dark, rgb, strict=True):
             plane[y0:y1, x0:x1] = light[y0:y1, x0:x1]

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -112,15 +112,22 @@ class Engine:
         self.defaults = {"timeout": checked.timeout, "backend": checked.backend}
         self.params_limit = params_limit(settings.get("FENCES_PARAMS_LIMIT", DEFAULT_LIMIT))
         self._pool: Executor | None = self._choose_executor()  # a bad setting fails now
+        last = _last_seconds(self.report_path)  # {}: no report, or no fence ran in it
+        expect = getattr(self._pool, "expect", None)
+        if callable(expect):  # sessions that took longest last time start first
+            expect(last)
         self._best: str | None = None
         self._probed = False  # best_backend asked a worker (and said what auto gives)
         self._bar: tqdm | None = None
         self._cache_warned = False
         self.reset()
         _stop_on_signals(self)
-        if self.mode == "rerun" or (self.mode == "run" and
-                                    _edited_since(self.content_root, self.report_path)):
-            self.pool().start()  # likely work ahead: warm up while Pelican reads
+        # likely work ahead: warm up while Pelican reads (a post changed since the last
+        # report, or none was written; or fences ran last time and the cache is now empty)
+        if self.mode == "rerun" or (self.mode == "run" and (
+                _edited_since(self.content_root, self.report_path)
+                or (last and self.cache.holds_nothing()))):
+            self.pool().start()
 
     # -- wiring ------------------------------------------------------------------------------
     def extension(self) -> FenceExtension:
@@ -137,7 +144,8 @@ class Engine:
         self.started = time.perf_counter()
         self.posts: dict[str, list[Fence]] = {}
         self.results: dict[tuple[str, int], FenceResult] = {}
-        self.running: list[tuple[list[Fence], Future[list[FenceResult]]]] = []
+        # the sessions running, by the post they belong to (in the order they were queued)
+        self.running: dict[str, list[tuple[list[Fence], Future[list[FenceResult]]]]] = {}
         # sessions resumed from snapshots (executors with ``snapshots``: the preview)
         self.resuming: list[tuple[list[Fence], list[FenceResult | None], Future[Any]]] = []
         self._inputs: dict[tuple[str, int], list[list[str]]] = {}
@@ -400,7 +408,7 @@ class Engine:
         future = self.pool().submit(fences)
         future.add_done_callback(lambda done: self._tick(len(fences)))
         future.add_done_callback(lambda done: self._prepare(done, lambda r: r))
-        self.running.append((fences, future))
+        self.running.setdefault(fences[0].path, []).append((fences, future))
 
     def _submit_resumable(self, fences: list[Fence], hits: list[FenceResult | None]) -> None:
         """Run a session from the snapshot after its last unchanged fence (see
@@ -476,17 +484,25 @@ class Engine:
     def _record(self, fence: Fence, result: FenceResult) -> None:
         self.results[(fence.path, fence.index)] = result
 
-    def _collect_runs(self) -> None:
-        self._collect_resumed()
-        for fences, future in self.running:
+    def _futures(self, path: str) -> list[Future[Any]]:
+        """What the post at ``path`` still waits for: its sessions and parameter states."""
+        found = [future for _, future in self.running.get(path, ())]
+        for fence in self.posts.get(path, ()):
+            found += [run.future for run in self.states.get((fence.path, fence.index), ())
+                      if run.future is not None]
+        return found
+
+    def _collect_post(self, path: str) -> None:
+        """Wait for the sessions of the post at ``path`` (and its parameter states), record
+        their results and cache them."""
+        for fences, future in self.running.pop(path, ()):
             results = future.result()
             for fence, result in zip(fences, results, strict=True):
                 self._record(fence, result)
                 if result.status in (RAN, EXPECTED_ERROR) and fence.options.cache:
                     self._store(fence, result)
-        self.running = []
-        for runs in self.states.values():
-            for run in runs:
+        for fence in self.posts.get(path, ()):
+            for run in self.states.get((fence.path, fence.index), ()):
                 if run.future is None:
                     continue
                 run.result = run.future.result()[-1]  # the replayed fences' are dropped
@@ -494,9 +510,6 @@ class Engine:
                 if (run.result.status in (RAN, EXPECTED_ERROR)
                         and run.fence.options.cache):
                     self._store(run.fence, run.result)
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
 
     def _store(self, fence: Fence, result: FenceResult) -> None:
         """Cache a result; a cache that cannot be written is a warning, not a lost page."""
@@ -512,9 +525,39 @@ class Engine:
 
     # -- finish ----------------------------------------------------------------------------------
     def finish(self, generators: Iterable[Any]) -> None:
-        """Wait for every session, render into the content objects, report, enforce strict."""
+        """Wait for every session, render into the content objects, report, enforce strict.
+
+        Each post is rendered (its fences' HTML, its notebook...) as soon as its own sessions
+        are done, while other posts' sessions still run, rather than all at the end: the
+        posts whose sessions are done, in the order they were read, then the next to be done.
+        """
         try:
-            self._collect_runs()
+            generators = list(generators)
+            self._collect_resumed()
+            self.renderer.context = _first_context(generators)
+            shown: dict[str, list[Any]] = {}  # source path -> its content objects
+            for obj in content_objects(generators):
+                shown.setdefault(getattr(obj, "source_path", None) or "", []).append(obj)
+            waiting = list(self.posts)
+            while waiting:
+                ready = [path for path in waiting
+                         if all(future.done() for future in self._futures(path))]
+                if not ready:
+                    wait([future for path in waiting for future in self._futures(path)],
+                         return_when=FIRST_COMPLETED)
+                    continue
+                for path in ready:
+                    waiting.remove(path)
+                    self._collect_post(path)
+                    fences = self.posts[path]
+                    for obj in shown.get(path, ()) if fences else ():
+                        self._render_post(obj, fences)
+            for path in list(self.running):  # (none: every session is of a post read)
+                self._collect_post(path)
+            forget_memoized_content()
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
             self._note_backend()
             entries, params = state_entries(
                 [(f, self.results[(f.path, f.index)])
@@ -523,7 +566,6 @@ class Engine:
             for (fence, result), chosen in zip(entries, params, strict=True):
                 _log_located(fence, result if chosen is None else _in_state(result, chosen),
                              self.strict)
-            self._render(generators)
             report = build_report(entries, time.perf_counter() - self.started, params)
             report["build_id"] = self.build_id
             write_report(report, self.report_path)
@@ -547,28 +589,23 @@ class Engine:
             why = f" ({', '.join(missing)} not installed)" if missing else ""
             print(f"fences: ran on {', '.join(names)}{why}", flush=True)
 
-    def _render(self, generators: Iterable[Any]) -> None:
+    def _render_post(self, obj: Any, fences: list[Fence]) -> None:
+        """Put the HTML of the post's fences into its content object."""
         renderer = self.renderer
-        renderer.context = _first_context(generators)
-        for obj in content_objects(generators):
-            fences = self.posts.get(getattr(obj, "source_path", None) or "")
-            if not fences:
-                continue
-            html = obj._content
-            results = [self.results[(f.path, f.index)] for f in fences]
-            controlled: set[str] = set()  # parameters this post has a control for
-            for fence, result in zip(fences, results, strict=True):
-                shown = renderer.fence_html(fence, result)
-                where = (fence.path, fence.index)
-                if where in self.states and shown:
-                    shown = render_grid(renderer, fence, shown, self.grids[where],
-                                        self.states[where], controlled)
-                html = html.replace(placeholder(fence), shown)
-            obj._content = html
-            # the notebook (and any other plugin) gets each fence with its default values
-            self.pm.hook.fences_post_rendered(post=obj, fences=self._with_defaults(fences),
-                                              results=results, settings=self.checked.site)
-        forget_memoized_content()
+        html = obj._content
+        results = [self.results[(f.path, f.index)] for f in fences]
+        controlled: set[str] = set()  # parameters this post has a control for
+        for fence, result in zip(fences, results, strict=True):
+            shown = renderer.fence_html(fence, result)
+            where = (fence.path, fence.index)
+            if where in self.states and shown:
+                shown = render_grid(renderer, fence, shown, self.grids[where],
+                                    self.states[where], controlled)
+            html = html.replace(placeholder(fence), shown)
+        obj._content = html
+        # the notebook (and any other plugin) gets each fence with its default values
+        self.pm.hook.fences_post_rendered(post=obj, fences=self._with_defaults(fences),
+                                          results=results, settings=self.checked.site)
 
     def _with_defaults(self, fences: list[Fence]) -> list[Fence]:
         """``fences``, those with ``params`` as copies whose code starts by binding the
@@ -622,6 +659,17 @@ def _edited_since(root: str, report: str | os.PathLike[str]) -> bool:
                     if os.stat(os.path.join(folder, name)).st_mtime > stamp:
                         return True
     return False
+
+
+def _last_seconds(report: str | os.PathLike[str]) -> dict[str, float]:
+    """Seconds each fence (by cache key) took when it last ran, from the last build's report
+    (a cached result keeps the seconds of its run); none without a readable report."""
+    try:
+        fences = json.loads(Path(report).read_text(encoding="utf-8"))["fences"]
+        return {f["key"]: float(f["seconds"]) for f in fences
+                if isinstance(f, dict) and f.get("key") and f.get("seconds")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _first_context(generators: Iterable[Any]) -> dict[str, Any]:

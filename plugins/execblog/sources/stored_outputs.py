@@ -18,7 +18,6 @@ import zlib
 from typing import Any
 
 from execblog.engine.model import ERROR, STREAM, Output
-from execblog.engine.render import terminal_text
 
 MARKER = "stored"
 # The languages whose cells can be shown this way: the kinds that run them here.
@@ -57,6 +56,8 @@ def _record(output: Any) -> dict[str, Any] | None:
         name = output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
         return {"mime": STREAM, "data": _text(output.get("text")), "meta": {"name": name}}
     if kind == "error":
+        from execblog.engine.render import terminal_text  # (Markdown, Pygments: the host's)
+
         lines = [terminal_text(str(line)) for line in output.get("traceback") or []]
         text = "\n".join(lines) or f"{output.get('ename')}: {output.get('evalue')}"
         return {"mime": ERROR, "data": text, "meta": {"ename": str(output.get("ename") or "")}}

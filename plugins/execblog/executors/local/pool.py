@@ -9,6 +9,8 @@ imports CuPy, and the fork server never initialises CUDA, so nothing forks after
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import multiprocessing
 import os
 import shutil
@@ -16,6 +18,7 @@ import signal
 import socket
 import tempfile
 import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import forkserver, resource_tracker, spawn
@@ -68,6 +71,16 @@ class SessionPool:
         self.snapshots: SnapshotStore | None = None  # see enable_snapshots
         # priming runs (see prime), one at a time, never in front of a real run
         self._priming = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fences-prime")
+        # Off the worker threads: ending the sessions whose results are in (_end) and
+        # starting spare session processes for queued sessions (_session_process), so that
+        # a worker goes from one session's last fence to the next session's first at once.
+        self._aside = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fences-aside")
+        self._queued = 0  # sessions submitted, not yet started
+        self._spares: deque[Future[tuple[Any, Any, str]]] = deque()
+        # Queued sessions, the longest expected first (see expect), then in submission order.
+        self._heap: list[tuple[float, int, list[Fence], Future[list[FenceResult]]]] = []
+        self._order = itertools.count()
+        self._expected: dict[str, float] = {}
         profiling.record_at_exit("total: Pelican process")
 
     def _context(self) -> Any:
@@ -91,8 +104,42 @@ class SessionPool:
         self._context()
         _ensure_fork_server()
 
+    def expect(self, seconds: dict[str, float]) -> None:
+        """Seconds each fence (by cache key) took when it last ran: of the sessions waiting
+        for a worker, the one expected to take longest starts first, so that a long one
+        queued last does not run alone at the end of the build. Sessions with nothing known
+        start in the order they came."""
+        self._expected = dict(seconds)
+
     def submit(self, fences: list[Fence]) -> Future[list[FenceResult]]:
-        return self._threads.submit(self._run_session, fences)
+        future: Future[list[FenceResult]] = Future()
+        weight = sum(self._expected.get(fence.key, 0.0) for fence in fences)
+        with self._lock:
+            heapq.heappush(self._heap, (-weight, next(self._order), fences, future))
+            self._queued += 1
+        self._threads.submit(self._next_session)
+        return future
+
+    def _next_session(self) -> None:
+        """A worker's turn: get a session process, then take the queued session expected to
+        take longest (so that the choice is made once the fork server is up, when a cold
+        build's sessions are all queued)."""
+        with self._lock:
+            self._queued -= 1
+        opened = None
+        if not self.cancelled:
+            with contextlib.suppress(Exception):  # raised again in _run_session, located
+                opened = self._session_process()
+        with self._lock:
+            _, _, fences, future = heapq.heappop(self._heap)
+        if not future.set_running_or_notify_cancel():
+            if opened is not None:
+                self._end(*opened)
+            return
+        try:
+            future.set_result(self._run_session(fences, opened))
+        except BaseException as exc:  # noqa: BLE001 - the engine raises it where it waits
+            future.set_exception(exc)
 
     def enable_snapshots(self, count: int = MAX_SNAPSHOTS,
                          memory: int = MAX_SNAPSHOT_BYTES) -> None:
@@ -143,22 +190,93 @@ class SessionPool:
         """
         self.cancelled = True
         self._threads.shutdown(wait=False, cancel_futures=True)
+        for *_, queued in list(self._heap):  # their turns were just dropped
+            queued.cancel()
         self._priming.shutdown(wait=False, cancel_futures=True)
         for proc in list(self._live):
             _signal(proc.pid, signal.SIGTERM)  # the session's thread sees it die and joins
+        for spare in list(self._spares):  # a spare has no thread: its folder goes here
+            if spare.done() and spare.exception() is None:
+                shutil.rmtree(spare.result()[2], ignore_errors=True)
         for proc in self.snapshots.guardians() if self.snapshots is not None else ():
             _signal(proc.pid, signal.SIGTERM)  # runs and snapshots go with their tree
 
     def shutdown(self) -> None:
         self._priming.shutdown(wait=False, cancel_futures=True)  # its runs die with the trees
         self._threads.shutdown(wait=True)
+        with self._lock:
+            spares, self._spares = list(self._spares), deque()
+        for spare in spares:  # (none left unless a session failed to start)
+            with contextlib.suppress(Exception):
+                self._end(*spare.result())
+        self._aside.shutdown(wait=True)  # no session outlives the executor
         if self.snapshots is not None:
             self.snapshots.close()  # no parked process outlives the executor
 
     @profiling.timed("host: starting and supervising sessions")
-    def _run_session(self, fences: list[Fence]) -> list[FenceResult]:
+    def _run_session(self, fences: list[Fence],
+                     opened: tuple[Any, Any, str] | None = None) -> list[FenceResult]:
         if self.cancelled:
+            if opened is not None:
+                self._end(*opened)
             return interrupted(fences)
+        try:
+            proc, parent, capture_dir = opened or self._session_process()
+        except Exception:
+            if self.cancelled:  # Ctrl-C reached the fork server too
+                return interrupted(fences)
+            raise
+        try:
+            if self.cancelled:  # cancel() ran between the check above and the start
+                return interrupted(fences)
+            channel = _LocalChannel(proc, parent, capture_dir)
+            results = run_session(channel, fences, self.default_timeout, lambda: self.cancelled)
+            self._label(results)
+            return results
+        finally:
+            self._end(proc, parent, capture_dir)
+
+    def _session_process(self) -> tuple[Any, Any, str]:
+        """A session process for the session about to run: a spare started while the last
+        one ran, or a new one; and a spare started for the next, while sessions are queued.
+        A spare is a fresh fork of the fork server like any session process, only forked a
+        little earlier; one that died meanwhile is replaced."""
+        with self._lock:
+            spare = self._spares.popleft() if self._spares else None
+            if self._queued > len(self._spares) and not self.cancelled:
+                with contextlib.suppress(RuntimeError):  # shut down: no spare
+                    made = self._aside.submit(self._spare)
+                    made.add_done_callback(self._drop_if_cancelled)
+                    self._spares.append(made)
+        if spare is not None:
+            try:
+                proc, parent, capture_dir = spare.result()
+            except Exception:  # noqa: BLE001 - it could not start: one is started here
+                pass
+            else:
+                if proc.is_alive():
+                    return proc, parent, capture_dir
+                self._end(proc, parent, capture_dir)
+        return self._open()
+
+    def _spare(self) -> tuple[Any, Any, str]:
+        opened = self._open()
+        if self.cancelled:  # cancel() may have come before it was listed: end it here
+            proc, conn, folder = opened
+            _stop(proc, conn)
+            self._live.discard(proc)
+            shutil.rmtree(folder, ignore_errors=True)
+            raise RuntimeError("the build was interrupted")
+        return opened
+
+    def _drop_if_cancelled(self, made: Future[tuple[Any, Any, str]]) -> None:
+        """A spare started as the build was interrupted: its folder goes (cancel() took
+        those of the spares started before)."""
+        if self.cancelled and not made.cancelled() and made.exception() is None:
+            shutil.rmtree(made.result()[2], ignore_errors=True)
+
+    def _open(self) -> tuple[Any, Any, str]:
+        """Fork a session process: (the process, the host's end of its pipe, its folder)."""
         ctx = self._context()
         parent, child = ctx.Pipe()
         capture_dir = tempfile.mkdtemp(prefix="fences-session-")
@@ -167,27 +285,26 @@ class SessionPool:
         proc = ctx.Process(target=worker.session_main,
                            args=(child, self.plugins, self.settings, os.getpid(), capture_dir),
                            daemon=False)
-        try:
-            with profiling.phase("host: forking a session"):
-                _start(proc, capture_dir, parent, child)
-        except Exception:
-            if self.cancelled:  # Ctrl-C reached the fork server too
-                return interrupted(fences)
-            raise
+        with profiling.phase("host: forking a session"):
+            _start(proc, capture_dir, parent, child)
         self._live.add(proc)
         child.close()
-        try:
-            if self.cancelled:  # cancel() ran between the check above and add()
-                return interrupted(fences)
-            channel = _LocalChannel(proc, parent, capture_dir)
-            results = run_session(channel, fences, self.default_timeout, lambda: self.cancelled)
-            self._label(results)
-            return results
-        finally:
+        return proc, parent, capture_dir
+
+    def _end(self, proc: Any, conn: Any, capture_dir: str) -> None:
+        """End a session (ask it to leave, its guardian kills what it started) and remove its
+        folder: on a thread of its own, so that the worker starts its next session at once;
+        here when that thread is gone (the pool shut down or cancelled)."""
+        def end() -> None:
             with profiling.phase("host: ending a session"):
-                _stop(proc, parent)
+                _stop(proc, conn)
             self._live.discard(proc)
             shutil.rmtree(capture_dir, ignore_errors=True)
+
+        try:
+            self._aside.submit(end)
+        except RuntimeError:  # cannot schedule new futures after shutdown
+            end()
 
     def _label(self, results: list[FenceResult]) -> None:
         for result in results:

@@ -53,12 +53,20 @@ from execblog.engine.model import CACHED, EXPECTED_ERROR, RAN, FenceKind
 from execblog.kernel.diagnostics import emit, shown_path
 from execblog.kernel.store import keep_derived, place, read_derived, trusts_derived
 
-from .convert import build_notebook, dumps, wants_notebook
-
 # The cell-numbered tracebacks (.tracebacks) are a plugin of their own, as the stored-output
 # kinds are (execblog.kinds.stored): entry points beside this one.
 __all__ = ["build_notebook", "dumps", "fences_post_rendered", "notebook_path", "wants_page"]
 PUBLISHED = "published"
+_CONVERT = ("build_notebook", "dumps", "wants_notebook")  # from .convert, imported when used:
+# nbformat (and jsonschema) cost the fork server and every build's start 0.07 s otherwise
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CONVERT:
+        from . import convert
+
+        return getattr(convert, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def wants_page(post: Any, settings: dict[str, Any]) -> bool:
@@ -118,6 +126,8 @@ def site_kinds(settings: dict[str, Any]) -> dict[str, FenceKind]:
 @profiling.timed("notebooks")
 def fences_post_rendered(post: Any, fences: list[Any], results: list[Any],
                          settings: dict[str, Any]) -> None:
+    from .convert import build_notebook, dumps, wants_notebook
+
     kinds = site_kinds(settings)
     if not wants_notebook(fences, kinds) or not wants_page(post, settings):
         return

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from execblog.standalone.stylesheet import static_dir
 
 from . import captions
 from .converter import MathConverter
-from .font import OUTPUT_NAME, SOURCE_FONT, install, remove_source_copy
+from .font import OUTPUT_NAME, SOURCE_FONT, cached_subset, install, remove_source_copy
 from .pages import PageResult, Problem, convert_page
 
 log = logging.getLogger(__name__)
@@ -138,11 +139,63 @@ def _convert_object(obj: Any, converter: MathConverter, css_class: str,
     return changed
 
 
+def article_generator_finalized(generator: Any) -> None:
+    _state["articles"] = generator
+
+
+def page_generator_finalized(generator: Any) -> None:
+    """Once posts and pages are read, make the math font for the math their text holds so
+    far on a thread, while the fence engine waits for its sessions (at a cold build's start,
+    for the fork server): the subset is kept in the fence cache, where :func:`_write_font`
+    finds it when the site's math, fences' outputs and captions included, uses no other
+    character (the usual case); otherwise it is made again there. The font costs a cold
+    build 0.4 s, which no longer come after the last session."""
+    settings = _state.get("settings")
+    if settings is None or renderer(settings) != "mathml" or "guess" in _state:
+        return
+    from execblog.kernel.contents import content_objects
+    from execblog.kernel.site_errors import cache_root
+    from execblog.kernel.store import trusts_derived
+
+    source = _theme_source(settings)
+    if not trusts_derived(settings) or not source.is_file():
+        return  # (--rerun reads no kept font: the guess would be made for nothing)
+    css_class = (settings.get("MATH_JAX") or {}).get("math_tag_class", "math")
+    converter = _state["converter"]
+    texts = [text for obj in content_objects([_state.get("articles"), generator])
+             for text in (getattr(obj, "_content", None),
+                          (getattr(obj, "metadata", None) or {}).get("summary"))
+             if isinstance(text, str) and f'class="{css_class}"' in text]
+
+    def guess() -> None:
+        chars: set[str] = set()
+        for text in texts:
+            chars |= convert_page(text, converter, css_class).chars
+        if chars:
+            cached_subset(source, chars, cache_root(settings) / "mathkit")
+
+    _state["guess"] = thread = threading.Thread(target=_quietly(guess), name="mathkit-font",
+                                                daemon=True)
+    thread.start()
+
+
+def _quietly(func: Any) -> Any:
+    def run() -> None:
+        try:
+            func()
+        except Exception:  # noqa: BLE001 - a guess: the font is made (and any error said) later
+            log.debug("math font made ahead failed", exc_info=True)
+    return run
+
+
 def finalized_generators(generators: Any) -> None:
     """all_generators_finalized receiver: MathML in every article's and page's content."""
     settings = _state.get("settings")
     if settings is None or renderer(settings) != "mathml":
         return
+    guess = _state.pop("guess", None)
+    if guess is not None:  # its conversions share the converter: done before these
+        guess.join()
     from execblog.kernel.contents import content_objects, forget_memoized_content
 
     css_class = (settings.get("MATH_JAX") or {}).get("math_tag_class", "math")
@@ -230,6 +283,8 @@ def finalized(pelican: Any) -> None:
 def register() -> None:
     """Pelican entry point."""
     signals.initialized.connect(initialized)
+    signals.article_generator_finalized.connect(article_generator_finalized)
+    signals.page_generator_finalized.connect(page_generator_finalized)
     signals.all_generators_finalized.connect(captions.finalized)  # TeX in captions, alt
     signals.all_generators_finalized.connect(finalized_generators)
     signals.finalized.connect(finalized)
