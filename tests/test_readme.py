@@ -32,7 +32,8 @@ def test_the_two_commands_come_first_word_for_word():
 def test_the_readme_has_the_promised_sections_and_no_internals():
     headings = re.findall(r"^## (.+)$", README, re.M)
     assert headings == ["Make it yours", "Adding it to an existing Pelican blog",
-                        "Author cheat sheet", "Architecture", "Documentation"]
+                        "Author cheat sheet", "Performance", "Architecture",
+                        "Documentation"]
     steps = re.findall(r"^\d\. ", README.split("## Make it yours")[1].split("\n## ")[0], re.M)
     assert len(steps) == 5
     assert re.search(r'PLUGINS = \[\.\.\., "execblog"\]', README)
