@@ -86,17 +86,8 @@ class SessionPool:
     def _context(self) -> Any:
         with self._lock:
             if self._ctx is None:
-                # Sessions run side by side: share the cores instead of letting every
-                # session's BLAS start one thread per core (25x slower when oversubscribed).
-                threads = str(max(1, (os.cpu_count() or 1) // self.workers))
-                for var in BLAS_THREAD_VARIABLES:
-                    os.environ.setdefault(var, threads)
-                ctx = multiprocessing.get_context("forkserver")
-                os.environ[HOST_MAIN_VARIABLE] = _main_script()
-                os.environ[PRELOAD_VARIABLE] = ",".join(self.settings.get("FENCES_PRELOAD")
-                                                        or [])
-                ctx.set_forkserver_preload(["execblog.executors.local.preload"])
-                self._ctx = ctx
+                self._ctx = fork_context(self.workers,
+                                         list(self.settings.get("FENCES_PRELOAD") or []))
             return self._ctx
 
     def start(self) -> None:
@@ -362,6 +353,29 @@ class SessionPool:
     def _stop_tree(tree: Tree) -> None:
         _stop(tree.proc, tree.lifeline)  # the root leaves; its guardian kills the rest
         shutil.rmtree(tree.folder, ignore_errors=True)
+
+
+def fork_context(workers: int, preload: list[str]) -> Any:
+    """The forkserver context, and what the fork server must find in the environment when
+    it starts (the BLAS threads of a session, the script Pelican runs as, the backends to
+    import ahead)."""
+    # Sessions run side by side: share the cores instead of letting every session's BLAS
+    # start one thread per core (25x slower when oversubscribed).
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    for var in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(var, threads)
+    ctx = multiprocessing.get_context("forkserver")
+    os.environ[HOST_MAIN_VARIABLE] = _main_script()
+    os.environ[PRELOAD_VARIABLE] = ",".join(preload)
+    ctx.set_forkserver_preload(["execblog.executors.local.preload"])
+    return ctx
+
+
+def start_fork_server(workers: int, preload: list[str]) -> None:
+    """Start the fork server as :meth:`SessionPool.start` does, before any pool exists: the
+    engine does so for the local executor before it loads its plugins (0.1 s sooner)."""
+    fork_context(workers, preload)
+    _ensure_fork_server()
 
 
 class _LocalChannel:

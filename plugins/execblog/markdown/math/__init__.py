@@ -158,8 +158,10 @@ def page_generator_finalized(generator: Any) -> None:
     from execblog.kernel.store import trusts_derived
 
     source = _theme_source(settings)
-    if not trusts_derived(settings) or not source.is_file():
-        return  # (--rerun reads no kept font: the guess would be made for nothing)
+    kept = cache_root(settings) / "mathkit"
+    if not trusts_derived(settings) or not source.is_file() or any(kept.glob("*.woff2")):
+        return  # (--rerun reads no kept font: the guess would be made for nothing; a kept
+        # font, the last build's, is most likely this one's: read, not made, at the end)
     css_class = (settings.get("MATH_JAX") or {}).get("math_tag_class", "math")
     converter = _state["converter"]
     texts = [text for obj in content_objects([_state.get("articles"), generator])
@@ -172,7 +174,7 @@ def page_generator_finalized(generator: Any) -> None:
         for text in texts:
             chars |= convert_page(text, converter, css_class).chars
         if chars:
-            cached_subset(source, chars, cache_root(settings) / "mathkit")
+            cached_subset(source, chars, kept)
 
     _state["guess"] = thread = threading.Thread(target=_quietly(guess), name="mathkit-font",
                                                 daemon=True)
