@@ -99,6 +99,8 @@ class Engine:
         early = self.mode == "rerun" or (self.mode == "run" and (
             _edited_since(self.content_root, self.report_path)
             or bool(last and self.cache.holds_nothing())))
+        self._pool: Executor | None = None
+        _stop_on_signals(self)  # before any process starts: Ctrl-C from here stops the build
         preload = settings.get("FENCES_PRELOAD") or []
         if early and checked.executor == "local" and isinstance(preload, list | tuple) and all(
                 isinstance(name, str) for name in preload):
@@ -125,7 +127,7 @@ class Engine:
                                 f"a list of backend names among {', '.join(names[1:])}")
         self.defaults = {"timeout": checked.timeout, "backend": checked.backend}
         self.params_limit = params_limit(settings.get("FENCES_PARAMS_LIMIT", DEFAULT_LIMIT))
-        self._pool: Executor | None = self._choose_executor()  # a bad setting fails now
+        self._pool = self._choose_executor()  # a bad setting fails now
         expect = getattr(self._pool, "expect", None)
         if callable(expect):  # sessions that took longest last time start first
             expect(last)
@@ -134,7 +136,6 @@ class Engine:
         self._bar: tqdm | None = None
         self._cache_warned = False
         self.reset()
-        _stop_on_signals(self)
         if early:
             self.pool().start()
 
