@@ -39,6 +39,7 @@ from pelican.readers import MarkdownReader
 
 from execblog.kernel.contents import reading
 from execblog.kernel.diagnostics import emit, shown_path
+from execblog.kernel.site_errors import fail_at_end
 from execblog.sources import mdexec
 
 from .model import Fence, FenceKind
@@ -593,7 +594,6 @@ class FencePreprocessor(Preprocessor):
             line = origins[min(line, len(origins)) - 1]
         text = emit(shown_path(path), line, severity, message)
         if severity == "error":
-            from execblog.kernel.site_errors import fail_at_end
 
             fail_at_end(text, logging.getLogger(__name__))
 

@@ -13,6 +13,7 @@ from typing import Any
 from pelican import signals
 from pelican.readers import MarkdownReader
 
+from execblog.kernel import site_errors
 from execblog.kernel.contents import restricted
 
 from .collect import FenceReader
@@ -45,8 +46,6 @@ def _finalized(pelican: Any) -> None:
 
 
 def connect() -> None:
-    from execblog.kernel import site_errors
-
     # site_errors first at `initialized` (it may refuse the settings before the engine starts
     # work) and last at `finalized` (its strict exit comes after the engine has closed).
     signals.initialized.connect(site_errors.initialized)

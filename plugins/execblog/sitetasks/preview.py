@@ -57,6 +57,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from execblog.kernel.contents import content_objects, render_only
+from execblog.kernel.site_errors import BUILD_RECORD, cache_root
+
 EVENTS = "/__preview/events"
 ERRORS = "/__preview/errors"
 STEP_MS = 50  # a save is complete when nothing else changed for this long
@@ -306,7 +309,6 @@ class Site:
     def _select(self, generators: Any) -> None:
         """Once every post is read: the output paths of the saved files' pages (None, a full
         build, when a saved file made no page, e.g. a new post)."""
-        from execblog.kernel.contents import content_objects
 
         self.selection = None
         if not self._sources:
@@ -322,7 +324,6 @@ class Site:
         ``sources`` (absolute paths of posts and pages): write only their pages."""
         from pelican.log import LimitFilter
 
-        from execblog.kernel.contents import render_only
 
         self.number += 1
         self._sources = {str(Path(s).resolve()) for s in sources} if sources else None
@@ -379,7 +380,6 @@ class Site:
     def _site_errors(self) -> list[Located]:
         """The errors site_errors recorded in build.json (Pelican's own, located)."""
         try:
-            from execblog.kernel.site_errors import BUILD_RECORD, cache_root
 
             record = json.loads((cache_root(self.settings) / BUILD_RECORD).read_text())
         except (ImportError, OSError, ValueError, KeyError):

@@ -49,6 +49,8 @@ from typing import Any
 
 from invoke.exceptions import Exit
 
+from execblog.kernel.site_errors import BUILD_RECORD
+
 from .pelican_cli import read_settings, run_pelican, terminate_as_interrupt
 from .targets import DeployOptions, Target, deploy_rsync, deploy_target, real_path, require_siteurl
 
@@ -302,7 +304,6 @@ def verify_build(settings: dict[str, Any], build_id: str, root: Path) -> None:
     """Raise Exit unless the build that just ran recorded that it finished with every page
     written. Pelican can exit 0 having written nothing (stopped by a signal, say); then the
     record is missing or another build's."""
-    from execblog.kernel.site_errors import BUILD_RECORD
 
     path = cache_root(settings, root) / BUILD_RECORD
     try:

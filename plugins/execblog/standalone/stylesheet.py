@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from execblog import THEME
+from execblog.kernel.diagnostics import emit, shown_path
+from execblog.kernel.store import place
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +210,6 @@ def _finalized(pelican: Any) -> None:
     """Write the stylesheet when a page links it."""
     if not _state.get("active") or not _state.get("linked"):
         return
-    from execblog.kernel.diagnostics import emit, shown_path
-    from execblog.kernel.store import place
 
     target = Path(pelican.output_path) / _state["dir"] / STYLESHEET
     try:

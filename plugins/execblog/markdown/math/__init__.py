@@ -37,6 +37,10 @@ from typing import Any
 from pelican import signals
 
 from execblog import THEME
+from execblog.kernel.contents import content_objects, forget_memoized_content, source_text
+from execblog.kernel.diagnostics import emit, shown_path
+from execblog.kernel.site_errors import cache_root, fail_at_end
+from execblog.kernel.store import place, trusts_derived
 from execblog.standalone.stylesheet import static_dir
 
 from . import captions
@@ -67,11 +71,9 @@ def initialized(pelican: Any) -> None:
         log.error('MATH_RENDERER must be "mathml" or "mathjax", not %r: using "mathml"', value)
     settings["MATH_RENDERER"] = renderer(settings)  # templates read it
     _state.clear()
-    from execblog.kernel.store import trusts_derived
 
     store = None
     if settings["MATH_RENDERER"] == "mathml":
-        from execblog.kernel.site_errors import cache_root
 
         store = cache_root(settings) / "mathkit" / FORMULAS
     _state.update(settings=settings, converter=MathConverter(store, trusts_derived(settings)),
@@ -89,10 +91,6 @@ def _source_line(source: str, needle: str) -> int | None:
 
 
 def _report(obj: Any, problems: list[Problem], strict: bool) -> None:
-    from execblog.kernel.contents import source_text
-    from execblog.kernel.diagnostics import emit, shown_path
-    from execblog.kernel.site_errors import fail_at_end
-
     source_path = getattr(obj, "source_path", None) or ""
     source = source_text(obj)
     for problem in problems:
@@ -153,9 +151,6 @@ def page_generator_finalized(generator: Any) -> None:
     settings = _state.get("settings")
     if settings is None or renderer(settings) != "mathml" or "guess" in _state:
         return
-    from execblog.kernel.contents import content_objects
-    from execblog.kernel.site_errors import cache_root
-    from execblog.kernel.store import trusts_derived
 
     source = _theme_source(settings)
     kept = cache_root(settings) / "mathkit"
@@ -198,7 +193,6 @@ def finalized_generators(generators: Any) -> None:
     guess = _state.pop("guess", None)
     if guess is not None:  # its conversions share the converter: done before these
         guess.join()
-    from execblog.kernel.contents import content_objects, forget_memoized_content
 
     css_class = (settings.get("MATH_JAX") or {}).get("math_tag_class", "math")
     strict = bool(settings.get("FENCES_STRICT"))
@@ -243,14 +237,11 @@ def _write_font(settings: dict[str, Any], output: Path) -> str | None:
     if renderer(settings) != "mathml" or not (chars or _state.get("formulas")) or (
             not source.is_file()):
         return None
-    from execblog.kernel.site_errors import cache_root
-    from execblog.kernel.store import trusts_derived
 
     try:
         target = install(source, chars, cache_root(settings) / "mathkit",
                          _fonts_dir(output, settings), trusts_derived(settings))
     except Exception as exc:  # noqa: BLE001 - fontTools raises many kinds; the site stands
-        from execblog.kernel.diagnostics import emit, shown_path
 
         emit(shown_path(str(source)), None, "warning",
              f"cannot make the math font ({type(exc).__name__}: {exc}); math is drawn with "
@@ -271,12 +262,10 @@ def finalized(pelican: Any) -> None:
     remove_source_copy(fonts_dir)
     font = _state.get("font")
     if font is not None:  # still the one written before the pages, whatever came since
-        from execblog.kernel.store import place
 
         try:
             place(fonts_dir / OUTPUT_NAME, font)
         except OSError as exc:
-            from execblog.kernel.diagnostics import emit, shown_path
 
             emit(shown_path(str(fonts_dir / OUTPUT_NAME)), None, "warning",
                  f"cannot write the math font ({exc.strerror or exc})")

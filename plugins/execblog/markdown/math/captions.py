@@ -29,6 +29,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from execblog.kernel.contents import content_objects, forget_memoized_content
+
 # pandoc's tex_math_dollars: "$" then no space, no space before the closing "$", which no
 # digit follows; "\$" is a dollar sign, never a delimiter.
 TEX = re.compile(
@@ -159,7 +161,6 @@ def typeset_objects(objects: Iterable[Any], css_class: str = "math") -> int:
 
 def finalized(generators: Any) -> None:
     """all_generators_finalized receiver (before the MathML pass, either renderer)."""
-    from execblog.kernel.contents import content_objects, forget_memoized_content
 
     generators = list(generators)
     settings = next((g.settings for g in generators if hasattr(g, "settings")), {})

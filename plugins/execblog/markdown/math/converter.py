@@ -42,6 +42,8 @@ from pathlib import Path
 from latex2mathml.converter import convert
 from lxml import etree
 
+from execblog.kernel.store import keep_derived, read_derived
+
 from .structure import ARITY, structure_problems
 
 CONVERTER_VERSION = "2"  # bump when a fix changes the MathML (stored conversions are redone)
@@ -357,8 +359,6 @@ class MathConverter:
         return len(self._cache)
 
     def _load(self, store: Path) -> None:
-        from execblog.kernel.store import read_derived
-
         loaded: dict[tuple[str, bool], Converted] = {}
 
         def check(payload: bytes) -> None:
@@ -382,7 +382,6 @@ class MathConverter:
 
     def save(self) -> None:
         """Write the formulas this build used to the store, when any was converted anew."""
-        from execblog.kernel.store import keep_derived
 
         if self._store is None or not self._new:
             return

@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from execblog.kernel.store import atomic_write, keep_derived, place, read_derived
+
 SOURCE_FONT = "latinmodern-math.otf"  # in the theme's static/fonts/
 OUTPUT_NAME = "math.woff2"  # in <THEME_STATIC_DIR>/fonts/, where css/math.css points
 _VERSION = "4"  # bump when the subsetting options change (4: kept files carry a checksum)
@@ -84,7 +86,6 @@ def cache_key(source: Path, chars: Iterable[str]) -> str:
 
 def subset(source: Path, chars: Iterable[str], target: Path) -> None:
     """Write the WOFF2 subset of ``source`` holding ``chars`` (and what MATH needs)."""
-    from execblog.kernel.store import atomic_write
 
     atomic_write(target, subset_bytes(source, chars))
 
@@ -131,7 +132,6 @@ def cached_subset(source: Path, chars: Iterable[str], cache_dir: Path,
                   trusted: bool = True) -> bytes:
     """The subset for ``chars``: from the cache folder when a sound one is kept there
     (``trusted=False``: never read), else made, and kept when the folder can be written."""
-    from execblog.kernel.store import keep_derived, read_derived
 
     chars = set(chars)
     path = cache_dir / f"{cache_key(source, chars)}.woff2"
@@ -147,7 +147,6 @@ def install(source: Path, chars: Iterable[str], cache_dir: Path, fonts_dir: Path
     """Put the subset at ``fonts_dir/math.woff2`` and take the (unused) source font out of
     the output, where the theme's static files put it. Raises (``OSError``, fontTools'
     errors) when the font cannot be made or written: then there is none."""
-    from execblog.kernel.store import place
 
     data = cached_subset(source, chars, cache_dir, trusted)
     target = fonts_dir / OUTPUT_NAME

@@ -28,6 +28,9 @@ from typing import Any
 from markdown import Markdown
 from markdown.preprocessors import Preprocessor
 
+from execblog.kernel.contents import reading_path
+from execblog.kernel.diagnostics import emit, shown_path
+from execblog.kernel.site_errors import fail_at_end
 from execblog.markdown.xrefs.core import prose_lines
 
 from .attributes import is_closer, parse_opener
@@ -46,9 +49,6 @@ class Problems:
         self.strict = strict
 
     def __call__(self, path: str, line: int | None, severity: str, message: str) -> None:
-        from execblog.kernel.diagnostics import emit, shown_path
-        from execblog.kernel.site_errors import fail_at_end
-
         if severity == "warning" and self.strict:
             severity = "error"
         text = emit(shown_path(path), line, severity, message)
@@ -88,8 +88,6 @@ class SourcePass(Preprocessor):
         self.strict = strict
 
     def run(self, lines: list[str]) -> list[str]:
-        from execblog.kernel.contents import reading_path
-
         path = reading_path()
         if path is None or getattr(self.md, "pandoc_source_done", False):
             return [_unescape(line) for line in lines]

@@ -15,7 +15,14 @@ from typing import Any
 
 from pelican import signals
 
-from execblog.kernel.contents import content_objects, forget_memoized_content
+from execblog.kernel.contents import (
+    content_objects,
+    forget_memoized_content,
+    restricted,
+    source_text,
+)
+from execblog.kernel.diagnostics import emit, shown_path
+from execblog.kernel.site_errors import fail_at_end
 
 from .core import Problem, label_line, process, reference_lines
 from .posts import PostIndex, link_posts
@@ -30,7 +37,6 @@ def _settings(generators: Any) -> dict[str, Any]:
 
 def finalized(generators: Any) -> None:
     """all_generators_finalized receiver: number and link every post's cross-references."""
-    from execblog.kernel.contents import restricted
 
     generators = list(generators)
     strict = bool(_settings(generators).get("FENCES_STRICT"))
@@ -57,10 +63,6 @@ def finalized(generators: Any) -> None:
 
 
 def _report(obj: Any, problems: list[Problem], strict: bool) -> None:
-    from execblog.kernel.contents import source_text
-    from execblog.kernel.diagnostics import emit, shown_path
-    from execblog.kernel.site_errors import fail_at_end
-
     source_path = getattr(obj, "source_path", None) or ""
     source = source_text(obj)
     seen: dict[str, int] = {}
