@@ -25,9 +25,9 @@ class Counting(SessionPool):
 
 
 @hookimpl
-def fences_executor(settings):
-    if settings.executor == "counting":
-        return Counting(settings.workers, list(settings.plugins), settings.timeout)
+def fences_executor(engine):
+    if engine.executor == "counting":
+        return Counting(engine.workers, list(engine.plugins), engine.timeout)
     return None
 '''
 

@@ -38,13 +38,12 @@ class KeepAlive(SessionPool):
 
 
 @hookimpl
-def fences_executor(settings):
+def fences_executor(settings, engine):
     global POOL
-    if settings.executor != "keepalive":
+    if engine.executor != "keepalive":
         return None
     if POOL is None:
-        POOL = KeepAlive(settings.workers, list(settings.plugins), settings.timeout,
-                         settings.site)
+        POOL = KeepAlive(engine.workers, list(engine.plugins), engine.timeout, settings)
         if int(os.environ.get("SNAPSHOTS", "0")):
             POOL.enable_snapshots(count=int(os.environ["SNAPSHOTS"]))
             parked = POOL.snapshots.parked

@@ -14,11 +14,11 @@ results combine, the built-in plugins that implement it, and a short example.
 * worker: in a session process forked from a warm fork server. Array libraries live here.
 
 Arguments are opt-in (pluggy's rule): an implementation names only the arguments it wants,
-so a hook can gain an argument without breaking existing plugins. ``settings`` is the site's
-settings as plain data in every hook but ``fences_executor``: each upper-case Pelican
-setting whose value is JSON (so it can travel to any worker), e.g. ``settings["SITEURL"]``
-or a plugin's own ``MYPLUGIN_OPTION``. ``fences_executor`` runs before any worker exists and
-gets the engine's checked settings object instead (``settings.site`` is the same plain dict).
+so a hook can gain an argument without breaking existing plugins. ``settings`` means one
+thing in every hook: the site's settings as plain data, each upper-case Pelican setting
+whose value is JSON (so it can travel to any worker), e.g. ``settings["SITEURL"]`` or a
+plugin's own ``MYPLUGIN_OPTION``. ``fences_executor`` also gets ``engine``, the engine's
+checked settings (``execblog.engine.settings.EngineSettings``).
 """
 
 from __future__ import annotations
@@ -146,17 +146,19 @@ class ResumableExecutor(Executor, Protocol):
 
 
 @hookspec(firstresult=True)
-def fences_executor(settings: EngineSettings) -> Executor | None:
+def fences_executor(settings: dict[str, Any], engine: EngineSettings) -> Executor | None:
     """Return the :class:`Executor` that runs this build's sessions, or None to pass.
 
     Where: host, once per build (or once per preview, which keeps it while settings hold).
 
     Arguments:
-        ``settings``: the engine's checked settings
-        (``execblog.engine.settings.EngineSettings``): ``settings.executor`` is
+        ``settings``: the site's settings as plain data, as every hook gets them (an
+        executor passes them on to its workers).
+        ``engine``: the engine's checked settings
+        (``execblog.engine.settings.EngineSettings``): ``engine.executor`` is
         ``FENCES_EXECUTOR`` (``"local"`` by default; a scheduler address such as
-        ``"tcp://host:8786"`` for a cluster), ``settings.workers``, ``settings.timeout``,
-        ``settings.plugins``, and ``settings.site``, the plain settings other hooks get.
+        ``"tcp://host:8786"`` for a cluster), ``engine.workers``, ``engine.timeout``,
+        ``engine.plugins``, ``engine.memory``.
 
     Returns: an :class:`Executor`, or None. firstresult: the first plugin that returns one
     wins; when none does, the build stops with an error naming ``FENCES_EXECUTOR``.
@@ -167,9 +169,9 @@ def fences_executor(settings: EngineSettings) -> Executor | None:
     Example::
 
         @hookimpl
-        def fences_executor(settings):
-            if settings.executor.startswith("ssh://"):
-                return SshExecutor(settings.executor, settings.workers)
+        def fences_executor(settings, engine):
+            if engine.executor.startswith("ssh://"):
+                return SshExecutor(engine.executor, engine.workers, settings)
             return None
     """
 

@@ -404,7 +404,8 @@ class Engine:
         from execblog.engine import lifetime
 
         def choose() -> Executor:
-            executor = self.pm.hook.fences_executor(settings=self.checked)
+            executor = self.pm.hook.fences_executor(settings=self.checked.site,
+                                                    engine=self.checked)
             if executor is None:
                 raise SettingsError("FENCES_EXECUTOR", self.checked.executor,
                                     '"local" or an address an installed executor plugin '

@@ -291,8 +291,8 @@ def remote_probe(plugins: list[str], settings: dict[str, Any],
 
 
 @hookimpl(trylast=True)  # a third-party executor for a scheduler address answers first
-def fences_executor(settings: EngineSettings) -> Executor | None:
-    if "://" not in settings.executor:
+def fences_executor(settings: dict[str, Any], engine: EngineSettings) -> Executor | None:
+    if "://" not in engine.executor:
         return None
-    return DaskExecutor(settings.executor, list(settings.plugins), settings.timeout,
-                        settings.site, security=settings.dask_security)
+    return DaskExecutor(engine.executor, list(engine.plugins), engine.timeout, settings,
+                        security=engine.dask_security)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from execblog.engine.hookspecs import Executor, hookimpl
 from execblog.engine.settings import EngineSettings
 
@@ -9,8 +11,7 @@ from .pool import SessionPool
 
 
 @hookimpl(trylast=True)
-def fences_executor(settings: EngineSettings) -> Executor | None:
-    if settings.executor != "local":
+def fences_executor(settings: dict[str, Any], engine: EngineSettings) -> Executor | None:
+    if engine.executor != "local":
         return None
-    return SessionPool(settings.workers, list(settings.plugins), settings.timeout,
-                       settings.site)
+    return SessionPool(engine.workers, list(engine.plugins), engine.timeout, settings)
