@@ -18,6 +18,7 @@ Every other fence is left to Python-Markdown's ``fenced_code``, given lines it r
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import difflib
 import hashlib
@@ -26,7 +27,7 @@ import logging
 import os
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,18 +121,26 @@ def _untitled_partial(source_path: str) -> bool:
     return re.search(r"(?im)^title[ \t]*:", head) is None
 
 
+@contextlib.contextmanager
+def _reading_post(source_path: str) -> Iterator[None]:
+    """While a post's Markdown is converted: this module's state of the reading, and the
+    kernel's name of the post (``reading_path``, for other Markdown extensions)."""
+    token = _current.set(_Reading(source_path))
+    try:
+        with reading(source_path):
+            yield
+    finally:
+        _current.reset(token)
+
+
 class FenceReader(MarkdownReader):
     """Pelican's Markdown reader, telling the extension which file it is reading."""
 
     def read(self, source_path: str):
         if _untitled_partial(source_path):  # Quarto's: there to be included, not a post
             return "", {"status": "skip", "title": os.path.basename(source_path)}
-        token = _current.set(_Reading(source_path))
-        try:
-            with reading(source_path):
-                content, metadata = super().read(source_path)
-        finally:
-            _current.reset(token)
+        with _reading_post(source_path):
+            content, metadata = super().read(source_path)
         if "title" not in metadata:  # a page written for MkDocs: its first heading
             content, title = _heading_title(content, source_path)
             metadata["title"] = self.process_metadata("title", title)
@@ -140,16 +149,12 @@ class FenceReader(MarkdownReader):
     def read_text(self, source_path: str, text: str) -> tuple[str, dict[str, Any]]:
         """Read ``text`` as the Markdown of the post at ``source_path``: a source converted
         to Markdown (a notebook) is read as Pelican reads a Markdown file."""
-        token = _current.set(_Reading(source_path))
-        try:
-            self._source_path = source_path
-            self._md = Markdown(**self.settings["MARKDOWN"])
-            with reading(source_path):
-                content = self._md.convert(text)
+        self._source_path = source_path
+        self._md = Markdown(**self.settings["MARKDOWN"])
+        with _reading_post(source_path):
+            content = self._md.convert(text)
             meta = self._parse_metadata(self._md.Meta) if hasattr(self._md, "Meta") else {}
-            return content, meta
-        finally:
-            _current.reset(token)
+        return content, meta
 
 
 class FenceExtension(Extension):
