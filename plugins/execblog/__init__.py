@@ -7,7 +7,8 @@ worker, then what readers get:
   paths kept off pages, XML-safe text); it runs no fence.
 * ``sources``: posts from notebooks, MyST and Quarto documents, read as Markdown.
 * ``engine``: the hook contract (``execblog.engine.hookspecs``), options, collect, cache,
-  render and report; it names no kind, backend or executor.
+  render and report; it names no kind or backend, and of the executors only the default
+  one, whose fork server it starts before the plugins load.
 * ``executors`` (``local/``, Dask), ``backends`` (NumPy, CuPy, PyTorch, JAX), ``kinds``
   (Python, diagrams, compiled languages) and ``display`` (values, figures, HTML renderers):
   plugins of the engine, each registered like a third-party one (``pelican_fences`` entry

@@ -4,8 +4,9 @@
 ``settings`` are what it speaks of. ``collect`` finds fences while Pelican reads a post,
 ``cache`` keeps results by key, ``pipeline`` runs what is missing on the executor while
 Pelican reads on, ``render`` and ``figures`` put results into pages, ``report`` closes the
-build; ``pelican_glue`` connects it to Pelican. It names no kind, backend or executor: they
-are plugins, registered through the ``pelican_fences`` entry points.
+build; ``pelican_glue`` connects it to Pelican. Kinds, backends and executors are plugins,
+registered through the ``pelican_fences`` entry points; it names none of them, except that
+it starts the default (local) executor's fork server before the plugins load.
 """
 
 from __future__ import annotations
